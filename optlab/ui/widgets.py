@@ -1,0 +1,199 @@
+"""Shared Streamlit controls built from the registry: an optimizer with its knobs, and an LR schedule (no layout).
+
+Widget keys (stable, so tests and browser tests can find them), for a page's ``key_prefix`` P:
+
+- ``P_opt``: optimizer selectbox (registry key).
+- ``P_<opt>_<hyper>``: the value of one hyperparameter of optimizer ``<opt>`` (checkbox for bools, slider for
+  linear floats, number input for log-scale floats). Each optimizer keeps its own values, so switching back and
+  forth does not lose them.
+- ``P_<opt>_<hyper>_log``: for log-scale floats (the learning rate), a slider over log10 of the value; it and the
+  number input stay in step.
+- ``P_sched``: schedule selectbox; ``P_sched_<schedule>_<param>``: one schedule parameter.
+
+Values are set from outside (a shared link, a "use it" button) only through :func:`set_optimizer_values` and
+:func:`set_schedule_values`, called before the widgets are drawn or from a widget callback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import streamlit as st
+
+from optlab.registry import REGISTRY, Hyper
+from optlab.schedules import SCHEDULES, ScheduleParam
+
+
+def round_sig(x: float, digits: int = 3) -> float:
+    """``x`` rounded to ``digits`` significant digits (0.031622 -> 0.0316), so a slider gives readable values."""
+    if x == 0 or not math.isfinite(x):
+        return x
+    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
+
+
+def clamp(x: float, lo: float, hi: float) -> float:
+    return min(max(x, lo), hi)
+
+
+def _log_bounds(h: Hyper) -> tuple[float, float]:
+    """The slider range in log10 units; a log-scale knob whose minimum is 0 starts two decades under its max."""
+    hi = math.log10(h.max)
+    lo = math.log10(h.min) if h.min > 0 else hi - 6
+    return lo, hi
+
+
+def _linear_step(lo: float, hi: float) -> float:
+    # about 10^4 positions over the range: 0.0001 on [0, 0.9999], so beta2 = 0.999 and 0.9999 are both reachable
+    return 10.0 ** (math.floor(math.log10(hi - lo)) - 4)
+
+
+def _hyper_key(prefix: str, opt: str, name: str) -> str:
+    return f"{prefix}_{opt}_{name}"
+
+
+def _kept(key: str) -> str:
+    # Streamlit forgets a widget's value when the widget is not drawn in a run (another optimizer was picked);
+    # this plain session key keeps it so switching back restores it
+    return f"_kept_{key}"
+
+
+def _init(key: str, default: Any) -> None:
+    if key not in st.session_state:
+        st.session_state[key] = st.session_state.get(_kept(key), default)
+
+
+def _keep(key: str, value: Any) -> Any:
+    st.session_state[_kept(key)] = value
+    return value
+
+
+def _coerce(h: Hyper, value: Any) -> Any:
+    """A value as the widget for ``h`` holds it: bool for checkboxes, a float clamped into [min, max] otherwise."""
+    if h.kind == "bool":
+        return bool(value)
+    return clamp(float(value), float(h.min), float(h.max))
+
+
+def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None = None) -> None:
+    """Select ``opt`` and put ``values`` (flat hyperparameters; others keep their state) into its widgets."""
+    spec = REGISTRY[opt]
+    st.session_state[f"{prefix}_opt"] = opt
+    for h in spec.hypers:
+        if values is None or h.name not in values:
+            continue
+        key = _hyper_key(prefix, opt, h.name)
+        v = _coerce(h, values[h.name])
+        st.session_state[key] = st.session_state[_kept(key)] = v
+        if h.kind == "float" and h.log:
+            lo, hi = _log_bounds(h)
+            st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
+
+
+def set_schedule_values(prefix: str, sched: str, values: Mapping[str, float] | None = None) -> None:
+    """Select schedule ``sched`` and put ``values`` into its parameter widgets."""
+    spec = SCHEDULES[sched]
+    st.session_state[f"{prefix}_sched"] = sched
+    for p in spec.params:
+        if values is not None and p.name in values:
+            v = clamp(float(values[p.name]), float(p.min), float(p.max))
+            key = f"{prefix}_sched_{sched}_{p.name}"
+            st.session_state[key] = st.session_state[_kept(key)] = int(round(v)) if p.integer else v
+
+
+def _log_slider_moved(key: str) -> None:
+    # slider at s means value 10^s, shown to three significant digits
+    st.session_state[key] = round_sig(10.0 ** st.session_state[key + "_log"])
+
+
+def _log_number_typed(key: str, lo: float, hi: float) -> None:
+    v = st.session_state[key]
+    st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v and v > 0 else lo
+
+
+def _log_float(h: Hyper, key: str) -> float:
+    """A log-scale float: a slider over log10(value) whose label shows the value, and a number input to type it."""
+    lo, hi = _log_bounds(h)
+    _init(key, _coerce(h, h.default))
+    if key + "_log" not in st.session_state:
+        v = st.session_state[key]
+        st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
+    value = st.session_state[key]
+    left, right = st.columns([3, 2])
+    left.slider(
+        f"{h.label} = {value:.3g} (log scale)",
+        min_value=lo,
+        max_value=hi,
+        step=0.01,
+        format="10^%.2f",
+        key=key + "_log",
+        help=h.help or None,
+        on_change=_log_slider_moved,
+        args=(key,),
+    )
+    right.number_input(
+        f"{h.label} (type a value)",
+        min_value=float(h.min),
+        max_value=float(h.max),
+        step=float(10.0 ** math.floor(lo)),
+        format="%g",
+        key=key,
+        on_change=_log_number_typed,
+        args=(key, lo, hi),
+    )
+    return _keep(key, float(st.session_state[key]))
+
+
+def _hyper_widget(h: Hyper, key: str) -> Any:
+    if h.kind == "bool":
+        _init(key, bool(h.default))
+        return _keep(key, st.checkbox(h.label, key=key, help=h.help or None))
+    if h.log:
+        return _log_float(h, key)
+    _init(key, _coerce(h, h.default))
+    lo, hi = float(h.min), float(h.max)
+    return _keep(key, st.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
+                                key=key, help=h.help or None))
+
+
+def optimizer_controls(
+    key_prefix: str, default: str = "adam", allowed: Sequence[str] | None = None
+) -> tuple[str, dict[str, Any]]:
+    """Draw an optimizer picker and its hyperparameters; return (registry key, flat hyperparameters)."""
+    keys = [k for k in REGISTRY if allowed is None or k in allowed]
+    if not keys:
+        raise ValueError("optimizer_controls: no optimizer allowed")
+    sel_key = f"{key_prefix}_opt"
+    if st.session_state.get(sel_key) not in keys:
+        st.session_state[sel_key] = default if default in keys else keys[0]
+    opt = st.selectbox("optimizer", keys, format_func=lambda k: REGISTRY[k].label, key=sel_key)
+    spec = REGISTRY[opt]
+    if spec.description:
+        st.caption(spec.description)
+    flat = {h.name: _hyper_widget(h, _hyper_key(key_prefix, opt, h.name)) for h in spec.hypers}
+    return opt, flat
+
+
+def _schedule_widget(p: ScheduleParam, key: str) -> float:
+    _init(key, int(p.default) if p.integer else float(p.default))
+    if p.integer:
+        v = int(st.number_input(p.label, min_value=int(p.min), max_value=int(p.max), step=1, key=key))
+    elif p.log:
+        v = float(st.number_input(p.label, min_value=float(p.min), max_value=float(p.max), format="%g", key=key))
+    else:
+        lo, hi = float(p.min), float(p.max)
+        v = float(st.slider(p.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key))
+    return _keep(key, v)
+
+
+def schedule_controls(key_prefix: str) -> tuple[str, dict[str, float]]:
+    """Draw an LR-schedule picker and its parameters; return (schedule key, parameters)."""
+    sel_key = f"{key_prefix}_sched"
+    keys = list(SCHEDULES)
+    if st.session_state.get(sel_key) not in keys:
+        st.session_state[sel_key] = "constant" if "constant" in keys else keys[0]
+    sched = st.selectbox("LR schedule", keys, format_func=lambda k: SCHEDULES[k].label, key=sel_key)
+    spec = SCHEDULES[sched]
+    params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}") for p in spec.params}
+    return sched, params
