@@ -27,7 +27,7 @@ st.markdown(
 3. Take the same settings to the **MNIST Lab** and train a small network on real digits.
 4. The lessons explain `torch.optim` piece by piece, each with an experiment you can change.
 
-Every page keeps its configuration in the URL: copy the address to share an experiment with a class.
+The Surface Lab keeps its whole configuration in the URL: copy the address to share an experiment with a class.
 """
 )
 
