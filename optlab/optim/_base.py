@@ -1,0 +1,87 @@
+"""What every optlab optimizer shares: the explain switch, the step-count tensor, refusing unsupported modes.
+
+The bookkeeping itself (param_groups, lazy state, hooks, state_dict) is torch.optim.Optimizer's; no math here.
+"""
+
+import torch
+from torch import Tensor
+from torch.optim import Optimizer
+
+Explanation = dict[str, Tensor]
+
+
+def scalar_dtype() -> torch.dtype:
+    """dtype of the ``step`` counter, as torch keeps it: float64 when that is the default dtype, else float32."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def new_step(value: float = 0.0) -> Tensor:
+    """A step counter: a 0-d CPU tensor (0 for a fresh one), like torch's non-capturable optimizers."""
+    return torch.tensor(float(value), dtype=scalar_dtype())
+
+
+def to_scalar(x):
+    """A 1-element tensor hyperparameter becomes 0-d (as torch's ``_to_scalar``); anything else is unchanged."""
+    if isinstance(x, Tensor) and x.dim() != 0:
+        return x.squeeze()
+    return x
+
+
+def refuse_unsupported(*, foreach=None, fused=None, capturable=False, differentiable=False) -> None:
+    """Accept the default modes only: optlab runs torch's single-tensor algorithm, written out line by line.
+
+    ``foreach`` is accepted and ignored (it only picks a faster torch kernel for the same math).
+    """
+    if fused:
+        raise ValueError("fused=True is not supported by optlab optimizers; leave fused=None (or False)")
+    if capturable:
+        raise ValueError("capturable=True is not supported by optlab optimizers; leave capturable=False")
+    if differentiable:
+        raise ValueError("differentiable=True is not supported by optlab optimizers; leave differentiable=False")
+
+
+def snapshot(value) -> Tensor:
+    """A detached copy of one recorded quantity: tensors are cloned, Python numbers become 0-d float64 tensors."""
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    return torch.tensor(float(value), dtype=torch.float64)
+
+
+class ExplainedOptimizer(Optimizer):
+    """A torch.optim.Optimizer that can record the named quantities of its last step.
+
+    Subclasses set ``FORMULAS`` (term name -> LaTeX formula it comes from), ``SYMBOLS`` (hyperparameter key ->
+    LaTeX symbol) and ``ALGORITHM_LATEX`` (the pseudo-code), and in ``step`` call ``_records()`` once, then
+    append one dict of terms per parameter (``{}`` for a parameter without a gradient).
+
+    Attributes:
+        explain: when True, ``step()`` records the terms of that step; when False (the default) it records
+            nothing and costs nothing extra.
+    """
+
+    FORMULAS: dict[str, str] = {}
+    SYMBOLS: dict[str, str] = {}
+    ALGORITHM_LATEX: str = ""
+
+    def __init__(self, params, defaults) -> None:
+        self.explain = False
+        self._explanations: list[Explanation] = []
+        super().__init__(params, defaults)
+
+    def explanations(self) -> list[Explanation]:
+        """Terms recorded by the last ``step()``, one dict per parameter of all groups in order.
+
+        A parameter without a gradient gets ``{}``; the list is empty when ``explain`` was off for that step.
+        """
+        return list(self._explanations)
+
+    def _records(self) -> list[Explanation] | None:
+        """Start the record of this step: a fresh list when explaining, else None (and forget the last one)."""
+        records: list[Explanation] | None = [] if self.explain else None
+        self._explanations = records if records is not None else []
+        return records
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        self.__dict__.setdefault("explain", False)
+        self.__dict__.setdefault("_explanations", [])

@@ -1,0 +1,173 @@
+"""Adagrad (Duchi, Hazan and Singer 2011), exactly as torch.optim.Adagrad computes it for dense gradients.
+
+Leaves out torch's foreach/fused kernels, sparse gradients and complex parameters; the math is the same.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _weight_decay
+from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._docs import ALGORITHMS, with_algorithm
+
+
+class Adagrad(ExplainedOptimizer):
+    """Adagrad, torch.optim.Adagrad's single-tensor algorithm line by line.
+
+    Code names and symbols: ``lr`` is γ, ``lr_decay`` η, ``weight_decay`` λ, ``initial_accumulator_value`` τ,
+    ``eps`` ε; the state's ``sum`` is the running sum of squared gradients. As in torch, the state is created
+    in the constructor (``sum`` starts at the constructor's τ for every group).
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 1e-2).
+        lr_decay (float): learning-rate decay η: γ̃ = γ / (1 + (t - 1) η) (default: 0).
+        weight_decay (float): L2 penalty λ (default: 0).
+        initial_accumulator_value (float): starting value τ of ``sum`` (default: 0).
+        eps (float): ε added to the denominator (default: 1e-10).
+        maximize (bool): follow the gradient uphill (default: False).
+        foreach: accepted and ignored. differentiable, fused: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["adagrad"]
+    FORMULAS = {
+        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
+        "clr": r"\tilde\gamma = \gamma / (1 + (t-1)\eta)",
+        "sum": r"state\_sum_t = state\_sum_{t-1} + g_t^2",
+        "std": r"\sqrt{state\_sum_t} + \epsilon",
+        "update": r"\Delta\theta_t = -\tilde\gamma g_t / (\sqrt{state\_sum_t} + \epsilon)",
+    }
+    SYMBOLS = {
+        "lr": r"\gamma",
+        "lr_decay": r"\eta",
+        "weight_decay": r"\lambda",
+        "initial_accumulator_value": r"\tau",
+        "eps": r"\epsilon",
+    }
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-2,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
+        eps: float = 1e-10,
+        foreach: bool | None = None,
+        *,
+        maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= lr_decay:
+            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= initial_accumulator_value:
+            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        refuse_unsupported(foreach=foreach, fused=fused, differentiable=differentiable)
+        defaults = {
+            "lr": lr,
+            "lr_decay": lr_decay,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "initial_accumulator_value": initial_accumulator_value,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+        # eager state, as torch: sum_0 = τ (the constructor's value, for every group)
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                state["step"] = new_step()
+                state["sum"] = torch.full_like(p, initial_accumulator_value, memory_format=torch.preserve_format)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", None)
+        for p_state in self.state.values():
+            if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
+                p_state["step"] = new_step(p_state["step"])
+
+    def share_memory(self) -> None:
+        """Calls tensor.share_memory_() on the state sum tensors (as torch's Adagrad)."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p]["sum"].share_memory_()
+
+    def _init_state(self, p: Tensor) -> dict:
+        """State for a parameter added after construction: step counter and sum_0 = τ (from the defaults)."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = new_step()
+            init = self.defaults["initial_accumulator_value"]
+            state["sum"] = torch.full_like(p, init, memory_format=torch.preserve_format)
+        return state
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        records = self._records()
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            weight_decay, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
+            maximize = group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if records is not None:
+                        records.append({})
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("optlab Adagrad does not support sparse gradients")
+                state = self._init_state(p)
+                state_sum, step_t = state["sum"], state["step"]
+                terms = {} if records is not None else None
+                before = p.clone() if terms is not None else None
+
+                # t <- t + 1
+                step_t += 1
+                step = step_t.item()
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                # g_t <- g_t + λ θ_{t-1}
+                if weight_decay != 0:
+                    grad = _weight_decay.l2(grad, p, weight_decay)
+                # γ̃ = γ / (1 + (t - 1) η)
+                clr = lr / (1 + (step - 1) * lr_decay)
+                # sum_t = sum_{t-1} + g_t²
+                state_sum.addcmul_(grad, grad, value=1)
+                # √sum_t + ε
+                std = state_sum.sqrt().add_(eps)
+                # θ_t = θ_{t-1} - γ̃ g_t / (√sum_t + ε)
+                p.addcdiv_(grad, std, value=-clr)
+
+                if terms is not None:
+                    terms.update(
+                        grad=snapshot(grad),
+                        clr=snapshot(clr),
+                        sum=snapshot(state_sum),
+                        std=snapshot(std),
+                        update=p - before,
+                    )
+                    records.append(terms)
+        return loss
+
+
+Adagrad.__doc__ = with_algorithm(Adagrad.__doc__, Adagrad.ALGORITHM_LATEX)

@@ -1,0 +1,283 @@
+"""Adam, AMSGrad (a flag) and AdamW (Adam with decoupled weight decay), exactly as torch.optim computes them.
+
+Leaves out torch's foreach/fused/capturable kernels, complex and sparse parameters; the math is the same.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _weight_decay
+from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._docs import ALGORITHMS, with_algorithm
+
+
+class Adam(ExplainedOptimizer):
+    """Adam (Kingma and Ba), torch.optim.Adam's single-tensor algorithm line by line.
+
+    Code names and symbols: ``lr`` is γ, ``betas`` are (β1, β2), ``eps`` is ε, ``weight_decay`` λ; the state's
+    ``exp_avg`` is m_t, ``exp_avg_sq`` is v_t and ``max_exp_avg_sq`` is v_t^max (AMSGrad). AMSGrad differs
+    from Adam only in :meth:`_second_moment`, the hook that says which v the denominator uses.
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 1e-3).
+        betas (tuple): decay rates (β1, β2) of the two moving averages (default: (0.9, 0.999)).
+        eps (float): ε added to the denominator (default: 1e-8).
+        weight_decay (float): weight decay λ (default: 0).
+        amsgrad (bool): keep the running maximum of v_t (Reddi et al., 2018) (default: False).
+        maximize (bool): follow the gradient uphill (default: False).
+        decoupled_weight_decay (bool): shrink θ directly instead of adding λθ to g_t; this is AdamW
+            (default: False).
+        foreach: accepted and ignored. capturable, differentiable, fused: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["adam"]
+    FORMULAS = {
+        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
+        "decay": r"-\gamma\lambda\theta_{t-1}",
+        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
+        "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
+        "v_max": r"v_t^{max} = \max(v_{t-1}^{max}, v_t)",
+        "bias_correction1": r"1-\beta_1^t",
+        "bias_correction2": r"1-\beta_2^t",
+        "m_hat": r"\hat m_t = m_t / (1-\beta_1^t)",
+        "v_hat": r"\hat v_t = v_t / (1-\beta_2^t)",
+        "step_size": r"\gamma_t = \gamma / (1-\beta_1^t)",
+        "denom": r"\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon = \sqrt{\hat v_t} + \epsilon",
+        "update": r"\Delta\theta_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+    }
+    SYMBOLS = {
+        "lr": r"\gamma",
+        "betas": r"(\beta_1, \beta_2)",
+        "beta1": r"\beta_1",
+        "beta2": r"\beta_2",
+        "eps": r"\epsilon",
+        "weight_decay": r"\lambda",
+    }
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor):
+            if foreach and not capturable:
+                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+            if lr.numel() != 1:
+                raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not (
+            (isinstance(betas[0], float) and isinstance(betas[1], float))
+            or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
+        ):
+            raise ValueError("betas must be either both floats or both Tensors")
+        for i, beta in enumerate(betas):
+            if isinstance(beta, Tensor):
+                if not capturable and foreach:
+                    raise ValueError(
+                        f"betas[{i}] as a Tensor is not supported for capturable=False and foreach=True"
+                    )
+                if beta.numel() != 1:
+                    raise ValueError(f"Tensor betas[{i}] must be 1-element")
+        betas = tuple(map(to_scalar, betas))
+        refuse_unsupported(foreach=foreach, fused=fused, capturable=capturable, differentiable=differentiable)
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+            "fused": fused,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("amsgrad", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            group.setdefault("fused", None)
+            for p in group["params"]:
+                p_state = self.state.get(p, [])
+                if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = new_step(p_state["step"])
+
+    def _init_state(self, p: Tensor, amsgrad: bool) -> dict:
+        """Lazy state: step counter, m_0 = 0, v_0 = 0 (and v_0^max = 0 for AMSGrad)."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = new_step()
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if amsgrad:
+                state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return state
+
+    @staticmethod
+    def _second_moment(state: dict, exp_avg_sq: Tensor, amsgrad: bool) -> Tensor:
+        """Which v the denominator uses: v_t for Adam, the running maximum v_t^max for AMSGrad."""
+        if amsgrad:
+            # v_t^max = max(v_{t-1}^max, v_t)
+            max_exp_avg_sq = state["max_exp_avg_sq"]
+            torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            return max_exp_avg_sq
+        return exp_avg_sq
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        records = self._records()
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            beta1, beta2 = (to_scalar(b) for b in group["betas"])
+            eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
+            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if records is not None:
+                        records.append({})
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead")
+                state = self._init_state(p, amsgrad)
+                exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                terms = {} if records is not None else None
+                before = p.clone() if terms is not None else None
+
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                # t <- t + 1
+                step_t += 1
+                # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
+                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled, terms)
+
+                # a tensor β1 is moved to the parameter's dtype, as torch does
+                device_beta1 = beta1.to(dtype=p.dtype, device=p.device) if isinstance(beta1, Tensor) else beta1
+                # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
+                exp_avg.lerp_(grad, 1 - device_beta1)
+                # v_t = β2 v_{t-1} + (1 - β2) g_t²
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+
+                step = step_t.item()
+                # 1 - β1^t and 1 - β2^t
+                bias_correction1 = 1 - beta1**step
+                bias_correction2 = 1 - beta2**step
+                # γ_t = γ / (1 - β1^t): the bias correction of m folded into the step size
+                step_size = lr / bias_correction1
+                bias_correction2_sqrt = bias_correction2**0.5
+
+                v = self._second_moment(state, exp_avg_sq, amsgrad)
+                # denom = √v_t / √(1 - β2^t) + ε = √v̂_t + ε
+                denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
+                # θ_t = θ_{t-1} - γ_t m_t / denom = θ_{t-1} - γ m̂_t / (√v̂_t + ε)
+                p.addcdiv_(exp_avg, denom, value=-step_size)
+
+                if terms is not None:
+                    terms.update(
+                        grad=snapshot(grad),
+                        m=snapshot(exp_avg),
+                        v=snapshot(exp_avg_sq),
+                        bias_correction1=snapshot(bias_correction1),
+                        bias_correction2=snapshot(bias_correction2),
+                        m_hat=exp_avg / bias_correction1,
+                        v_hat=v / bias_correction2,
+                        step_size=snapshot(step_size),
+                        denom=snapshot(denom),
+                        update=p - before,
+                    )
+                    if amsgrad:
+                        terms["v_max"] = snapshot(v)
+                    records.append(terms)
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW (Loshchilov and Hutter): Adam whose weight decay shrinks θ directly, never entering m or v.
+
+    Same as ``Adam(..., decoupled_weight_decay=True)`` but with torch's AdamW default ``weight_decay=1e-2``.
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 1e-3).
+        betas (tuple): decay rates (β1, β2) (default: (0.9, 0.999)).
+        eps (float): ε added to the denominator (default: 1e-8).
+        weight_decay (float): decoupled weight decay λ (default: 1e-2).
+        amsgrad (bool): keep the running maximum of v_t (default: False).
+        maximize (bool): follow the gradient uphill (default: False).
+        foreach: accepted and ignored. capturable, differentiable, fused: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["adamw"]
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-3,
+        betas: tuple[float | Tensor, float | Tensor] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            foreach=foreach,
+            maximize=maximize,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
+            decoupled_weight_decay=True,
+        )
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        # whatever was saved, AdamW's weight decay is decoupled (as in torch)
+        for group in self.param_groups:
+            group["decoupled_weight_decay"] = True
+
+
+Adam.__doc__ = with_algorithm(Adam.__doc__, Adam.ALGORITHM_LATEX)
+AdamW.__doc__ = with_algorithm(AdamW.__doc__, AdamW.ALGORITHM_LATEX)

@@ -1,0 +1,206 @@
+"""NAdam (Dozat 2016: Adam with Nesterov momentum), exactly as torch.optim.NAdam computes it.
+
+Leaves out torch's foreach/capturable kernels, complex and sparse parameters; the math is the same.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _weight_decay
+from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._docs import ALGORITHMS, with_algorithm
+
+
+class NAdam(ExplainedOptimizer):
+    """NAdam, torch.optim.NAdam's single-tensor algorithm line by line.
+
+    Code names and symbols: ``lr`` is γ, ``betas`` (β1, β2), ``eps`` ε, ``weight_decay`` λ, ``momentum_decay``
+    ψ; the state's ``exp_avg`` is m_t, ``exp_avg_sq`` v_t and ``mu_product`` the product μ_1 ⋯ μ_t of the
+    momentum schedule μ_t = β1 (1 - ½ 0.96^{tψ}).
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 2e-3).
+        betas (tuple): decay rates (β1, β2) (default: (0.9, 0.999)).
+        eps (float): ε added to the denominator (default: 1e-8).
+        weight_decay (float): weight decay λ (default: 0).
+        momentum_decay (float): ψ, how fast μ_t warms up towards β1 (default: 4e-3).
+        decoupled_weight_decay (bool): shrink θ directly (AdamW style) instead of adding λθ to g_t
+            (default: False).
+        maximize (bool): follow the gradient uphill (default: False).
+        foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["nadam"]
+    FORMULAS = {
+        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
+        "decay": r"-\gamma\lambda\theta_{t-1}",
+        "bias_correction2": r"1-\beta_2^t",
+        "mu": r"\mu_t = \beta_1 (1 - \tfrac12 0.96^{t\psi})",
+        "mu_next": r"\mu_{t+1} = \beta_1 (1 - \tfrac12 0.96^{(t+1)\psi})",
+        "mu_product": r"\textstyle\prod_{i=1}^{t} \mu_i",
+        "mu_product_next": r"\textstyle\prod_{i=1}^{t+1} \mu_i",
+        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
+        "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
+        "m_hat": r"\hat m_t = \mu_{t+1} m_t / (1-\prod^{t+1}\mu_i) + (1-\mu_t) g_t / (1-\prod^{t}\mu_i)",
+        "denom": r"\sqrt{v_t / (1-\beta_2^t)} + \epsilon = \sqrt{\hat v_t} + \epsilon",
+        "update": r"\Delta\theta_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+    }
+    SYMBOLS = {
+        "lr": r"\gamma",
+        "betas": r"(\beta_1, \beta_2)",
+        "beta1": r"\beta_1",
+        "beta2": r"\beta_2",
+        "eps": r"\epsilon",
+        "weight_decay": r"\lambda",
+        "momentum_decay": r"\psi",
+    }
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 2e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum_decay: float = 4e-3,
+        decoupled_weight_decay: bool = False,
+        *,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= betas[0] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+        if not 0.0 <= betas[1] < 1.0:
+            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= momentum_decay:
+            raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
+        refuse_unsupported(foreach=foreach, capturable=capturable, differentiable=differentiable)
+        defaults = {
+            "lr": lr,
+            "betas": betas,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum_decay": momentum_decay,
+            "decoupled_weight_decay": decoupled_weight_decay,
+            "maximize": maximize,
+            "foreach": foreach,
+            "capturable": capturable,
+            "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("capturable", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("decoupled_weight_decay", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, [])
+                if len(p_state) != 0:
+                    if not torch.is_tensor(p_state["step"]):
+                        p_state["step"] = new_step(p_state["step"])
+                    if not torch.is_tensor(p_state["mu_product"]):
+                        p_state["mu_product"] = new_step(p_state["mu_product"])
+
+    def _init_state(self, p: Tensor) -> dict:
+        """Lazy state: step counter, μ-product 1 (empty product), m_0 = 0, v_0 = 0."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = new_step()
+            state["mu_product"] = new_step(1.0)
+            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return state
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        records = self._records()
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            beta1, beta2 = group["betas"]
+            eps, weight_decay, momentum_decay = group["eps"], group["weight_decay"], group["momentum_decay"]
+            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if records is not None:
+                        records.append({})
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("NAdam does not support sparse gradients")
+                state = self._init_state(p)
+                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                mu_product, step_t = state["mu_product"], state["step"]
+                terms = {} if records is not None else None
+                before = p.clone() if terms is not None else None
+
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                # t <- t + 1
+                step_t += 1
+                step = step_t.item()
+                # 1 - β2^t
+                bias_correction2 = 1 - beta2**step
+                # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
+                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled, terms)
+
+                # μ_t = β1 (1 - ½ 0.96^{tψ}) and μ_{t+1} = β1 (1 - ½ 0.96^{(t+1)ψ})
+                mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+                mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * momentum_decay)))
+                # Π_{i≤t} μ_i, kept in the state (in its dtype, as torch)
+                mu_product *= mu
+
+                # m_t = β1 m_{t-1} + (1 - β1) g_t
+                exp_avg.lerp_(grad, 1 - beta1)
+                # v_t = β2 v_{t-1} + (1 - β2) g_t²
+                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                # denom = √(v_t / (1 - β2^t)) + ε = √v̂_t + ε
+                denom = exp_avg_sq.div(bias_correction2).sqrt()
+
+                mu_product_now = mu_product.item()
+                # Π_{i≤t+1} μ_i
+                mu_product_next = mu_product_now * mu_next
+                denom.add_(eps)
+                # θ_t = θ_{t-1} - γ (1 - μ_t) / (1 - Π_{i≤t} μ_i) · g_t / denom   (the Nesterov "look-ahead" part)
+                p.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - mu_product_now)))
+                # θ_t <- θ_t - γ μ_{t+1} / (1 - Π_{i≤t+1} μ_i) · m_t / denom      (the momentum part)
+                p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+
+                if terms is not None:
+                    terms.update(
+                        grad=snapshot(grad),
+                        bias_correction2=snapshot(bias_correction2),
+                        mu=snapshot(mu),
+                        mu_next=snapshot(mu_next),
+                        mu_product=snapshot(mu_product),
+                        mu_product_next=snapshot(mu_product_next),
+                        m=snapshot(exp_avg),
+                        v=snapshot(exp_avg_sq),
+                        m_hat=exp_avg * (mu_next / (1.0 - mu_product_next))
+                        + grad * ((1.0 - mu) / (1.0 - mu_product_now)),
+                        denom=snapshot(denom),
+                        update=p - before,
+                    )
+                    records.append(terms)
+        return loss
+
+
+NAdam.__doc__ = with_algorithm(NAdam.__doc__, NAdam.ALGORITHM_LATEX)

@@ -1,0 +1,183 @@
+"""RMSprop (Hinton's lecture 6e; centered form from Graves 2013), exactly as torch.optim.RMSprop computes it.
+
+Leaves out torch's foreach/capturable kernels, complex and sparse parameters; the math is the same.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _weight_decay
+from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._docs import ALGORITHMS, with_algorithm
+
+
+class RMSprop(ExplainedOptimizer):
+    """RMSprop, torch.optim.RMSprop's single-tensor algorithm line by line.
+
+    Code names and symbols: ``lr`` is γ, ``alpha`` is the smoothing constant α, ``eps`` ε, ``weight_decay`` λ,
+    ``momentum`` μ; the state's ``square_avg`` is v_t, ``grad_avg`` is g^ave_t (centered only) and
+    ``momentum_buffer`` is b_t (momentum only).
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 1e-2).
+        alpha (float): smoothing constant α of the squared-gradient average (default: 0.99).
+        eps (float): ε added to the denominator (default: 1e-8).
+        weight_decay (float): L2 penalty λ (default: 0).
+        momentum (float): momentum factor μ (default: 0).
+        centered (bool): divide by an estimate of the gradient's variance instead of its second moment
+            (default: False).
+        maximize (bool): follow the gradient uphill (default: False).
+        foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["rmsprop"]
+    FORMULAS = {
+        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
+        "square_avg": r"v_t = \alpha v_{t-1} + (1-\alpha) g_t^2",
+        "grad_avg": r"g^{ave}_t = \alpha g^{ave}_{t-1} + (1-\alpha) g_t",
+        "avg": r"\sqrt{v_t - (g^{ave}_t)^2 \text{ (centered)}} + \epsilon",
+        "momentum_buffer": r"b_t = \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)",
+        "update": r"\Delta\theta_t = -\gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \text{ or } -\gamma b_t",
+    }
+    SYMBOLS = {
+        "lr": r"\gamma",
+        "alpha": r"\alpha",
+        "eps": r"\epsilon",
+        "weight_decay": r"\lambda",
+        "momentum": r"\mu",
+    }
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        capturable: bool = False,
+        foreach: bool | None = None,
+        maximize: bool = False,
+        differentiable: bool = False,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if not 0.0 <= lr:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= eps:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if not 0.0 <= momentum:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if not 0.0 <= weight_decay:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if not 0.0 <= alpha:
+            raise ValueError(f"Invalid alpha value: {alpha}")
+        refuse_unsupported(foreach=foreach, capturable=capturable, differentiable=differentiable)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "alpha": alpha,
+            "eps": eps,
+            "centered": centered,
+            "weight_decay": weight_decay,
+            "capturable": capturable,
+            "foreach": foreach,
+            "maximize": maximize,
+            "differentiable": differentiable,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("momentum", 0)
+            group.setdefault("centered", False)
+            group.setdefault("foreach", None)
+            group.setdefault("maximize", False)
+            group.setdefault("differentiable", False)
+            group.setdefault("capturable", False)
+            for p in group["params"]:
+                p_state = self.state.get(p, [])
+                if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
+                    p_state["step"] = new_step(p_state["step"])
+
+    def _init_state(self, p: Tensor, group: dict) -> dict:
+        """Lazy state: step counter, v_0 = 0, b_0 = 0 (momentum), g^ave_0 = 0 (centered)."""
+        state = self.state[p]
+        if len(state) == 0:
+            state["step"] = new_step()
+            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            if group["centered"]:
+                state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return state
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        records = self._records()
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            alpha, eps, weight_decay = group["alpha"], group["eps"], group["weight_decay"]
+            momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if records is not None:
+                        records.append({})
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("RMSprop does not support sparse gradients")
+                state = self._init_state(p, group)
+                square_avg = state["square_avg"]
+                terms = {} if records is not None else None
+                before = p.clone() if terms is not None else None
+
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                state["step"] += 1
+                # g_t <- g_t + λ θ_{t-1}
+                if weight_decay != 0:
+                    grad = _weight_decay.l2(grad, p, weight_decay)
+
+                # v_t = α v_{t-1} + (1 - α) g_t²
+                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+                if centered:
+                    grad_avg = state["grad_avg"]
+                    # g^ave_t = α g^ave_{t-1} + (1 - α) g_t
+                    grad_avg.lerp_(grad, 1 - alpha)
+                    # √(v_t - (g^ave_t)²): the gradient's standard deviation
+                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
+                else:
+                    # √v_t: the root mean square of the gradient
+                    avg = square_avg.sqrt()
+                # ... + ε
+                avg = avg.add_(eps)
+
+                if momentum > 0:
+                    buf = state["momentum_buffer"]
+                    # b_t = μ b_{t-1} + g_t / (√ṽ_t + ε);  θ_t = θ_{t-1} - γ b_t
+                    buf.mul_(momentum).addcdiv_(grad, avg)
+                    p.add_(buf, alpha=-lr)
+                else:
+                    # θ_t = θ_{t-1} - γ g_t / (√ṽ_t + ε)
+                    p.addcdiv_(grad, avg, value=-lr)
+
+                if terms is not None:
+                    terms.update(grad=snapshot(grad), square_avg=snapshot(square_avg), avg=snapshot(avg))
+                    if centered:
+                        terms["grad_avg"] = snapshot(state["grad_avg"])
+                    if momentum > 0:
+                        terms["momentum_buffer"] = snapshot(state["momentum_buffer"])
+                    terms["update"] = p - before
+                    records.append(terms)
+        return loss
+
+
+RMSprop.__doc__ = with_algorithm(RMSprop.__doc__, RMSprop.ALGORITHM_LATEX)

@@ -1,0 +1,145 @@
+"""Stochastic gradient descent with optional (Nesterov) momentum, exactly as torch.optim.SGD computes it.
+
+Leaves out torch's foreach/fused kernels and sparse gradients; the math per parameter is the same.
+"""
+
+import torch
+from torch import Tensor
+
+from . import _weight_decay
+from ._base import ExplainedOptimizer, refuse_unsupported, snapshot, to_scalar
+from ._docs import ALGORITHMS, with_algorithm
+
+
+class SGD(ExplainedOptimizer):
+    """Stochastic gradient descent (optionally with momentum), torch.optim.SGD's algorithm line by line.
+
+    Code names and symbols: ``lr`` is γ, ``momentum`` μ, ``dampening`` τ, ``weight_decay`` λ, the state's
+    ``momentum_buffer`` is b_t. The buffer starts as the first gradient (no dampening on step 1), as in torch.
+
+    Args:
+        params: iterable of parameters or dicts defining parameter groups.
+        lr (float or Tensor): learning rate γ (default: 1e-3).
+        momentum (float): momentum factor μ (default: 0).
+        dampening (float): dampening τ for momentum (default: 0).
+        weight_decay (float or Tensor): L2 penalty λ added to the gradient (default: 0).
+        nesterov (bool): step along g_t + μ b_t instead of b_t; needs μ > 0 and τ = 0 (default: False).
+        maximize (bool): follow the gradient uphill (default: False).
+        foreach: accepted and ignored. differentiable, fused: only their defaults are accepted.
+    """
+
+    ALGORITHM_LATEX = ALGORITHMS["sgd"]
+    FORMULAS = {
+        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1})",
+        "d_p": r"g_t \leftarrow g_t + \lambda\theta_{t-1}",
+        "momentum_buffer": r"b_t = \mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1)",
+        "direction": r"d_t = g_t + \mu b_t \text{ (nesterov) or } b_t",
+        "update": r"\Delta\theta_t = -\gamma d_t",
+    }
+    SYMBOLS = {"lr": r"\gamma", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda"}
+
+    def __init__(
+        self,
+        params,
+        lr: float | Tensor = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float | Tensor = 0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
+    ) -> None:
+        if isinstance(lr, Tensor) and lr.numel() != 1:
+            raise ValueError("Tensor lr must be 1-element")
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        refuse_unsupported(foreach=foreach, fused=fused, differentiable=differentiable)
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "weight_decay": weight_decay,
+            "nesterov": nesterov,
+            "maximize": maximize,
+            "foreach": foreach,
+            "differentiable": differentiable,
+            "fused": fused,
+        }
+        super().__init__(params, defaults)
+
+    def __setstate__(self, state) -> None:
+        super().__setstate__(state)
+        for group in self.param_groups:
+            group.setdefault("nesterov", False)
+            group.setdefault("maximize", False)
+            group.setdefault("foreach", None)
+            group.setdefault("differentiable", False)
+            group.setdefault("fused", False)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        records = self._records()
+        for group in self.param_groups:
+            lr = to_scalar(group["lr"])
+            weight_decay, momentum = group["weight_decay"], group["momentum"]
+            dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    if records is not None:
+                        records.append({})
+                    continue
+                if p.grad.is_sparse:
+                    raise RuntimeError("optlab SGD does not support sparse gradients")
+                terms = {} if records is not None else None
+                before = p.clone() if terms is not None else None
+
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                if terms is not None:
+                    terms["grad"] = snapshot(grad)
+                # g_t <- g_t + λ θ_{t-1}
+                if weight_decay != 0:
+                    grad = _weight_decay.l2(grad, p, weight_decay)
+                if terms is not None:
+                    terms["d_p"] = snapshot(grad)
+
+                if momentum != 0:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        # b_1 = g_1
+                        buf = grad.detach().clone()
+                        state["momentum_buffer"] = buf
+                    else:
+                        # b_t = μ b_{t-1} + (1 - τ) g_t
+                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
+                    if terms is not None:
+                        terms["momentum_buffer"] = snapshot(buf)
+                    # d_t = g_t + μ b_t (Nesterov) or d_t = b_t (heavy ball)
+                    grad = grad.add(buf, alpha=momentum) if nesterov else buf
+
+                # θ_t = θ_{t-1} - γ d_t
+                if terms is not None:
+                    terms["direction"] = snapshot(grad)
+                p.add_(grad, alpha=-lr)
+                if terms is not None:
+                    terms["update"] = p - before
+                    records.append(terms)
+        return loss
+
+
+SGD.__doc__ = with_algorithm(SGD.__doc__, SGD.ALGORITHM_LATEX)
