@@ -1,0 +1,258 @@
+"""Real-browser fixtures: the app served by `streamlit run` on a free local port, driven by Chromium via Playwright.
+
+Without a Chromium the browser tests are skipped with the reason shown, or fail when OPTLAB_REQUIRE_BROWSER=1
+(as CI sets it). Leaves out pytest-playwright: a few plain fixtures are all these tests need.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "artifacts"
+SCREENSHOTS = ARTIFACTS / "screenshots"
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+SERVER_START_S = 90  # streamlit imports torch on the first page: slow on a busy 2-core machine
+RUN_TIMEOUT_MS = 60_000  # one script run, from a click to the page settling
+
+# Console lines that are not the app's fault, each explained. Nothing else is tolerated.
+IGNORED_CONSOLE = [
+    # Opened on /Some_Page, Streamlit's frontend first probes /Some_Page/_stcore/... in case the app is served
+    # under that prefix, gets a 404, then falls back to the root. Normal for every multipage app.
+    re.compile(r"status of 404 .*\(https?://[^/]+/[^/]+/_stcore/(health|host-config)\)$"),
+]
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip with the reason shown, or fail when the environment says a browser is required."""
+    if os.environ.get("OPTLAB_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"OPTLAB_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+def find_chromium() -> str | None:
+    for candidate in (os.environ.get("OPTLAB_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def page_url_path(page: Path) -> str:
+    """URL path Streamlit gives a page file: pages/1_Surface_Lab.py -> "Surface_Lab" (number and separators go)."""
+    name = re.fullmatch(r"([0-9]*)[_ -]*(.*)\.py", page.name).group(2)
+    return re.sub(r"[_ ]+", "_", name).strip()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def healthy(base_url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+            return response.status == 200 and response.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    path = find_chromium()
+    if path is None:
+        require_or_skip(
+            "no Chromium found (install Debian's: apt-get install -y chromium, or set OPTLAB_CHROMIUM)"
+        )
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        require_or_skip("Playwright for Python is not installed (pip install -e '.[dev]')")
+    return path
+
+
+@pytest.fixture(scope="session")
+def app_url(chromium_path) -> str:
+    """Serve app.py with `streamlit run` on a free port; yield its base URL; stop the server at the end."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    port = free_port()
+    streamlit = Path(sys.executable).with_name("streamlit")
+    command = [str(streamlit)] if streamlit.exists() else [sys.executable, "-m", "streamlit"]
+    command += [
+        "run",
+        "app.py",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    log_path = ARTIFACTS / "streamlit-e2e.log"
+    base_url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + SERVER_START_S
+            while not healthy(base_url):
+                if server.poll() is not None:
+                    pytest.fail(f"streamlit exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+                if time.monotonic() > deadline:
+                    pytest.fail(
+                        f"streamlit not healthy after {SERVER_START_S} s:\n{log_path.read_text()[-3000:]}"
+                    )
+                time.sleep(0.25)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class AppPage:
+    """A browser tab on the app, with what a test needs to wait for Streamlit and to read its console."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base_url = base_url
+        self.console_errors: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+
+    def _on_console(self, message) -> None:
+        if message.type != "error":
+            return
+        text = f"{message.text} ({message.location.get('url', '')})"
+        if not any(pattern.search(text) for pattern in IGNORED_CONSOLE):
+            self.console_errors.append(text)
+
+    # -- navigation and waiting ---------------------------------------------------------------------------------
+
+    def goto(self, path: str = "") -> None:
+        """Open base_url/path and wait for the first script run to finish."""
+        self.page.goto(f"{self.base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
+        self.page.wait_for_selector('[data-testid="stApp"]', timeout=RUN_TIMEOUT_MS)
+        self.wait_idle(expect_run=True)
+
+    def script_state(self) -> str | None:
+        return self.page.get_attribute('[data-testid="stApp"]', "data-test-script-state")
+
+    def wait_idle(self, expect_run: bool = True, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Wait until Streamlit has no script run in flight.
+
+        With expect_run, first give a run up to 3 s to start (a widget change reaches the server a moment after
+        the click), so that an idle state from before the click does not count.
+        """
+        if expect_run:
+            try:
+                self.page.wait_for_function(
+                    """() => { const a = document.querySelector('[data-testid="stApp"]');
+                               return a && a.getAttribute('data-test-script-state') !== 'notRunning'; }""",
+                    timeout=3000,
+                    polling=50,
+                )
+            except Exception:  # the run may already be over
+                pass
+        self.page.wait_for_function(
+            """() => { const a = document.querySelector('[data-testid="stApp"]');
+                       return a && a.getAttribute('data-test-script-state') === 'notRunning'
+                              && a.getAttribute('data-test-connection-state') === 'CONNECTED'; }""",
+            timeout=timeout_ms,
+            polling=100,
+        )
+        # Elements of the previous run are shown faded ("stale") until they are replaced or dropped.
+        self.page.wait_for_timeout(300)
+
+    # -- reading the page ---------------------------------------------------------------------------------------
+
+    def exceptions(self) -> list[str]:
+        return self.page.locator('[data-testid="stException"]').all_inner_texts()
+
+    def errors(self) -> list[str]:
+        return self.page.locator('[data-testid="stAlertContentError"]').all_inner_texts()
+
+    def drawn_figures(self) -> int:
+        """Plotly figures that Plotly has actually drawn (an SVG with a non-zero size)."""
+        return self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('.js-plotly-plot .main-svg'))
+                       .filter(s => s.getBoundingClientRect().width > 0 && s.getBoundingClientRect().height > 0)
+                       .map(s => s.closest('.js-plotly-plot')).filter((v, i, a) => a.indexOf(v) === i).length"""
+        )
+
+    def figure_signature(self, index: int = 0) -> str:
+        """The data of the index-th Plotly figure as JSON, to see whether a figure changed."""
+        return self.page.evaluate(
+            """(i) => { const g = document.querySelectorAll('.js-plotly-plot')[i];
+                        if (!g || !g.data) return '';
+                        return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z ? t.z.length : 0])); }""",
+            index,
+        )
+
+    def key(self, key: str):
+        """The element container of the widget with this key (Streamlit adds the class st-key-<key>)."""
+        return self.page.locator(f".st-key-{key}")
+
+    def screenshot(self, name: str) -> Path:
+        """Save the whole page (Streamlit scrolls inside its main section, so grow the viewport to fit it)."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        height = self.page.evaluate(
+            """() => { const m = document.querySelector('[data-testid="stMain"]') || document.body;
+                       return Math.max(m.scrollHeight, document.body.scrollHeight); }"""
+        )
+        size = self.page.viewport_size
+        self.page.set_viewport_size(
+            {"width": size["width"], "height": max(size["height"], min(int(height), 8000))}
+        )
+        self.page.wait_for_timeout(500)  # let Plotly resize its figures
+        path = SCREENSHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        self.page.set_viewport_size(size)
+        return path
+
+
+@pytest.fixture
+def app(browser, app_url):
+    """A fresh browser tab (its own cookies and session) on the served app."""
+    context = browser.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.set_default_timeout(RUN_TIMEOUT_MS)
+    yield AppPage(page, app_url)
+    context.close()
