@@ -1,0 +1,57 @@
+"""Small Plotly figures for the lesson pages: curves, 2D paths over a contour, bars. Arrays in, figures out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+HEIGHT = 320
+
+
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
+    fig.update_layout(title=title, height=HEIGHT, margin=dict(l=50, r=20, t=40, b=40),
+                      xaxis_title=x_title, yaxis_title=y_title, legend=dict(orientation="h", y=-0.25))
+    if log_y:
+        fig.update_yaxes(type="log")
+    return fig
+
+
+def curves(series: Mapping[str, np.ndarray], title: str = "", x_title: str = "step", y_title: str = "",
+           log_y: bool = False, x: np.ndarray | None = None, hline: float | None = None) -> go.Figure:
+    """One line per named series against the step (or against ``x``); an optional dashed reference line."""
+    fig = go.Figure()
+    for name, ys in series.items():
+        ys = np.asarray(ys, dtype=float)
+        xs = np.arange(len(ys)) if x is None else x
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
+    if hline is not None:
+        fig.add_hline(y=hline, line_dash="dash", line_color="gray")
+    return _layout(fig, title, x_title, y_title, log_y)
+
+
+def paths(paths_by_name: Mapping[str, np.ndarray], title: str = "",
+          contour: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+          minimum: tuple[float, float] | None = None) -> go.Figure:
+    """2D paths (each an (n, 2) array) drawn over an optional contour (xs, ys, Z) with the minimum marked."""
+    fig = go.Figure()
+    if contour is not None:
+        xs, ys, z = contour
+        fig.add_trace(go.Contour(x=xs, y=ys, z=z, showscale=False, ncontours=25, opacity=0.5,
+                                 colorscale="Greys", contours_coloring="lines", hoverinfo="skip"))
+    for name, pts in paths_by_name.items():
+        pts = np.asarray(pts, dtype=float)
+        fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines+markers", marker_size=3, name=name))
+    if minimum is not None:
+        fig.add_trace(go.Scatter(x=[minimum[0]], y=[minimum[1]], mode="markers", name="minimum",
+                                 marker=dict(symbol="star", size=12, color="black")))
+    fig = _layout(fig, title, "x", "y")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    return fig
+
+
+def bars(values: Mapping[str, float], title: str = "", y_title: str = "") -> go.Figure:
+    """A bar per named value."""
+    fig = go.Figure(go.Bar(x=list(values), y=[float(v) for v in values.values()]))
+    return _layout(fig, title, "", y_title)
