@@ -1,7 +1,8 @@
 """Lesson 1, anatomy of an optimizer: param_groups, lazy state, add_param_group, state_dict (no training loop)."""
 
 import torch
-from torch import optim
+
+from optlab import optim
 
 
 def two_tensors() -> tuple[torch.Tensor, torch.Tensor]:

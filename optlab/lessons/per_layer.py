@@ -1,7 +1,9 @@
 """Lesson 5, per-layer learning rates: two groups as in fine-tuning, and choosing parameters by identity."""
 
 import torch
-from torch import nn, optim
+from torch import nn
+
+from optlab import optim
 
 
 def small_net() -> nn.Sequential:

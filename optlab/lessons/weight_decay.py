@@ -1,7 +1,8 @@
 """Lesson 4, weight decay: L2 in the gradient vs decoupled (AdamW) vs none; one SGD step by hand (no schedules)."""
 
 import torch
-from torch import optim
+
+from optlab import optim
 
 
 def one_sgd_step(weight_decay: float, lr: float = 0.1) -> dict:

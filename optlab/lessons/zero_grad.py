@@ -1,7 +1,8 @@
 """Lesson 2, zero_grad / backward / step: gradients add up, accumulation, set_to_none, closures (no schedules)."""
 
 import torch
-from torch import optim
+
+from optlab import optim
 
 
 def grads_pile_up(calls: int) -> list[float]:
@@ -68,9 +69,9 @@ def set_to_none() -> dict:
 
 
 def closure_calls(max_iter: int) -> dict:
-    """Some optimizers (L-BFGS) must evaluate the loss several times per step, so step() takes a closure."""
+    """Some optimizers (torch.optim.LBFGS) must evaluate the loss several times per step, so step() takes a closure."""
     w = torch.tensor([3.0, -2.0], requires_grad=True)
-    opt = optim.LBFGS([w], lr=1.0, max_iter=max_iter)
+    opt = torch.optim.LBFGS([w], lr=1.0, max_iter=max_iter)
     calls = 0
 
     def closure():
