@@ -354,10 +354,13 @@ def _parse(text: str) -> tuple[ast.Expression, list[int]]:
     except SyntaxError as e:
         offset = (e.offset or 1) - 1
         col = columns[min(max(offset, 0), len(columns) - 1)]
-        hint = ""
-        if e.msg and "decimal literal" in e.msg:
-            hint = " (write 2*x for a product)"
-        reason = f" ({e.msg})" if e.msg and not hint else ""
+        msg = e.msg or ""
+        if "decimal literal" in msg:
+            hint, reason = " (write 2*x for a product)", ""
+        elif "digits" in msg:  # Python refuses integer literals longer than 4300 digits
+            hint, reason = "", " (a number with too many digits; write 1e400 instead)"
+        else:
+            hint, reason = "", f" ({msg})" if msg else ""
         raise FormulaError(f"syntax error at column {col}{reason}{hint}") from None
     except (RecursionError, MemoryError):
         raise FormulaError(

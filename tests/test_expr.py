@@ -129,6 +129,7 @@ def test_formula_only_in_x_has_zero_y_gradient():
         ("sin(*x)", "'*' unpacking"),
         ("(x := 1)", "':='"),
         ("x ^ ^ y", "syntax error at column 5"),
+        ("9" * 5000, "too many digits"),
     ],
 )
 def test_bad_formulas_give_clear_messages(text, fragment):
