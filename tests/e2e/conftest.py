@@ -14,9 +14,15 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+except ImportError:  # no Playwright: the fixtures below skip (or fail) with the reason
+    PlaywrightTimeout = TimeoutError
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -167,7 +173,7 @@ class AppPage:
     # -- navigation and waiting ---------------------------------------------------------------------------------
 
     def goto(self, path: str = "") -> None:
-        """Open base_url/path and wait for the first script run to finish."""
+        """Open base_url/path (a page, with an optional ?query) and wait for the first script run to finish."""
         self.page.goto(f"{self.base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
         self.page.wait_for_selector('[data-testid="stApp"]', timeout=RUN_TIMEOUT_MS)
         self.wait_idle(expect_run=True)
@@ -176,20 +182,21 @@ class AppPage:
         return self.page.get_attribute('[data-testid="stApp"]', "data-test-script-state")
 
     def wait_idle(self, expect_run: bool = True, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
-        """Wait until Streamlit has no script run in flight.
+        """Wait until Streamlit has no script run in flight (and is connected).
 
-        With expect_run, first give a run up to 3 s to start (a widget change reaches the server a moment after
-        the click), so that an idle state from before the click does not count.
+        With expect_run, first give a run up to 5 s to start, so that the idle state from before an action does
+        not count. A run is seen by the observer that :meth:`act` arms, or by the state attribute itself.
         """
         if expect_run:
             try:
                 self.page.wait_for_function(
                     """() => { const a = document.querySelector('[data-testid="stApp"]');
-                               return a && a.getAttribute('data-test-script-state') !== 'notRunning'; }""",
-                    timeout=3000,
+                               return (window.__optlabRuns || 0) > 0
+                                   || (a && a.getAttribute('data-test-script-state') !== 'notRunning'); }""",
+                    timeout=5000,
                     polling=50,
                 )
-            except Exception:  # the run may already be over
+            except PlaywrightTimeout:  # nothing reran: the action changed nothing the server cares about
                 pass
         self.page.wait_for_function(
             """() => { const a = document.querySelector('[data-testid="stApp"]');
@@ -200,6 +207,88 @@ class AppPage:
         )
         # Elements of the previous run are shown faded ("stale") until they are replaced or dropped.
         self.page.wait_for_timeout(300)
+
+    def act(self, action: Callable[[], object], timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Do something that reruns the script, and wait until that run is over.
+
+        A MutationObserver counts changes of the script state to "running", so a run that starts and ends
+        between two polls is not missed.
+        """
+        self.page.evaluate(
+            """() => { if (window.__optlabObserver) window.__optlabObserver.disconnect();
+                       window.__optlabRuns = 0;
+                       const a = document.querySelector('[data-testid="stApp"]');
+                       window.__optlabObserver = new MutationObserver(() => {
+                           if (a.getAttribute('data-test-script-state') === 'running') window.__optlabRuns += 1; });
+                       window.__optlabObserver.observe(a, {attributes: true,
+                                                          attributeFilter: ['data-test-script-state']}); }"""
+        )
+        action()
+        self.wait_idle(expect_run=True, timeout_ms=timeout_ms)
+
+    # -- widgets, found by their key ----------------------------------------------------------------------------
+
+    def key(self, key: str):
+        """The element container of the widget with this key (Streamlit adds the class st-key-<key>)."""
+        return self.page.locator(f".st-key-{key}")
+
+    def select(self, key: str, option: str) -> None:
+        """Pick the option shown as ``option`` in the selectbox with this key."""
+
+        def pick():
+            field = self.key(key).locator("input").first
+            field.fill(
+                option
+            )  # filters the list down to a few entries, with no dropdown animation to wait for
+            exact = re.compile(rf"^\s*{re.escape(option)}\s*$")
+            self.page.locator('[role="option"]').filter(has_text=exact).first.click()
+
+        self.act(pick)
+
+    def selected(self, key: str) -> str:
+        return self.key(key).locator("input").first.input_value()
+
+    def set_number(self, key: str, value: float | str) -> None:
+        """Type a value into the number input with this key and commit it with Enter."""
+
+        def type_it():
+            field = self.key(key).locator("input").first
+            field.fill(str(value))
+            field.press("Enter")
+
+        self.act(type_it)
+
+    def number(self, key: str) -> float:
+        return float(self.key(key).locator("input").first.input_value())
+
+    def click(self, key: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Click the button with this key."""
+        self.act(lambda: self.key(key).locator("button").first.click(), timeout_ms=timeout_ms)
+
+    def figure_point(self, figure, x: float, y: float) -> tuple[float, float]:
+        """Page pixel of data point (x, y) in a Plotly figure (a locator on or inside its .js-plotly-plot)."""
+        handle = (
+            figure.locator(".js-plotly-plot").first if figure.locator(".js-plotly-plot").count() else figure
+        )
+        return tuple(
+            handle.evaluate(
+                """(g, [x, y]) => { const L = g._fullLayout, r = g.querySelector('.main-svg').getBoundingClientRect();
+                                    return [r.left + L._size.l + L.xaxis.d2p(x), r.top + L._size.t + L.yaxis.d2p(y)]; }""",
+                [x, y],
+            )
+        )
+
+    def click_figure(self, figure, x: float, y: float) -> None:
+        """Click a Plotly figure at data point (x, y), as a student would (hover first, so Plotly sees the point)."""
+        figure.scroll_into_view_if_needed()
+        px, py = self.figure_point(figure, x, y)
+
+        def click():
+            self.page.mouse.move(px, py)
+            self.page.wait_for_timeout(150)
+            self.page.mouse.click(px, py)
+
+        self.act(click)
 
     # -- reading the page ---------------------------------------------------------------------------------------
 
@@ -225,10 +314,6 @@ class AppPage:
                         return JSON.stringify(g.data.map(t => [t.type, t.name, t.x, t.y, t.z ? t.z.length : 0])); }""",
             index,
         )
-
-    def key(self, key: str):
-        """The element container of the widget with this key (Streamlit adds the class st-key-<key>)."""
-        return self.page.locator(f".st-key-{key}")
 
     def screenshot(self, name: str) -> Path:
         """Save the whole page (Streamlit scrolls inside its main section, so grow the viewport to fit it)."""
