@@ -1,0 +1,65 @@
+"""Anatomy of an optimizer: param_groups, the lazy state, add_param_group and state_dict, printed live."""
+
+import streamlit as st
+
+from optlab.lessons import anatomy
+from optlab.ui.lesson import format_param_groups, format_state_dict, predict_then_reveal, show_code
+
+st.title("Anatomy of an optimizer")
+st.markdown(
+    "An optimizer is two things: **param_groups**, a list of dicts that hold the tensors to update and the "
+    "hyperparameters for them, and **state**, a dict from each tensor to whatever the algorithm remembers "
+    "(for SGD with momentum, the `momentum_buffer`). Everything below is printed by running the code."
+)
+left, right = st.columns(2)
+lr = left.number_input("lr", min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
+momentum = right.slider("momentum", 0.0, 0.99, 0.9, 0.01, key="anat_momentum")
+
+st.subheader("1. param_groups, with the defaults filled in")
+st.markdown("We passed only `lr` and `momentum`; torch filled in every other hyperparameter.")
+st.code(format_param_groups(anatomy.param_groups_filled_in(lr, momentum)), language="text")
+show_code(anatomy.two_tensors, anatomy.param_groups_filled_in)
+
+st.subheader("2. state is empty until the first step()")
+state = anatomy.state_before_and_after_step(lr, momentum)
+predict_then_reveal(
+    "anat_state",
+    "How many entries does `optimizer.state` have before the first `step()`?",
+    ["0", "1", "2"],
+    str(state["entries_before"]),
+    "The state is created lazily, inside the first step(), one entry per parameter.",
+)
+c1, c2, c3 = st.columns(3)
+c1.metric("entries before step()", state["entries_before"])
+c2.metric("entries after step()", state["entries_after"])
+c3.metric("keys after step()", ", ".join(state["keys_after"]))
+st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
+show_code(anatomy.state_before_and_after_step)
+
+st.subheader("3. The tensors in param_groups are the model's own")
+own = anatomy.params_are_the_models_own()
+st.markdown(
+    f"`param_groups[0]['params'][0] is w`: **{own['same_object']}** · same memory: **{own['same_memory']}** · "
+    f"`step()` changed the model's `w`: **{own['model_changed']}**"
+)
+show_code(anatomy.params_are_the_models_own)
+
+st.subheader("4. add_param_group with its own lr")
+head_lr = st.number_input("lr of the new group", 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
+st.dataframe(anatomy.add_a_group(lr, head_lr), hide_index=True)
+st.markdown("The new group keeps its own `lr`; `momentum` and the rest come from the optimizer's defaults.")
+show_code(anatomy.add_a_group)
+
+st.subheader("5. state_dict() before and after a step, and resuming")
+before, after = anatomy.state_dict_before_and_after(lr, momentum)
+b_col, a_col = st.columns(2)
+b_col.markdown("**before step()**")
+b_col.code(format_state_dict(before), language="text")
+a_col.markdown("**after step()**")
+a_col.code(format_state_dict(after), language="text")
+st.markdown("Parameters appear as positions `0, 1`: the dict can be saved and loaded into a new optimizer.")
+resume = anatomy.resume_from_state_dict(lr, momentum)
+r1, r2 = st.columns(2)
+r1.metric("max |w| gap, resumed with load_state_dict", f"{resume['gap_resumed']:.3g}")
+r2.metric("max |w| gap, resumed with a fresh optimizer", f"{resume['gap_fresh_optimizer']:.3g}")
+show_code(anatomy.state_dict_before_and_after, anatomy.resume_from_state_dict)

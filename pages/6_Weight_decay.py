@@ -1,0 +1,46 @@
+"""Weight decay: L2 in the gradient vs decoupled (AdamW) vs none, and one SGD step worked out."""
+
+import streamlit as st
+
+from optlab.lessons import weight_decay
+from optlab.plots.lessons import bars
+from optlab.ui.lesson import predict_then_reveal, show_code
+
+st.title("Weight decay")
+st.markdown(
+    "`weight_decay=λ` in SGD adds λ·w to the gradient (an L2 penalty λ/2·|w|²). For SGD that is the same as "
+    "shrinking w by lr·λ·w each step. For Adam it is not: the added λ·w is divided by √v like the rest of the "
+    "gradient. AdamW *decouples* the decay: it shrinks w by lr·λ·w outside Adam's normalisation."
+)
+
+st.subheader("1. One SGD step on loss = (x @ w).sum()")
+st.markdown("x = [[1, 2], [3, 4]], w = [1, −1], lr = 0.1. The gradient of the loss is the column sums of x.")
+rows = {wd: weight_decay.one_sgd_step(wd) for wd in (0.0, 1.0)}
+st.dataframe(
+    [{"weight_decay": wd, "loss": r["loss"], "grad": str(r["grad"]),
+      "w after": str([round(v, 6) for v in r["w_after"]])} for wd, r in rows.items()],
+    hide_index=True,
+)
+st.markdown("With λ > 0 the step is w ← w − lr·(grad + λ·w): the decay adds λ·w to the gradient.")
+show_code(weight_decay.one_sgd_step)
+
+st.subheader("2. Why L2 and decoupled decay differ under Adam")
+predict_then_reveal(
+    "wd_adam",
+    "Two weights see zero-mean gradient noise, one loud (σ = 1), one quiet (σ = 0.001). With Adam + L2, "
+    "which weight does decay shrink more?",
+    ["the loud one", "the quiet one", "both the same"],
+    "the quiet one",
+    "Adam divides the decay term λw by √v; the loud weight has a large v, so its decay is divided away.",
+)
+c1, c2, c3 = st.columns(3)
+lr = c1.select_slider("lr", [0.001, 0.003, 0.01, 0.03], 0.01, key="wd_lr")
+wd = c2.select_slider("weight_decay", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, key="wd_wd")
+steps = c3.slider("steps", 50, 500, 200, 50, key="wd_steps")
+out = weight_decay.decay_under_adam(lr, wd, steps)
+shrink = {f"{name}, {which}": out["shrink"][name][i]
+          for name in ("Adam + L2", "AdamW") for i, which in enumerate(("loud", "quiet"))}
+st.plotly_chart(bars(shrink, "How much decay lowered each weight", "w(no decay) − w(with decay)"), key="wd_bars")
+st.dataframe([{"run": name, "loud weight": v[0], "quiet weight": v[1]} for name, v in out["final"].items()],
+             hide_index=True)
+show_code(weight_decay.noisy_gradients, weight_decay.decay_under_adam)
