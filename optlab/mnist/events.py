@@ -1,0 +1,46 @@
+"""Events the MNIST training loop emits to its listener (the UI, a recorder, a test); plain data, no behaviour."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class StartEvent:
+    labels: list[str]
+    start_step: int  # > 0 when a run resumes from a checkpoint
+    total_steps: int
+    steps_per_epoch: int
+
+
+@dataclass(frozen=True)
+class StepsEvent:
+    """The optimizer steps first_step..last_step (1-based, inclusive) since the previous StepsEvent."""
+
+    first_step: int
+    last_step: int
+    loss: list[list[float]]  # [run][k] training loss of each step (the whole accumulated batch)
+    lr: list[list[list[float]]]  # [run][k][group] learning rate used by each step
+    weight_norm: list[float] | None  # [run] ‖θ‖₂ over all parameters after last_step (None after a stop)
+
+
+@dataclass(frozen=True)
+class EvalEvent:
+    step: int  # optimizer steps done when the test set was scored
+    epoch: float  # step / steps_per_epoch
+    test_acc: list[float]  # [run]
+    test_loss: list[float]  # [run]
+    ema_acc: list[float] | None  # [run] accuracy of the EMA weights, None without EMA
+
+
+@dataclass(frozen=True)
+class DoneEvent:
+    step: int
+    total_steps: int
+    stopped: bool  # True when a stop request ended the run early
+    seconds: float  # wall time of this call to Trainer.run
+
+
+Event = StartEvent | StepsEvent | EvalEvent | DoneEvent
+Listener = Callable[[Event], None]

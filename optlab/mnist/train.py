@@ -1,0 +1,203 @@
+"""The MNIST training loop: 1-4 optimizers trained side by side on one batch order, emitting events; no UI here.
+
+Every run starts from the same initial weights and sees the same batches in the same order, so the curves differ
+only because the optimizers differ. The loop records cheaply: losses stay tensors until a live update
+(every `log_every` steps), the test set is scored once per epoch (or every `eval_every` steps).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from optlab.ema import ModelEMA
+from optlab.mnist.config import RunSpec, TrainConfig
+from optlab.mnist.data import Digits
+from optlab.mnist.events import DoneEvent, EvalEvent, Listener, StartEvent, StepsEvent
+from optlab.mnist.groups import apply_decoupled_decay, param_groups
+from optlab.mnist.history import History
+from optlab.mnist.models import build_model
+from optlab.registry import get_spec
+from optlab.schedules import make_scheduler
+
+
+def default_device() -> torch.device:
+    """The GPU when there is one, the CPU otherwise."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The shuffled sample order of one epoch: a pure function of (seed, epoch), so a resumed run sees the same."""
+    g = torch.Generator().manual_seed(seed * 100_003 + epoch)
+    return torch.randperm(n, generator=g)
+
+
+def batch_indices(order: torch.Tensor, step_in_epoch: int, batch_size: int, accum_steps: int) -> list[torch.Tensor]:
+    """The micro-batches of one optimizer step: consecutive slices of batch_size·accum_steps samples."""
+    big = batch_size * accum_steps
+    chunk = order[step_in_epoch * big : (step_in_epoch + 1) * big]
+    return list(chunk.split(batch_size))
+
+
+def build_optimizer(spec: RunSpec, model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
+    """The optimizer of one run over the model's param groups (head lr, bias decay, L2 or decoupled decay)."""
+    opt_spec = get_spec(spec.optimizer)
+    flat = dict(spec.hparams)
+    lr = float(opt_spec.kwargs(**flat)["lr"])
+    groups = param_groups(
+        model, lr, config.head_lr_mult, config.no_decay_bias, config.weight_decay, config.wd_mode
+    )
+    return opt_spec.build(groups, impl=spec.impl, **flat)
+
+
+@dataclass
+class RunState:
+    """One optimizer configuration in training: its model, optimizer, scheduler and (optional) EMA of weights."""
+
+    spec: RunSpec
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object | None
+    ema: ModelEMA | None
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000) -> tuple[float, float]:
+    """(accuracy, mean cross-entropy) of a model on a labelled set."""
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), device=x.device)
+    total_loss = torch.zeros((), device=x.device)
+    for xs, ys in zip(x.split(chunk), y.split(chunk), strict=True):
+        logits = model(xs)
+        correct += (logits.argmax(1) == ys).sum()
+        total_loss += F.cross_entropy(logits, ys, reduction="sum")
+    model.train(was_training)
+    n = max(1, y.shape[0])
+    return correct.item() / n, total_loss.item() / n
+
+
+@torch.no_grad()
+def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    was_training = model.training
+    model.eval()
+    out = model(x).argmax(1)
+    model.train(was_training)
+    return out
+
+
+def weight_norm(model: nn.Module) -> torch.Tensor:
+    """‖θ‖₂ over all parameters, as a 0-d tensor (no sync)."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.detach()) for p in model.parameters()]))
+
+
+class Trainer:
+    """Holds the runs and the position in the batch order; `run()` trains from there to the end or a stop."""
+
+    def __init__(self, data: Digits, config: TrainConfig, device: torch.device | str | None = None):
+        self.config = config.validate()
+        self.device = torch.device(device) if device is not None else default_device()
+        self.data = data.to(self.device)
+        self.steps_per_epoch = config.steps_per_epoch(data.n_train)
+        self.total_steps = config.total_steps(data.n_train)
+        self.step = 0  # optimizer steps done
+        self.history = History()
+        base = build_model(config.model, config.width, config.depth, config.channels, config.seed).to(self.device)
+        self.runs: list[RunState] = []
+        for spec in config.runs:
+            model = copy.deepcopy(base)  # identical initial weights for every run
+            optimizer = build_optimizer(spec, model, config)
+            scheduler = make_scheduler(optimizer, config.schedule, self.total_steps, **dict(config.schedule_params))
+            ema = ModelEMA(model, decay=config.ema_decay, tau=config.ema_tau) if config.ema_decay else None
+            self.runs.append(RunState(spec, model, optimizer, scheduler, ema))
+
+    @property
+    def labels(self) -> list[str]:
+        return [r.spec.name for r in self.runs]
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.total_steps
+
+    def _emit(self, listener: Listener | None, event) -> None:
+        self.history(event)
+        if listener is not None:
+            listener(event)
+
+    def _evaluate(self) -> EvalEvent:
+        d = self.data
+        scores = [evaluate(r.model, d.x_test, d.y_test) for r in self.runs]
+        ema = [evaluate(r.ema.module, d.x_test, d.y_test)[0] for r in self.runs if r.ema is not None]
+        return EvalEvent(
+            step=self.step,
+            epoch=self.step / self.steps_per_epoch,
+            test_acc=[a for a, _ in scores],
+            test_loss=[lo for _, lo in scores],
+            ema_acc=ema if ema else None,
+        )
+
+    def run(self, listener: Listener | None = None, stop: Callable[[], bool] | None = None) -> bool:
+        """Train until the last step or until `stop()` is true (checked before each step); True when finished."""
+        cfg, d = self.config, self.data
+        t0 = time.perf_counter()
+        self._emit(listener, StartEvent(self.labels, self.step, self.total_steps, self.steps_per_epoch))
+        if self.step == 0:
+            self._emit(listener, self._evaluate())
+        pending_loss: list[list[torch.Tensor]] = [[] for _ in self.runs]
+        pending_lr: list[list[list[float]]] = [[] for _ in self.runs]
+        first_pending = self.step + 1
+        order, order_epoch = None, -1
+        stopped = False
+        while self.step < self.total_steps:
+            if stop is not None and stop():
+                stopped = True
+                break
+            epoch, j = divmod(self.step, self.steps_per_epoch)
+            if epoch != order_epoch:
+                order, order_epoch = epoch_order(cfg.seed, epoch, d.n_train).to(self.device), epoch
+            micro = batch_indices(order, j, cfg.batch_size, cfg.accum_steps)
+            n_big = sum(len(m) for m in micro)
+            batches = [(d.x_train[m], d.y_train[m], len(m) / n_big) for m in micro]
+            for r, losses, lrs in zip(self.runs, pending_loss, pending_lr, strict=True):
+                r.optimizer.zero_grad(set_to_none=True)
+                total = None
+                for x, y, w in batches:
+                    # mean loss of the micro-batch weighted by its share: Σ_j w_j·mean_j = mean over the big batch
+                    loss = F.cross_entropy(r.model(x), y) * w
+                    loss.backward()
+                    total = loss.detach() if total is None else total + loss.detach()
+                lrs.append([g["lr"] for g in r.optimizer.param_groups])  # the lr this step uses
+                apply_decoupled_decay(r.optimizer)
+                r.optimizer.step()
+                if r.scheduler is not None:
+                    r.scheduler.step()
+                if r.ema is not None:
+                    r.ema.update(r.model)
+                losses.append(total)
+            self.step += 1
+            end_of_epoch = self.step % self.steps_per_epoch == 0
+            if self.step % cfg.log_every == 0 or end_of_epoch or self.step == self.total_steps:
+                self._emit(listener, self._flush(first_pending, pending_loss, pending_lr))
+                pending_loss, pending_lr = [[] for _ in self.runs], [[] for _ in self.runs]
+                first_pending = self.step + 1
+            if (cfg.eval_every and self.step % cfg.eval_every == 0) or (not cfg.eval_every and end_of_epoch):
+                self._emit(listener, self._evaluate())
+        if pending_loss[0]:  # stopped between live updates: the losses, but no norm (keeps resumed curves exact)
+            self._emit(listener, self._flush(first_pending, pending_loss, pending_lr, with_norm=False))
+        self._emit(listener, DoneEvent(self.step, self.total_steps, stopped, time.perf_counter() - t0))
+        return self.finished
+
+    def _flush(self, first: int, losses, lrs, with_norm: bool = True) -> StepsEvent:
+        return StepsEvent(
+            first_step=first,
+            last_step=self.step,
+            loss=[torch.stack(lo).tolist() for lo in losses],  # one device sync per live update
+            lr=lrs,
+            weight_norm=[weight_norm(r.model).item() for r in self.runs] if with_norm else None,
+        )
