@@ -73,7 +73,9 @@ def _coerce(h: Hyper, value: Any) -> Any:
     """A value as the widget for ``h`` holds it: bool for checkboxes, a float clamped into [min, max] otherwise."""
     if h.kind == "bool":
         return bool(value)
-    return clamp(float(value), float(h.min), float(h.max))
+    lo = -math.inf if h.min is None else float(h.min)
+    hi = math.inf if h.max is None else float(h.max)
+    return clamp(float(value), lo, hi)
 
 
 def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None = None) -> None:
@@ -86,7 +88,7 @@ def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None
         key = _hyper_key(prefix, opt, h.name)
         v = _coerce(h, values[h.name])
         st.session_state[key] = st.session_state[_kept(key)] = v
-        if h.kind == "float" and h.log:
+        if h.kind == "float" and h.log and h.max is not None:
             lo, hi = _log_bounds(h)
             st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
 
@@ -149,9 +151,12 @@ def _hyper_widget(h: Hyper, key: str) -> Any:
     if h.kind == "bool":
         _init(key, bool(h.default))
         return _keep(key, st.checkbox(h.label, key=key, help=h.help or None))
-    if h.log:
+    if h.log and h.max is not None:
         return _log_float(h, key)
     _init(key, _coerce(h, h.default))
+    if h.min is None or h.max is None:  # an open range: type the value
+        return _keep(key, float(st.number_input(h.label, min_value=h.min, max_value=h.max, format="%g", key=key,
+                                                help=h.help or None)))
     lo, hi = float(h.min), float(h.max)
     return _keep(key, st.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
                                 key=key, help=h.help or None))
