@@ -36,22 +36,6 @@ def f32(a: Any) -> np.ndarray:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def spans_decades(Z: np.ndarray, f_min: float | None = None) -> bool:
-    """True when most of the grid sits within a thousandth of the range above the minimum (e.g. Rosenbrock).
-
-    Linear contours would then draw a single blob around the minimum and crowd every level on the walls.
-    """
-    z = np.asarray(Z, dtype=np.float64)
-    z = z[np.isfinite(z)]
-    if z.size == 0:
-        return False
-    lo = min(float(z.min()), f_min) if f_min is not None else float(z.min())
-    span = float(z.max()) - lo
-    if span <= 0:
-        return False
-    return float(np.median(z)) - lo < span / 50
-
-
 @dataclass(frozen=True)
 class Levels:
     """What the contour draws: ``z`` (log10(f − f₀ + δ) on a log scale, else f) and colour-bar ticks in f units."""

@@ -1,0 +1,220 @@
+"""Figure builders of the Surface Lab: trace arrays in, Plotly figure out (sizes, log levels, frames, arrows)."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import plotly.io as pio
+import pytest
+
+from optlab.plots.animation import MAX_FRAMES, frame_steps, replay_figure
+from optlab.plots.curves import distance_figure, loss_figure
+from optlab.plots.surface import (
+    CLICK_GRID_INDEX,
+    add_arrows,
+    contour_figure,
+    levels,
+    surface3d_figure,
+)
+from optlab.surfaces import get_surface
+
+BOUNDS = ((-2.0, 2.0), (-1.0, 3.0))
+
+
+def fake_trace(n: int, label: str = "run", diverged_at: int | None = None, ema: bool = False, seed: int = 0):
+    """A trace-shaped object: a random walk of n steps inside BOUNDS."""
+    rng = np.random.default_rng(seed)
+    pts = np.cumsum(rng.normal(0, 0.01, size=(n + 1, 2)), axis=0) + np.array([-1.5, 2.0])
+    return SimpleNamespace(label=label, points=pts, losses=np.abs(rng.normal(1, 0.1, n + 1)) + 1e-3,
+                           diverged_at=diverged_at, ema_points=pts * 0.9 if ema else None)
+
+
+@pytest.fixture(scope="module")
+def rosen():
+    s = get_surface("rosenbrock")
+    xs, ys, Z = s.grid(120)
+    return s, xs, ys, Z
+
+
+def payload(fig) -> int:
+    return len(pio.to_json(fig, validate=False))
+
+
+# --- log levels ----------------------------------------------------------------------------------------------
+
+
+def test_log_levels_are_log10_of_the_gap_above_the_minimum(rosen):
+    _, _, _, Z = rosen
+    lev = levels(Z, log=True, f_min=0.0)
+    assert lev.log
+    # z = log10(f − offset) and back: f = 10^z + offset
+    np.testing.assert_allclose(10.0**lev.z + lev.offset, Z, rtol=1e-9, atol=1e-9)
+    # the colour bar ticks are whole decades, labelled in f units and increasing
+    assert lev.tickvals == [float(k) for k in range(int(lev.tickvals[0]), int(lev.tickvals[-1]) + 1)]
+    values = [float(t) for t in lev.ticktext]
+    assert values == sorted(values) and values[-1] >= Z.max() * 0.99
+    # about six decades between the finest contour and the span
+    assert 5 <= lev.z.max() - lev.z.min() <= 8
+
+
+def test_linear_levels_leave_values_alone(rosen):
+    _, _, _, Z = rosen
+    lev = levels(Z, log=False)
+    assert not lev.log and lev.z is not None
+    np.testing.assert_array_equal(lev.z, Z)
+    np.testing.assert_array_equal(lev.to_plot([1.0, 2.0]), [1.0, 2.0])
+
+
+# --- contour ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_runs, ema, diverged", [(0, False, None), (1, False, None), (4, True, None), (6, False, 3)])
+def test_contour_has_surface_grid_paths_minima_and_start(rosen, n_runs, ema, diverged):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(50, f"r{i}", diverged_at=diverged, ema=ema, seed=i) for i in range(n_runs)]
+    fig = contour_figure(xs, ys, Z, bounds=s.bounds, traces=traces, minima=s.minima, start=s.start,
+                         log_levels=True, f_min=0.0)
+    kinds = [t.type for t in fig.data]
+    assert kinds[0] == "contour"
+    assert fig.data[CLICK_GRID_INDEX].name == "click grid"
+    per_run = 3 if ema else 2  # path, (EMA,) end marker
+    assert len(fig.data) == 2 + per_run * n_runs + 2  # contour, grid, runs, minima, start
+    names = [t.name for t in fig.data]
+    assert "minimum" in names and "start" in names
+    # the axes are pinned to the surface's window
+    assert tuple(fig.layout.xaxis.range) == s.bounds[0] and tuple(fig.layout.yaxis.range) == s.bounds[1]
+    # a diverged run ends with a cross saying where
+    ends = [t for t in fig.data if t.name and t.name.startswith(("diverged", "end"))]
+    assert len(ends) == n_runs
+    for t in ends:
+        assert (t.marker.symbol == "x") == (diverged is not None)
+        if diverged is not None:
+            assert t.name == f"diverged at step {diverged}"
+
+
+def test_contour_data_is_float32_and_log_scaled(rosen):
+    s, xs, ys, Z = rosen
+    fig = contour_figure(xs, ys, Z, bounds=s.bounds, log_levels=True, f_min=0.0)
+    z = np.asarray(fig.data[0].z)
+    assert z.dtype == np.float32 and z.shape == (120, 120)
+    assert z.max() < 5  # log10 of at most a few thousand, not the raw values
+    assert list(fig.data[0].colorbar.tickvals)  # f-valued ticks on the log scale
+
+
+def test_click_grid_covers_the_window_invisibly(rosen):
+    s, xs, ys, Z = rosen
+    fig = contour_figure(xs, ys, Z, bounds=s.bounds, click_grid=30)
+    grid = fig.data[CLICK_GRID_INDEX]
+    x, y, f = np.asarray(grid.x), np.asarray(grid.y), np.asarray(grid.customdata)
+    assert len(x) == len(y) == len(f) == 900
+    assert x.min() == pytest.approx(-2) and x.max() == pytest.approx(2)
+    assert y.min() == pytest.approx(-1) and y.max() == pytest.approx(3)
+    assert "rgba(0,0,0,0)" in grid.marker.color.replace(" ", "")
+    # customdata holds f at each grid point (shown on hover)
+    i = 123
+    assert f[i] == pytest.approx((1 - x[i]) ** 2 + 100 * (y[i] - x[i] ** 2) ** 2, rel=1e-5, abs=1e-5)
+    assert len(contour_figure(xs, ys, Z, bounds=s.bounds, click_grid=0).data) == 1
+
+
+def test_contour_payload_stays_small_with_six_long_runs(rosen):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(2000, f"r{i}", ema=True, seed=i) for i in range(6)]
+    fig = contour_figure(xs, ys, Z, bounds=s.bounds, traces=traces, minima=s.minima, start=s.start,
+                         log_levels=True, f_min=0.0)
+    assert payload(fig) < 2_000_000
+
+
+@pytest.mark.parametrize("vec, expect_dx_sign, expect_dy_sign", [((3.0, 0.0), 1, 0), ((0.0, -2.0), 0, -1),
+                                                                    ((-1e-6, 1e-6), -1, 1)])
+def test_arrows_point_along_their_vectors_with_fixed_length(rosen, vec, expect_dx_sign, expect_dy_sign):
+    s, xs, ys, Z = rosen
+    fig = contour_figure(xs, ys, Z, bounds=s.bounds, click_grid=0)
+    add_arrows(fig, (0.5, 1.0), {"g": vec, "zero": (0.0, 0.0), "nan": (np.nan, 1.0)}, s.bounds, length=0.1)
+    assert len(fig.layout.annotations) == 1  # zero and non-finite vectors are skipped
+    a = fig.layout.annotations[0]
+    dx, dy = a.x - a.ax, a.y - a.ay
+    assert np.sign(round(dx, 9)) == expect_dx_sign and np.sign(round(dy, 9)) == expect_dy_sign
+    assert np.hypot(dx, dy) == pytest.approx(0.1 * 4.0)
+    assert f"{np.hypot(*vec):.3g}" in a.text  # the true length is in the label
+    assert fig.data[-1].name == "inspected point"
+
+
+# --- replay ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n, max_frames", [(0, 120), (5, 120), (119, 120), (500, 120), (2000, 50)])
+def test_frame_steps_include_both_ends_and_respect_the_cap(n, max_frames):
+    steps = frame_steps(n, max_frames)
+    assert steps[0] == 0 and steps[-1] == n
+    assert len(steps) <= max_frames and len(steps) == min(n + 1, max_frames)
+    assert np.all(np.diff(steps) > 0)
+
+
+def test_replay_frames_redraw_and_keep_the_contour(rosen):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(500, "a", seed=1), fake_trace(200, "b", diverged_at=200, seed=2)]
+    fig = replay_figure(xs, ys, Z, bounds=s.bounds, traces=traces, minima=s.minima, log_levels=True, f_min=0.0)
+    assert fig.data[0].type == "contour"
+    assert 1 < len(fig.frames) <= MAX_FRAMES
+    moving = set(fig.frames[0].traces)
+    assert 0 not in moving  # frames never replace the contour
+    for fr in fig.frames:
+        assert set(fr.traces) == moving and len(fr.data) == len(moving)
+    # every animate command redraws (otherwise Plotly drops the contour on Play)
+    buttons = fig.layout.updatemenus[0].buttons
+    assert [b.label for b in buttons] == ["▶ Play", "❚❚ Pause"]
+    commands = [b.args[1] for b in buttons] + [st.args[1] for st in fig.layout.sliders[0].steps]
+    assert all(c["frame"]["redraw"] is True for c in commands)
+    assert [st.label for st in fig.layout.sliders[0].steps] == [fr.name for fr in fig.frames]
+    # the last frame puts each head at its run's final point (the diverged run stays where it stopped)
+    heads = fig.frames[-1].data[1]
+    np.testing.assert_allclose(heads.x, [traces[0].points[-1, 0], traces[1].points[-1, 0]], rtol=1e-6)
+    np.testing.assert_allclose(heads.y, [traces[0].points[-1, 1], traces[1].points[-1, 1]], rtol=1e-6)
+
+
+def test_replay_payload_under_2mb_for_six_runs_of_2000_steps(rosen):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(2000, f"r{i}", seed=i) for i in range(6)]
+    fig = replay_figure(xs, ys, Z, bounds=s.bounds, traces=traces, log_levels=True, f_min=0.0)
+    assert len(fig.frames) == MAX_FRAMES
+    assert payload(fig) < 2_000_000
+    json.loads(pio.to_json(fig, validate=False))  # valid JSON
+
+
+# --- 3D and curves ---------------------------------------------------------------------------------------------
+
+
+def test_surface3d_is_thinned_and_paths_lie_on_the_log_surface(rosen):
+    s, xs, ys, Z = rosen
+    tr = fake_trace(30)
+    fig = surface3d_figure(xs, ys, Z, traces=[tr], log_levels=True, f_min=0.0, max_side=40)
+    surf = fig.data[0]
+    assert surf.type == "surface" and np.asarray(surf.z).shape[0] <= 40
+    path = fig.data[1]
+    lev = levels(Z, True, 0.0)
+    np.testing.assert_allclose(path.z, lev.to_plot(tr.losses), rtol=1e-5)
+
+
+def test_loss_curve_is_the_gap_on_a_log_axis():
+    traces = [fake_trace(40, "a"), fake_trace(10, "b", diverged_at=10)]
+    fig = loss_figure(traces, f_min=0.5)
+    assert fig.layout.yaxis.type == "log"
+    np.testing.assert_allclose(fig.data[0].y, np.where(traces[0].losses - 0.5 > 0, traces[0].losses - 0.5, np.nan),
+                               rtol=1e-6)
+    assert any(t.text and "diverged at step 10" in t.text[0] for t in fig.data)
+
+
+def test_loss_curve_without_known_minimum_is_linear_when_values_go_negative():
+    tr = fake_trace(10)
+    tr.losses = tr.losses - 5
+    assert loss_figure([tr], f_min=None).layout.yaxis.type == "linear"
+
+
+def test_distance_curve_is_log_and_per_run():
+    traces = [fake_trace(20, "a"), fake_trace(20, "b")]
+    d = [np.linspace(1, 1e-3, 21), np.linspace(2, 1, 21)]
+    fig = distance_figure(traces, d)
+    assert fig.layout.yaxis.type == "log" and [t.name for t in fig.data] == ["a", "b"]
+    np.testing.assert_allclose(fig.data[1].y, d[1], rtol=1e-6)

@@ -1,0 +1,178 @@
+"""The Surface Lab's URL codec: round trips, clamping, and malformed links that must never raise."""
+
+from __future__ import annotations
+
+import random
+import string
+
+import pytest
+
+from optlab.registry import REGISTRY
+from optlab.schedules import SCHEDULES
+from optlab.surfaces import SURFACES
+from optlab.ui.urlstate import (
+    MAX_RUNS,
+    MAX_STEPS,
+    LabConfig,
+    RunSpec,
+    decode,
+    default_runs,
+    encode,
+)
+
+
+def _sched_with_params() -> tuple[str, dict]:
+    """A schedule that has parameters, with each set a little away from its default (inside its range)."""
+    for key, spec in SCHEDULES.items():
+        if spec.params:
+            values = {}
+            for p in spec.params:
+                v = p.default + 0.25 * (p.max - p.default) if p.max > p.default else p.default
+                values[p.name] = int(round(v)) if p.integer else v
+            return key, values
+    pytest.skip("no schedule with parameters")
+
+
+def _full_run(key: str, **over) -> RunSpec:
+    return RunSpec.of(key, **over)
+
+
+def _six_runs() -> tuple[RunSpec, ...]:
+    sched, params = _sched_with_params()
+    keys = list(REGISTRY)[:MAX_RUNS]
+    runs = []
+    for i, key in enumerate(keys):
+        spec = REGISTRY[key]
+        over = {"lr": 0.0123 * (i + 1)}
+        bools = [h for h in spec.hypers if h.kind == "bool"]
+        if bools:
+            over[bools[0].name] = not bools[0].default
+        run = _full_run(key, **over)
+        if i % 2:
+            defaults = {p.name: p.default for p in SCHEDULES[sched].params}
+            run = RunSpec(run.optimizer, run.hparams, sched, tuple(sorted({**defaults, **params}.items())))
+        if i % 3 == 0:
+            run = RunSpec(run.optimizer, run.hparams, run.schedule, run.schedule_params, 0.95, 12.5 * i)
+        runs.append(run)
+    return tuple(runs)
+
+
+ROUND_TRIP = [
+    LabConfig(),
+    LabConfig(surface="himmelblau", start=(1.25, -0.5), steps=2000, noise=0.3, seed=42),
+    LabConfig(surface="quadratic", kappa=100.0, angle=30.0, runs=(_full_run("momentum", lr=3.30579,
+                                                                            momentum=0.669421),)),
+    LabConfig(surface="custom", formula="x**2 + 10*y**2 - cos(3*x)", window=((-1.5, 2.0), (-4.0, 0.5)),
+              start=(1.0, -3.0)),
+    LabConfig(surface="beale", runs=_six_runs(), steps=1),
+]
+
+
+@pytest.mark.parametrize("cfg", ROUND_TRIP, ids=range(len(ROUND_TRIP)))
+def test_config_to_query_params_and_back(cfg):
+    q = encode(cfg)
+    assert all(isinstance(k, str) and isinstance(v, str) for k, v in q.items())
+    back, notes = decode(q)
+    assert notes == []
+    assert back == cfg
+    assert encode(back) == q
+
+
+@pytest.mark.parametrize("cfg", ROUND_TRIP, ids=range(len(ROUND_TRIP)))
+def test_canonical_json_round_trip_and_equal_configs_give_equal_keys(cfg):
+    assert LabConfig.from_json(cfg.to_json()) == cfg
+    again, _ = decode(encode(cfg))
+    assert again.to_json() == cfg.to_json()
+
+
+def test_repeated_query_values_take_the_last_one():
+    cfg, notes = decode({"n": ["10", "20"], "s": ["beale"]})
+    assert (cfg.steps, cfg.surface, notes) == (20, "beale", [])
+
+
+def test_only_non_default_settings_are_written():
+    q = encode(LabConfig(runs=(RunSpec.of("adam", lr=0.2),)))
+    assert q["r1"] == "adam,lr:0.2"
+    assert encode(LabConfig(runs=(RunSpec.of("adam"),)))["r1"] == "adam"
+
+
+def test_an_empty_link_is_the_default_experiment():
+    assert decode({}) == (LabConfig(), [])
+    assert LabConfig().runs == default_runs()
+
+
+# --- clamping ---------------------------------------------------------------------------------------------------
+
+LR = REGISTRY["adam"].hyper("lr")
+
+CLAMPS = [
+    ({"n": "99999"}, lambda c: c.steps == MAX_STEPS, "n (steps)=99999"),
+    ({"n": "0"}, lambda c: c.steps == 1, "n (steps)=0"),
+    ({"n": "12.7"}, lambda c: c.steps == 13, "not a whole number"),
+    ({"noise": "-1"}, lambda c: c.noise == 0.0, "noise=-1"),
+    ({"s": "quadratic", "kappa": "0.5"}, lambda c: c.kappa == 1.0, "kappa=0.5"),
+    ({"s": "quadratic", "angle": "400"}, lambda c: c.angle == 90.0, "angle=400"),
+    ({"x0": "100,-100"}, lambda c: c.start == (SURFACES["rosenbrock"].bounds[0][1],
+                                               SURFACES["rosenbrock"].bounds[1][0]), "start x=100"),
+    ({"r1": "adam,lr:50"}, lambda c: dict(c.runs[0].hparams)["lr"] == LR.max, "lr=50"),
+    ({"r1": "adam,lr:1e-9"}, lambda c: dict(c.runs[0].hparams)["lr"] == LR.min, "lr=1e-09"),
+    ({"r1": "sgd", "r1e": "1.5,tau:-3"}, lambda c: (c.runs[0].ema_decay, c.runs[0].ema_tau) == (0.9999, 0.0),
+     "EMA decay=1.5"),
+    ({"s": "custom", "f": "x*y", "xr": "-1e9,3"}, lambda c: c.window[0] == (-1e4, 3.0), "xr=-1e+09"),
+]
+
+
+@pytest.mark.parametrize("query, check, note", CLAMPS, ids=[c[2] for c in CLAMPS])
+def test_out_of_range_values_are_clamped_with_a_note(query, check, note):
+    cfg, notes = decode(query)
+    assert check(cfg)
+    assert any(note in n for n in notes), notes
+
+
+# --- malformed links ---------------------------------------------------------------------------------------------
+
+MALFORMED = [
+    ({"s": "nope"}, lambda c: c.surface == "rosenbrock", "Unknown surface"),
+    ({"n": "ten"}, lambda c: c.steps == LabConfig().steps, "not a number"),
+    ({"n": "nan"}, lambda c: c.steps == LabConfig().steps, "not a finite number"),
+    ({"x0": "1"}, lambda c: c.start is None, "expected two numbers"),
+    ({"x0": "a,b"}, lambda c: c.start is None, "not a number"),
+    ({"s": "custom"}, lambda c: c.surface == "rosenbrock", "needs a formula"),
+    ({"s": "custom", "f": "x" * 600}, lambda c: c.surface == "rosenbrock", "longer than"),
+    ({"s": "custom", "f": "x", "yr": "3,-3"}, lambda c: c.window[1] == (-3.0, 3.0), "below the maximum"),
+    ({"r1": "bogus"}, lambda c: c.runs == default_runs(), "unknown optimizer"),
+    ({"r1": "adam,foo:1"}, lambda c: c.runs == (RunSpec.of("adam"),), "no setting 'foo'"),
+    ({"r1": "adam,lr"}, lambda c: c.runs == (RunSpec.of("adam"),), "expected name:value"),
+    ({"r1": "adam,maximize:maybe"}, lambda c: c.runs == (RunSpec.of("adam"),), "must be 1 or 0"),
+    ({"r1": "adam", "r1s": "nope"}, lambda c: c.runs[0].schedule == "constant", "unknown schedule"),
+    ({"r1": "adam", "r1e": "x"}, lambda c: c.runs[0].ema_decay is None, "not a number"),
+    ({"r9": "adam", "zz": "1"}, lambda c: c == LabConfig(), "unknown link parameter"),
+]
+
+
+@pytest.mark.parametrize("query, check, note", MALFORMED, ids=[c[2] for c in MALFORMED])
+def test_malformed_values_fall_back_to_defaults_with_a_note(query, check, note):
+    cfg, notes = decode(query)
+    assert check(cfg), cfg
+    assert any(note in n for n in notes), notes
+
+
+def test_good_parts_of_a_partly_bad_link_are_kept():
+    cfg, notes = decode({"s": "beale", "n": "oops", "r1": "rmsprop,lr:0.02", "r2": "bogus", "r3": "sgd"})
+    assert cfg.surface == "beale" and cfg.steps == LabConfig().steps
+    assert [r.optimizer for r in cfg.runs] == ["rmsprop", "sgd"]
+    assert dict(cfg.runs[0].hparams)["lr"] == 0.02
+    assert len(notes) == 2
+
+
+def test_random_junk_never_raises():
+    rng = random.Random(0)
+    alphabet = string.printable + "∞−é\x00"
+    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r6", "?"]
+    for _ in range(300):
+        q = {rng.choice(keys): "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
+             for _ in range(rng.randint(1, 6))}
+        cfg, notes = decode(q)
+        assert isinstance(cfg, LabConfig) and isinstance(notes, list)
+        assert 1 <= cfg.steps <= MAX_STEPS and 1 <= len(cfg.runs) <= MAX_RUNS
+        decode(encode(cfg))  # whatever was accepted encodes again
