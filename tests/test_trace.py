@@ -1,0 +1,234 @@
+"""optlab.trace: runs on a surface agree with plain torch loops, record copies of everything, and stop on divergence."""
+
+import inspect
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from optlab.surfaces import get_surface
+from optlab.trace import RunConfig, run_grid, run_trace, run_traces, traces_to_csv, traces_to_json
+
+ROSEN = get_surface("rosenbrock")
+START = (-1.2, 1.0)
+
+
+def torch_loop(surface, cls, kwargs, start, steps, noise=None, groups=None, scheduler=None):
+    """The plain PyTorch loop a student would write: the reference every trace must reproduce."""
+    if groups is None:
+        p = torch.tensor(start, dtype=torch.float64, requires_grad=True)
+        params, point = [p], lambda: p
+        opt = cls(params, **kwargs)
+    else:
+        px = torch.tensor(start[:1], dtype=torch.float64, requires_grad=True)
+        py = torch.tensor(start[1:], dtype=torch.float64, requires_grad=True)
+        params, point = [px, py], lambda: torch.cat([px, py])
+        opt = cls([{"params": [px], **groups[0]}, {"params": [py], **groups[1]}], **kwargs)
+    sched = scheduler(opt) if scheduler else None
+    points = [point().detach().clone()]
+    for t in range(steps):
+        opt.zero_grad()
+        surface.fn(point()).backward()
+        if noise is not None:
+            for i, q in enumerate(params):
+                q.grad.add_(noise[t, i] if len(params) == 2 else noise[t])
+        opt.step()
+        if sched:
+            sched.step()
+        points.append(point().detach().clone())
+    return torch.stack(points).numpy(), opt
+
+
+CASES = [
+    ("sgd", torch.optim.SGD, {"lr": 1e-3}),
+    ("momentum", torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
+    ("nesterov", torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}),
+    ("adam", torch.optim.Adam, {"lr": 0.05}),
+    ("rmsprop", torch.optim.RMSprop, {"lr": 0.01}),
+]
+
+
+@pytest.mark.parametrize("impl", ["optlab", "torch"])
+def test_shared_backward_matches_separate_torch_loops(impl):
+    configs = [RunConfig(optimizer=key, hparams=kw, impl=impl) for key, _, kw in CASES]
+    traces = run_traces(ROSEN, configs, START, 200)
+    for (_, cls, kw), trace in zip(CASES, traces, strict=True):
+        used = trace_kwargs(trace)
+        assert {k: used[k] for k in kw} == kw and trace.optimizer_class == cls.__name__
+        expected, _ = torch_loop(ROSEN, cls, used, START, 200)
+        assert trace.points.shape == (201, 2)
+        np.testing.assert_allclose(trace.points, expected, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(trace.losses, ROSEN.fn(torch.as_tensor(expected)).numpy(), rtol=1e-12)
+        np.testing.assert_allclose(trace.updates, np.diff(expected, axis=0), rtol=1e-12, atol=1e-15)
+
+
+def trace_kwargs(trace):
+    """The constructor arguments the run really used, read back from its param_groups."""
+    group = dict(trace.groups[0])
+    cls = getattr(torch.optim, trace.optimizer_class)
+    names = set(inspect.signature(cls).parameters) - {"params"}
+    return {k: v for k, v in group.items() if k in names}
+
+
+def test_any_torch_optim_class_by_name():
+    trace = run_trace(ROSEN, RunConfig("Adamax", hparams={"lr": 0.02}, impl="torch"), START, 50)
+    expected, _ = torch_loop(ROSEN, torch.optim.Adamax, {"lr": 0.02}, START, 50)
+    np.testing.assert_allclose(trace.points, expected, rtol=1e-12)
+    assert trace.optimizer_class == "Adamax"
+    assert set(trace.state) == {"step", "exp_avg", "exp_inf"}
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        (RunConfig("LBFGS", impl="torch"), "closure"),
+        (RunConfig("NoSuchThing", impl="torch"), "unknown optimizer"),
+        (RunConfig("nosuch"), "nosuch"),
+        (RunConfig.of("sgd", lr=-1.0), "lr"),
+    ],
+)
+def test_bad_configurations_are_refused_clearly(config, message):
+    with pytest.raises(ValueError, match=message):
+        run_trace(ROSEN, config, START, 5)
+
+
+def test_noise_is_shared_seeded_and_matches_torch():
+    cfg = RunConfig.of("momentum", lr=1e-3, momentum=0.9)
+    a, b = run_traces(ROSEN, [cfg, cfg], START, 100, noise_sigma=0.5, seed=7)
+    np.testing.assert_array_equal(a.points, b.points)
+    again = run_trace(ROSEN, cfg, START, 100, noise_sigma=0.5, seed=7)
+    np.testing.assert_array_equal(a.points, again.points)
+    other = run_trace(ROSEN, cfg, START, 100, noise_sigma=0.5, seed=8)
+    assert not np.allclose(a.points, other.points)
+    noise = 0.5 * torch.randn(100, 2, generator=torch.Generator().manual_seed(7), dtype=torch.float64)
+    expected, _ = torch_loop(ROSEN, torch.optim.SGD, {"lr": 1e-3, "momentum": 0.9}, START, 100, noise=noise)
+    np.testing.assert_allclose(a.points, expected, rtol=1e-12)
+    clean = run_trace(ROSEN, cfg, START, 1)
+    np.testing.assert_allclose(a.grads[0] - clean.grads[0], noise[0].numpy(), rtol=1e-12)
+
+
+def test_divergence_is_a_result_and_other_runs_go_on():
+    wild = RunConfig.of("sgd", lr=0.5)
+    calm = RunConfig.of("sgd", lr=1e-4)
+    w, c = run_traces(ROSEN, [wild, calm], START, 300)
+    assert w.diverged_at is not None and 1 <= w.diverged_at <= 300
+    assert w.reason
+    assert len(w.points) == w.diverged_at and np.isfinite(w.points).all()
+    assert len(w.losses) == len(w.points) and len(w.grads) == len(w.updates) == w.n_steps
+    assert all(len(v) == w.n_steps for v in w.state.values())
+    assert c.diverged_at is None and c.n_steps == 300
+
+
+def test_overflowing_surface_diverges_at_the_first_step():
+    class Exploding:
+        bounds = ((-1.0, 1.0), (-1.0, 1.0))
+
+        @staticmethod
+        def fn(xy):
+            return torch.exp(1000 * xy[..., 0])
+
+    trace = run_trace(Exploding(), RunConfig.of("sgd", lr=0.1), (0.9, 0.0), 10)
+    assert trace.diverged_at == 0
+    assert len(trace.points) == len(trace.losses) == 1 and trace.n_steps == 0
+    assert "infinite" in trace.reason
+
+
+def test_state_is_recorded_by_value_and_matches_torch():
+    trace = run_trace(ROSEN, RunConfig.of("adam", lr=0.05), START, 30)
+    _, opt = torch_loop(ROSEN, torch.optim.Adam, {"lr": 0.05}, START, 30)
+    final = opt.state[opt.param_groups[0]["params"][0]]
+    assert trace.state["step"].shape == (30,)
+    np.testing.assert_array_equal(trace.state["step"], np.arange(1, 31))
+    for key in ("exp_avg", "exp_avg_sq"):
+        assert trace.state[key].shape == (30, 2)
+        np.testing.assert_allclose(trace.state[key][-1], final[key].numpy(), rtol=1e-12)
+        assert not np.allclose(trace.state[key][0], trace.state[key][-1])
+    assert trace.state_at(0)["step"] == 1.0
+
+
+def test_explained_terms_are_recorded_and_consistent():
+    trace = run_trace(ROSEN, RunConfig.of("adam", lr=0.05), START, 20)
+    assert trace.explain, "optlab's Adam explains its steps"
+    assert "update" in trace.explain and trace.explain["update"].shape == (20, 2)
+    np.testing.assert_allclose(trace.explain["update"], trace.updates, rtol=1e-9, atol=1e-15)
+    assert set(trace.explain) <= set(trace.formulas)
+    torch_trace = run_trace(ROSEN, RunConfig("adam", hparams={"lr": 0.05}, impl="torch"), START, 20)
+    assert torch_trace.explain == {}
+    np.testing.assert_allclose(torch_trace.points, trace.points, rtol=1e-12)
+
+
+def test_scheduler_lr_is_recorded_per_step_and_printed_like_torch():
+    cfg = RunConfig(optimizer="momentum", hparams={"lr": 1e-3, "momentum": 0.9}, schedule="exponential",
+                    schedule_params={"gamma": 0.9})
+    trace = run_trace(ROSEN, cfg, START, 20)
+    np.testing.assert_allclose(trace.lrs[:, 0], 1e-3 * 0.9 ** np.arange(20), rtol=1e-12)
+    _, opt = torch_loop(ROSEN, torch.optim.SGD, trace_kwargs(trace), START, 19,
+                        scheduler=lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.9))
+    printed = trace.param_groups_repr(19)
+    assert printed.splitlines()[0] == "SGD ("
+    assert f"lr: {opt.param_groups[0]['lr']}" in printed
+    torch_lines = [ln for ln in repr(opt).splitlines() if not ln.strip().startswith("lr:")]
+    ours = [ln for ln in printed.splitlines() if not ln.strip().startswith("lr:")]
+    assert ours == torch_lines
+
+
+def test_per_axis_groups_have_their_own_learning_rates():
+    cfg = RunConfig(optimizer="sgd", hparams={"lr": 1e-3}, axis_hparams=({"lr": 1e-3}, {"lr": 3e-3}))
+    trace = run_trace(ROSEN, cfg, START, 50)
+    assert trace.lrs.shape == (50, 2)
+    np.testing.assert_allclose(trace.lrs[0], [1e-3, 3e-3])
+    expected, _ = torch_loop(ROSEN, torch.optim.SGD, {"lr": 1e-3}, START, 50, groups=({"lr": 1e-3}, {"lr": 3e-3}))
+    np.testing.assert_allclose(trace.points, expected, rtol=1e-12)
+    assert "Parameter Group 1" in trace.param_groups_repr(10)
+
+
+def test_ema_shadow_follows_the_lerp_formula():
+    d = 0.9
+    trace = run_trace(ROSEN, RunConfig(optimizer="sgd", hparams={"lr": 1e-3}, ema_decay=d), START, 40)
+    shadow = trace.points[0].copy()
+    for t in range(1, 41):
+        shadow = d * shadow + (1 - d) * trace.points[t]
+        np.testing.assert_allclose(trace.ema_points[t], shadow, rtol=1e-12)
+
+
+def test_grid_of_starts_equals_separate_runs():
+    starts = np.array([[-1.2, 1.0], [0.5, -0.5], [2.0, 2.0]])
+    cfg = RunConfig.of("adam", lr=0.05)
+    grid = run_grid(ROSEN, cfg, starts, 60)
+    assert grid.points.shape == (61, 3, 2)
+    for r, s in enumerate(starts):
+        single = run_trace(ROSEN, cfg, s, 60)
+        np.testing.assert_allclose(grid.points[:, r], single.points, rtol=1e-12)
+    assert (grid.row_diverged_at == -1).all()
+
+
+def test_grid_marks_diverging_starts_without_spoiling_the_others():
+    starts = np.array([[-1.2, 1.0], [1.0, 1.0]])
+    grid = run_grid(ROSEN, RunConfig.of("sgd", lr=0.01), starts, 50)
+    assert grid.row_diverged_at[0] > 0 and grid.row_diverged_at[1] == -1
+    assert np.isnan(grid.points[-1, 0]).all()
+    np.testing.assert_allclose(grid.points[-1, 1], [1.0, 1.0])
+
+
+def test_exports_hold_every_step_and_no_nan_tokens():
+    wild, calm = run_traces(ROSEN, [RunConfig.of("sgd", lr=0.5), RunConfig.of("adam", lr=0.05)], START, 100)
+    text = traces_to_csv([wild, calm])
+    lines = text.strip().splitlines()
+    assert lines[0].startswith("run,label,step,x,y,loss")
+    assert len(lines) == 1 + len(wild.points) + len(calm.points)
+    data = json.loads(traces_to_json([wild, calm]))
+    assert data["runs"][0]["diverged_at"] == wild.diverged_at
+    assert len(data["runs"][1]["points"]) == 101
+    assert "NaN" not in traces_to_json([wild, calm])
+
+
+@pytest.mark.parametrize("start", [(float("nan"), 0.0), (float("inf"), 1.0)])
+def test_non_finite_start_is_refused(start):
+    with pytest.raises(ValueError, match="finite"):
+        run_trace(ROSEN, RunConfig.of("sgd"), start, 5)
+
+
+def test_step_budget_is_checked():
+    with pytest.raises(ValueError, match="steps"):
+        run_trace(ROSEN, RunConfig.of("sgd"), START, -1)
