@@ -1,0 +1,249 @@
+"""Learning-rate schedules for the pages: torch.optim.lr_scheduler classes with slider-friendly parameters.
+
+Nothing here computes a schedule itself: :func:`make_scheduler` builds torch's scheduler, and :func:`lr_curve`
+reads lr(t) by stepping that scheduler on a dummy optimizer. Parameters are expressed the way a slider wants
+them: lengths as fractions of the run, floors as fractions of the base lr. What it leaves out: schedules that
+react to the loss (ReduceLROnPlateau) and restarts.
+
+Convention: ``scheduler.step()`` is called once after each ``optimizer.step()``, so step t (t = 0 .. total_steps−1)
+uses lr(t) and the last step of a run uses lr(total_steps − 1). Cosine therefore uses T_max = total_steps − 1,
+so that last step runs at eta_min, the same end point OneCycleLR has.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch.optim import lr_scheduler
+from torch.optim.lr_scheduler import LRScheduler
+
+__all__ = ["ScheduleParam", "ScheduleSpec", "SCHEDULES", "make_scheduler", "lr_curve", "scheduler_code"]
+
+
+@dataclass(frozen=True)
+class ScheduleParam:
+    """One knob of a schedule: its name in :func:`make_scheduler`, its label, default and slider range."""
+
+    name: str
+    label: str
+    default: float
+    min: float
+    max: float
+    log: bool = False
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A schedule as the pages list it; ``code`` is the torch call, written with the knob names."""
+
+    key: str
+    label: str
+    params: tuple[ScheduleParam, ...]
+    description: str
+    code: str
+
+
+_WARMUP = ScheduleParam("warmup_fraction", "Warm-up length (fraction of the run)", 0.1, 0.0, 0.9)
+_START = ScheduleParam("start_factor", "Warm-up starts at (fraction of lr)", 0.01, 0.001, 1.0, log=True)
+_FLOOR = ScheduleParam("min_fraction", "Final lr (fraction of lr)", 0.0, 0.0, 1.0)
+
+SCHEDULES: dict[str, ScheduleSpec] = {
+    s.key: s
+    for s in (
+        ScheduleSpec(
+            "constant", "Constant", (),
+            "The same lr at every step.",
+            "# no scheduler: lr stays as given to the optimizer",
+        ),
+        ScheduleSpec(
+            "step", "Step decay (StepLR)",
+            (
+                ScheduleParam("step_fraction", "Drop every (fraction of the run)", 0.3, 0.01, 1.0),
+                ScheduleParam("gamma", "Multiply lr by", 0.5, 0.01, 1.0),
+            ),
+            "lr is multiplied by gamma at regular intervals: the classic staircase.",
+            "torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)\n"
+            "# step_size = max(1, round(step_fraction * total_steps))",
+        ),
+        ScheduleSpec(
+            "exponential", "Exponential decay (ExponentialLR)",
+            (ScheduleParam("gamma", "Multiply lr every step by", 0.99, 0.9, 1.0),),
+            "lr is multiplied by gamma after every step: lr(t) = lr·gammaᵗ.",
+            "torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)",
+        ),
+        ScheduleSpec(
+            "cosine", "Cosine annealing (CosineAnnealingLR)",
+            (_FLOOR,),
+            "lr follows half a cosine from its start value down to eta_min at the last step.",
+            "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - 1, eta_min=eta_min)\n"
+            "# eta_min = min_fraction * lr",
+        ),
+        ScheduleSpec(
+            "onecycle", "One cycle (OneCycleLR)",
+            (
+                ScheduleParam("pct_start", "Rising part (fraction of the run)", 0.3, 0.05, 0.95),
+                ScheduleParam("div_factor", "Start at lr divided by", 25.0, 1.0, 1000.0, log=True),
+                ScheduleParam("final_div_factor", "End at start lr divided by", 1e4, 1.0, 1e6, log=True),
+            ),
+            "lr rises from lr/div_factor to the run's lr (max_lr), then anneals far below the start. "
+            "Momentum is left alone here (cycle_momentum=False) so only the lr changes.",
+            "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,\n"
+            "    pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,\n"
+            "    cycle_momentum=False)",
+        ),
+        ScheduleSpec(
+            "warmup_cosine", "Linear warm-up, then cosine",
+            (_WARMUP, _START, _FLOOR),
+            "lr ramps up linearly from start_factor·lr, then follows a cosine down to eta_min: the usual "
+            "recipe for transformers.",
+            "warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor,\n"
+            "    end_factor=1.0, total_iters=warmup_steps)\n"
+            "cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,\n"
+            "    T_max=total_steps - 1 - warmup_steps, eta_min=eta_min)\n"
+            "torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])\n"
+            "# warmup_steps = round(warmup_fraction * total_steps), eta_min = min_fraction * lr",
+        ),
+        ScheduleSpec(
+            "warmup", "Linear warm-up (LinearLR)",
+            (_WARMUP, _START),
+            "lr ramps up linearly from start_factor·lr to lr, then stays there.",
+            "torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0,\n"
+            "    total_iters=warmup_steps)\n"
+            "# warmup_steps = round(warmup_fraction * total_steps)",
+        ),
+    )
+}
+
+
+def _values(key: str, params: dict[str, float]) -> dict[str, float]:
+    """The knob values with defaults filled in, each checked against its range."""
+    if key not in SCHEDULES:
+        raise ValueError(f"Unknown schedule {key!r}; choose one of: {', '.join(SCHEDULES)}")
+    spec = SCHEDULES[key]
+    known = {p.name: p for p in spec.params}
+    for name in params:
+        if name not in known:
+            allowed = ", ".join(known) or "none"
+            raise ValueError(f"Schedule {key!r} has no parameter {name!r} (parameters: {allowed})")
+    values: dict[str, float] = {}
+    for p in spec.params:
+        v = params.get(p.name, p.default)
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+            raise ValueError(f"Invalid {p.name}: {v!r} (must be a finite number)")
+        if not p.min <= v <= p.max:
+            raise ValueError(f"Invalid {p.name}: {v} (must be between {p.min:g} and {p.max:g})")
+        if p.integer and v != int(v):
+            raise ValueError(f"Invalid {p.name}: {v} (must be a whole number)")
+        values[p.name] = float(v)
+    return values
+
+
+def _check_steps(total_steps: int) -> None:
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise ValueError(f"Invalid total_steps: {total_steps!r} (must be a whole number >= 1)")
+
+
+def _warmup_steps(v: dict[str, float], total_steps: int) -> int:
+    return min(total_steps - 1, round(v["warmup_fraction"] * total_steps))
+
+
+def make_scheduler(
+    optimizer: torch.optim.Optimizer, key: str, total_steps: int, **params: float
+) -> LRScheduler | None:
+    """torch's scheduler for schedule ``key`` over a run of ``total_steps`` steps (None for "constant").
+
+    Call ``scheduler.step()`` once after each ``optimizer.step()``. Fractions of the run are turned into whole
+    steps here; the lr the optimizer was built with is the base (and OneCycleLR's max_lr).
+
+    Raises:
+        ValueError: unknown key or parameter, a value outside its range, or too short a run.
+    """
+    v = _values(key, params)
+    _check_steps(total_steps)
+    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    if key == "constant":
+        return None
+    if key == "step":
+        step_size = max(1, round(v["step_fraction"] * total_steps))
+        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=v["gamma"])
+    if key == "exponential":
+        return lr_scheduler.ExponentialLR(optimizer, gamma=v["gamma"])
+    if key == "cosine":
+        return _cosine(optimizer, total_steps - 1, v["min_fraction"], base_lrs)
+    if key == "onecycle":
+        if total_steps < 2:
+            raise ValueError("OneCycleLR needs a run of at least 2 steps")
+        return lr_scheduler.OneCycleLR(
+            optimizer, max_lr=base_lrs, total_steps=total_steps, pct_start=v["pct_start"],
+            div_factor=v["div_factor"], final_div_factor=v["final_div_factor"], cycle_momentum=False,
+        )
+    warmup_steps = _warmup_steps(v, total_steps)
+    if key == "warmup":
+        return lr_scheduler.LinearLR(
+            optimizer, start_factor=v["start_factor"], end_factor=1.0, total_iters=max(1, warmup_steps)
+        ) if warmup_steps > 0 else lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
+    # warmup_cosine
+    if warmup_steps == 0:
+        return _cosine(optimizer, total_steps - 1, v["min_fraction"], base_lrs)
+    warmup = lr_scheduler.LinearLR(
+        optimizer, start_factor=v["start_factor"], end_factor=1.0, total_iters=warmup_steps
+    )
+    cosine = _cosine(optimizer, total_steps - 1 - warmup_steps, v["min_fraction"], base_lrs)
+    return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
+
+
+def _cosine(optimizer, t_max: int, min_fraction: float, base_lrs: list[float]) -> LRScheduler:
+    # eta_min is one number for all groups in torch; use the first group's lr for the floor
+    eta_min = min_fraction * base_lrs[0]
+    return lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, t_max), eta_min=eta_min)
+
+
+def lr_curve(key: str, lr: float, total_steps: int, **params: float) -> np.ndarray:
+    """lr(t) for t = 0 .. total_steps − 1, read from torch's own scheduler stepped on a dummy optimizer."""
+    if not (isinstance(lr, int | float) and lr > 0 and math.isfinite(lr)):
+        raise ValueError(f"Invalid learning rate: {lr}")
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=float(lr))
+    scheduler = make_scheduler(opt, key, total_steps, **params)
+    out = np.empty(total_steps, dtype=np.float64)
+    for t in range(total_steps):
+        out[t] = opt.param_groups[0]["lr"]
+        opt.step()  # p has no gradient, so nothing moves; it keeps the step-order check satisfied
+        if scheduler is not None:
+            scheduler.step()
+    return out
+
+
+def scheduler_code(key: str, total_steps: int, **params: float) -> str:
+    """The torch call for these settings, with the numbers filled in (for showing next to a figure)."""
+    v = _values(key, params)
+    _check_steps(total_steps)
+    if key == "constant":
+        return SCHEDULES[key].code
+    if key == "step":
+        step_size = max(1, round(v["step_fraction"] * total_steps))
+        return f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={step_size}, gamma={v['gamma']:g})"
+    if key == "exponential":
+        return f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={v['gamma']:g})"
+    if key == "cosine":
+        return (f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={max(1, total_steps - 1)}, "
+                f"eta_min={v['min_fraction']:g} * lr)")
+    if key == "onecycle":
+        return (f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps={total_steps}, "
+                f"pct_start={v['pct_start']:g}, div_factor={v['div_factor']:g}, "
+                f"final_div_factor={v['final_div_factor']:g}, cycle_momentum=False)")
+    w = _warmup_steps(v, total_steps)
+    warm = (f"torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={v['start_factor']:g}, "
+            f"end_factor=1.0, total_iters={max(1, w)})")
+    if key == "warmup":
+        return warm if w > 0 else "# a warm-up of 0 steps: lr stays constant (no scheduler)"
+    cos = (f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={max(1, total_steps - 1 - w)}, "
+           f"eta_min={v['min_fraction']:g} * lr)")
+    if w == 0:
+        return cos
+    return (f"warmup = {warm}\ncosine = {cos}\n"
+            f"torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])")
