@@ -1,0 +1,26 @@
+"""Train a small network on real MNIST digits and watch 1-4 optimizers compete live, from the same start."""
+
+import streamlit as st
+
+from optlab.ui import mnist_lab as lab
+
+st.set_page_config(page_title="MNIST Lab · optlab", layout="wide")
+st.title("MNIST Lab")
+st.caption(
+    "Every optimizer starts from the same initial weights and sees the same batches in the same order, "
+    "so the curves differ only because the optimizers do."
+)
+
+with st.sidebar:
+    digits = lab.data_controls()
+
+config = lab.config_controls()
+if config is not None and digits is not None:
+    lab.param_groups_panel(config)
+    lab.accumulation_panel(config, digits)
+    st.caption(lab.loss_gap_note(digits))
+
+lab.controls_row(config, digits)
+lab.live_panel()
+lab.inspect_panel()
+lab.checkpoint_panel(digits)
