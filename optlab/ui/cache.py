@@ -1,0 +1,99 @@
+"""Cached computations for the pages: st.cache_data wrappers keyed on primitive arguments (strings, numbers).
+
+``st.cache_data`` is shared by every session on the server, so when a class opens the same link the runs are
+computed once. Torch tensors and surfaces are not hashable there, so each wrapper takes a canonical JSON
+string (``LabConfig.to_json()``) and rebuilds what it needs inside. It caches NumPy arrays, never figures.
+What it leaves out: drawing, and checking a configuration (``optlab.ui.urlstate.decode`` does that).
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+
+from optlab.expr import surface_from_formula
+from optlab.registry import REGISTRY
+from optlab.surfaces import Surface, get_surface
+from optlab.trace import RunConfig, Trace, run_traces
+from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec
+
+GRID_N = 120  # contour grid points per side: sharp enough on a projector, ~60 kB as float32
+
+
+def surface_json(cfg: LabConfig) -> str:
+    """The part of a configuration that decides the surface, as canonical JSON."""
+    return json.dumps([cfg.surface, cfg.formula, cfg.window, cfg.kappa, cfg.angle], separators=(",", ":"))
+
+
+def build_surface(cfg: LabConfig) -> Surface:
+    """The surface a configuration names. Raises ``optlab.expr.FormulaError`` for a bad formula."""
+    if cfg.surface == CUSTOM:
+        return surface_from_formula(cfg.formula, cfg.window)
+    if cfg.surface == "quadratic":
+        return get_surface("quadratic", kappa=cfg.kappa, angle_deg=cfg.angle)
+    return get_surface(cfg.surface)
+
+
+def run_label(i: int, run: RunSpec) -> str:
+    """Legend text: number, optimizer, learning rate and extras, e.g. "2 · Adam lr=0.05 + cosine"."""
+    spec = REGISTRY[run.optimizer]
+    text = f"{i} · {spec.label}"
+    lr = dict(run.hparams).get("lr")
+    if lr is not None:
+        text += f" lr={lr:.3g}"
+    if run.optimizer in ("momentum", "nesterov"):
+        text += f" μ={dict(run.hparams).get('momentum', 0):.3g}"
+    if run.schedule != "constant":
+        text += f" + {run.schedule}"
+    if run.ema_decay is not None:
+        text += " + EMA"
+    return text
+
+
+def run_configs(cfg: LabConfig) -> list[RunConfig]:
+    """The runner's configuration for each run of the page."""
+    return [
+        RunConfig(
+            optimizer=run.optimizer,
+            hparams=run.hparams,
+            schedule=run.schedule,
+            schedule_params=run.schedule_params,
+            ema_decay=run.ema_decay,
+            ema_tau=run.ema_tau,
+            label=run_label(i, run),
+        )
+        for i, run in enumerate(cfg.runs, start=1)
+    ]
+
+
+def start_of(cfg: LabConfig, surface: Surface) -> tuple[float, float]:
+    return cfg.start if cfg.start is not None else (float(surface.start[0]), float(surface.start[1]))
+
+
+def compute_traces(config_json: str) -> list[Trace]:
+    """Every run of the configuration, uncached (the benchmark times this)."""
+    cfg = LabConfig.from_json(config_json)
+    surface = build_surface(cfg)
+    return run_traces(surface, run_configs(cfg), start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_traces(config_json: str) -> list[Trace]:
+    """``compute_traces``, shared by every session."""
+    return compute_traces(config_json)
+
+
+def compute_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``Surface.grid(n)`` of the surface described by ``surface_json``."""
+    surface, formula, window, kappa, angle = json.loads(surface_key)
+    cfg = LabConfig(surface=surface, formula=formula, window=tuple(tuple(w) for w in window), kappa=kappa,
+                    angle=angle)
+    return build_surface(cfg).grid(n)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``compute_grid``, shared by every session."""
+    return compute_grid(surface_key, n)

@@ -1,0 +1,428 @@
+"""The Surface Lab's panels: controls, figures, step inspector, theory check and export (Streamlit; no math).
+
+The page wires these together. Numbers come from ``optlab.trace`` and ``optlab.theory``, figures from
+``optlab.plots``; the configuration lives in the URL through ``optlab.ui.urlstate``. Every widget key starts
+with ``sl_`` (see the page module for the list).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import streamlit as st
+import torch
+
+from optlab import theory
+from optlab.expr import FormulaError
+from optlab.optim.explain import format_value
+from optlab.plots.animation import replay_figure
+from optlab.plots.curves import distance_figure, loss_figure
+from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure
+from optlab.surfaces import SURFACES, Surface
+from optlab.trace import Trace, traces_to_csv, traces_to_json
+from optlab.ui.cache import GRID_N, build_surface, cached_grid, cached_traces, surface_json
+from optlab.ui.urlstate import (
+    ANGLE_RANGE,
+    CUSTOM,
+    EMA_DECAY_RANGE,
+    EMA_TAU_RANGE,
+    KAPPA_RANGE,
+    MAX_RUNS,
+    MAX_STEPS,
+    NOISE_RANGE,
+    SEED_RANGE,
+    WINDOW_LIMIT,
+    LabConfig,
+    RunSpec,
+    decode,
+    encode,
+)
+from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values, set_schedule_values
+
+SS = st.session_state
+SURFACE_CHOICES = [*SURFACES, CUSTOM]
+LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
+NOTES = "_sl_notes"
+
+
+def _surface_name(key: str) -> str:
+    return "Custom formula…" if key == CUSTOM else SURFACES[key].name.split(" (")[0]
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Configuration <-> widgets <-> URL
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _default_start(cfg: LabConfig) -> tuple[float, float]:
+    try:
+        s = build_surface(cfg).start
+    except FormulaError:
+        (x0, x1), (y0, y1) = cfg.window
+        s = ((x0 + x1) / 2, (y0 + y1) / 2)
+    return float(s[0]), float(s[1])
+
+
+def load_config(cfg: LabConfig) -> None:
+    """Put ``cfg`` into the widgets' session state (before they are drawn, or from a callback)."""
+    SS.sl_surface = cfg.surface
+    SS.sl_formula = cfg.formula
+    (SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax) = cfg.window
+    SS.sl_kappa, SS.sl_angle = float(cfg.kappa), float(cfg.angle)
+    SS.sl_x0, SS.sl_y0 = cfg.start if cfg.start is not None else _default_start(cfg)
+    SS.sl_steps, SS.sl_noise, SS.sl_seed = int(cfg.steps), float(cfg.noise), int(cfg.seed)
+    SS.sl_nruns = len(cfg.runs)
+    for i, run in enumerate(cfg.runs, start=1):
+        set_optimizer_values(f"sl_r{i}", run.optimizer, dict(run.hparams))
+        set_schedule_values(f"sl_r{i}", run.schedule, dict(run.schedule_params))
+        SS[f"sl_r{i}_ema_on"] = run.ema_decay is not None
+        SS[f"sl_r{i}_ema"] = run.ema_decay if run.ema_decay is not None else 0.9
+        SS[f"sl_r{i}_tau"] = float(run.ema_tau)
+
+
+def read_link_once() -> list[str]:
+    """On a session's first run, load the configuration the URL describes; return notes on what was fixed."""
+    if not SS.get(LINK_READ):
+        SS[LINK_READ] = True
+        params = {k: st.query_params.get_all(k) for k in st.query_params}
+        cfg, notes = decode(params)
+        if notes:
+            notes = ["Parts of the link could not be used; they were reset to defaults:", *notes]
+        load_config(cfg)
+        SS[NOTES] = notes
+    return SS.get(NOTES, [])
+
+
+def write_link(cfg: LabConfig) -> None:
+    """Keep the URL equal to the configuration, so copying the address bar shares the experiment."""
+    want = encode(cfg)
+    have = {k: st.query_params.get(k) for k in st.query_params}
+    if have != want:
+        st.query_params.from_dict(want)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Controls
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _surface_changed() -> None:
+    """A new surface brings its own default start."""
+    cfg = LabConfig(surface=SS.sl_surface, formula=SS.get("sl_formula", ""),
+                    window=((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax)),
+                    kappa=SS.get("sl_kappa", 10.0), angle=SS.get("sl_angle", 0.0))
+    SS.sl_x0, SS.sl_y0 = _default_start(cfg)
+
+
+def _reset_start(start: tuple[float, float]) -> None:
+    SS.sl_x0, SS.sl_y0 = start
+
+
+def surface_controls() -> tuple[str, str, tuple, float, float, str | None]:
+    """Surface picker with its options. Returns (key, formula, window, kappa, angle, formula error or None)."""
+    key = st.selectbox("surface", SURFACE_CHOICES, format_func=_surface_name, key="sl_surface",
+                       on_change=_surface_changed)
+    formula, window = SS.get("sl_formula", ""), ((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax))
+    error = None
+    if key == CUSTOM:
+        formula = st.text_input("f(x, y) =", key="sl_formula", placeholder="x**2 + 10*y**2",
+                                help="+ − * / ** ^, sin cos tan exp log sqrt abs tanh min max, pi, e")
+        c1, c2 = st.columns(2)
+        c1.number_input("x min", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_xmin", format="%g")
+        c2.number_input("x max", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_xmax", format="%g")
+        c1.number_input("y min", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_ymin", format="%g")
+        c2.number_input("y max", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_ymax", format="%g")
+        window = ((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax))
+        try:
+            build_surface(LabConfig(surface=CUSTOM, formula=formula, window=window))
+        except FormulaError as e:
+            error = str(e)
+            st.error(f"Formula: {error}", icon="⚠️")
+    elif key == "quadratic":
+        st.slider("condition number κ", KAPPA_RANGE[0], 1000.0, key="sl_kappa", step=1.0,
+                  help="λ_max / λ_min of the Hessian")
+        st.slider("rotation (degrees)", *ANGLE_RANGE, key="sl_angle", step=1.0)
+    else:
+        st.caption(SURFACES[key].description)
+    return key, formula, window, float(SS.get("sl_kappa", 10.0)), float(SS.get("sl_angle", 0.0)), error
+
+
+def run_controls(i: int) -> RunSpec:
+    """One run's optimizer, schedule and EMA shadow (keys ``sl_r<i>_...``)."""
+    prefix = f"sl_r{i}"
+    opt, flat = optimizer_controls(prefix, default="adam")
+    sched, sched_params = schedule_controls(prefix)
+    ema = None
+    if st.checkbox("EMA shadow of the weights", key=f"{prefix}_ema_on",
+                   help="A dotted path: the exponential moving average of the points, W ← d·W + (1 − d)·θ"):
+        c1, c2 = st.columns(2)
+        ema = c1.number_input("decay d", *EMA_DECAY_RANGE, key=f"{prefix}_ema", format="%g", step=0.01)
+        c2.number_input("warm-up τ", *EMA_TAU_RANGE, key=f"{prefix}_tau", format="%g", step=1.0)
+    return RunSpec(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
+                   None if ema is None else float(ema), float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0)
+
+
+def sidebar_controls() -> tuple[LabConfig, str | None]:
+    """All controls, in the sidebar. Returns the configuration they describe and a formula error, if any."""
+    with st.sidebar:
+        st.header("Surface")
+        key, formula, window, kappa, angle, error = surface_controls()
+        st.subheader("Start, budget, noise")
+        c1, c2 = st.columns(2)
+        c1.number_input("start x", key="sl_x0", format="%g", step=0.1)
+        c2.number_input("start y", key="sl_y0", format="%g", step=0.1)
+        cfg0 = LabConfig(surface=key, formula=formula, window=window, kappa=kappa, angle=angle)
+        default = _default_start(cfg0)
+        st.button("reset start", key="sl_reset_start", on_click=_reset_start, args=(default,),
+                  help="Or click anywhere on the contour plot")
+        st.slider("steps", 1, MAX_STEPS, key="sl_steps")
+        c1, c2 = st.columns(2)
+        c1.number_input("gradient noise σ", *NOISE_RANGE, key="sl_noise", format="%g", step=0.1,
+                        help="Every run gets the same noise sequence: g ← ∇f + σ·N(0, I)")
+        c2.number_input("seed", *SEED_RANGE, key="sl_seed", step=1)
+        st.header("Runs")
+        n = int(st.number_input("number of runs", 1, MAX_RUNS, key="sl_nruns", step=1))
+        runs = []
+        for i in range(1, n + 1):
+            with st.expander(f"Run {i}", expanded=(i == 1)):
+                runs.append(run_controls(i))
+    start = (float(SS.sl_x0), float(SS.sl_y0))
+    (x0, x1), (y0, y1) = window if key == CUSTOM else SURFACES[key].bounds
+    start = (min(max(start[0], x0), x1), min(max(start[1], y0), y1))  # a start outside the window is clamped
+    cfg = LabConfig(surface=key, formula=formula if key == CUSTOM else "",
+                    window=window if key == CUSTOM else LabConfig().window,
+                    kappa=kappa if key == "quadratic" else LabConfig().kappa,
+                    angle=angle if key == "quadratic" else LabConfig().angle,
+                    start=None if np.allclose(start, default, rtol=0, atol=1e-12) else start,
+                    steps=int(SS.sl_steps), noise=float(SS.sl_noise), seed=int(SS.sl_seed), runs=tuple(runs))
+    return cfg, error
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _clicked_start() -> None:
+    """Plotly selection on the contour (a click on the invisible grid or a path): start there."""
+    event = SS.get("sl_contour")
+    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
+    if points:
+        p = points[-1]
+        if "x" in p and "y" in p:
+            SS.sl_x0, SS.sl_y0 = float(p["x"]), float(p["y"])
+
+
+def divergence_notices(traces: Sequence[Trace]) -> None:
+    for tr in traces:
+        if tr.diverged_at is not None:
+            st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops there.",
+                       icon="💥")
+
+
+def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
+    """Contour (clickable, with the inspector's arrows), animated replay and 3D view; only the open tab is built."""
+    xs, ys, Z = cached_grid(surface_json(cfg), GRID_N)
+    f_min = surface.min_value
+    start = cfg.start if cfg.start is not None else surface.start
+    common = dict(bounds=surface.bounds, log_levels=surface.log_levels, f_min=f_min)
+    tabs = st.tabs(["Contour", "Replay", "3D"], key="sl_view", on_change="rerun")
+    if tabs[0].open:
+        with tabs[0]:
+            fig = contour_figure(xs, ys, Z, traces=traces, minima=surface.minima, start=start, **common)
+            if arrows:
+                add_arrows(fig, arrows["point"], arrows["vectors"], surface.bounds)
+            st.plotly_chart(fig, key="sl_contour", on_select=_clicked_start, selection_mode="points",
+                            config={"scrollZoom": True})
+            st.caption("Click anywhere on the plot to start there. Stars are minima; a cross marks a divergence.")
+    if tabs[1].open:
+        with tabs[1]:
+            st.plotly_chart(replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, **common),
+                            key="sl_replay")
+    if tabs[2].open:
+        with tabs[2]:
+            st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
+                            key="sl_3d")
+
+
+def curves(surface: Surface, traces: Sequence[Trace]) -> None:
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(loss_figure(traces, surface.min_value), key="sl_loss")
+    with c2:
+        if surface.minima:
+            st.plotly_chart(distance_figure(traces, [surface.nearest_minimum_distance(tr.points) for tr in traces]),
+                            key="sl_dist")
+        else:
+            st.info("This surface has no minimum to measure the distance to.")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Step inspector
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _move_t(delta: int, last: int) -> None:
+    SS.sl_insp_t = min(max(int(SS.get("sl_insp_t", 0)) + delta, 0), last)
+
+
+def _vec(v: Any) -> str:
+    a = np.asarray(v, dtype=np.float64).reshape(-1)
+    return "(" + ", ".join(f"{x:.6g}" for x in a) + ")" if a.size > 1 else f"{a[0]:.6g}"
+
+
+MOMENTUM_KEYS = (("momentum_buffer", "−momentum b"), ("exp_avg", "−first moment m"))
+
+
+def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
+    """Pick a run and a step t (slider and back/forward). Returns (trace, t), or None if it took no step."""
+    labels = list(range(len(traces)))
+    if SS.get("sl_insp_run") not in labels:
+        SS.sl_insp_run = 0
+    r = st.selectbox("run", labels, format_func=lambda i: traces[i].label, key="sl_insp_run")
+    tr = traces[r]
+    if tr.n_steps == 0:
+        st.info(f"{tr.label} took no step" + (f" (diverged at step {tr.diverged_at})." if tr.diverged_at is not None
+                                              else "."))
+        return None
+    last = tr.n_steps - 1
+    if int(SS.get("sl_insp_t", 0)) > last:
+        SS.sl_insp_t = last
+    c1, c2, c3 = st.columns([1, 6, 1], vertical_alignment="bottom")
+    c1.button("◀", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back")
+    if last > 0:
+        t = c2.slider("step t", 0, last, key="sl_insp_t")
+    else:
+        SS.sl_insp_t = t = 0
+        c2.caption("step t = 0 (the only step)")
+    c3.button("▶", key="sl_insp_next", on_click=_move_t, args=(1, last), help="step forward")
+    return tr, int(t)
+
+
+def inspector_arrows(tr: Trace, t: int) -> dict:
+    """The arrows to draw at the inspected point: downhill gradient, momentum (if any) and the update."""
+    vectors = {"−g": -np.asarray(tr.grads[t])}
+    for key, name in MOMENTUM_KEYS:
+        if key in tr.state and np.asarray(tr.state[key]).ndim == 2:
+            vectors[name] = -np.asarray(tr.state[key][t])
+            break
+    vectors["update Δθ"] = np.asarray(tr.updates[t])
+    return {"point": tr.points[t], "vectors": vectors}
+
+
+def inspector_panel(tr: Trace, t: int) -> None:
+    """Numbers of step t: point, gradient, update, param_groups and state as PyTorch prints them, equations."""
+    st.markdown(
+        f"**Step {t}** moves θ from `{_vec(tr.points[t])}` to `{_vec(tr.points[t + 1])}`  \n"
+        f"f(θ) = `{tr.losses[t]:.6g}` · gradient g = `{_vec(tr.grads[t])}`  \n"
+        f"update Δθ = `{_vec(tr.updates[t])}` · lr = `{_vec(tr.lrs[t]) if tr.lrs.size else '—'}`"
+    )
+    st.caption("Arrows on the contour show directions only (fixed length); their true lengths are in the labels.")
+    with st.expander("optimizer.param_groups", expanded=False):
+        st.code(tr.param_groups_repr(t), language="text")
+    with st.expander("optimizer.state after the step", expanded=True):
+        st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text")
+    st.markdown("**The update, with the numbers of this step**")
+    shown = 0
+    for term, values in tr.explain.items():
+        formula = tr.formulas.get(term)
+        if not formula:
+            continue
+        st.latex(f"{formula} = {format_value(torch.as_tensor(np.asarray(values[t])), digits=5)}")
+        shown += 1
+    if not shown:
+        st.caption("This optimizer records no intermediate terms.")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Theory on the quadratic
+# --------------------------------------------------------------------------------------------------------------
+
+
+def _use_gd(alpha: float) -> None:
+    set_optimizer_values("sl_r1", "sgd", {"lr": alpha, "weight_decay": 0.0})
+    set_schedule_values("sl_r1", "constant")
+    SS.sl_noise = 0.0
+
+
+def _use_momentum(alpha: float, beta: float) -> None:
+    SS.sl_nruns = max(int(SS.get("sl_nruns", 1)), 2)
+    set_optimizer_values("sl_r2", "momentum", {"lr": alpha, "momentum": beta, "dampening": 0.0,
+                                                "weight_decay": 0.0})
+    set_schedule_values("sl_r2", "constant")
+    SS.sl_noise = 0.0
+
+
+def predicted_rate(run: RunSpec, lams: tuple[float, float]) -> float | None:
+    """Theory's rate for plain GD or heavy-ball momentum (no dampening, no decay, constant lr); else None."""
+    h = dict(run.hparams)
+    if run.schedule != "constant" or h.get("weight_decay", 0.0) or run.ema_decay is not None:
+        return None
+    if run.optimizer == "sgd":
+        return float(theory.gd_rate(h["lr"], lams))
+    if run.optimizer == "momentum" and not h.get("dampening", 0.0):
+        return float(theory.momentum_rate(h["lr"], h["momentum"], lams))
+    return None
+
+
+def theory_panel(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
+    """κ, the optimal step sizes with a "use it" button each, and predicted vs measured convergence rates."""
+    lam_min, lam_max = surface.hessian_eigs
+    kappa = lam_max / lam_min
+    a_gd, r_gd = theory.gd_optimal(lam_min, lam_max)
+    a_m, b_m, r_m = theory.momentum_optimal(lam_min, lam_max)
+    st.markdown(f"Hessian eigenvalues λ = {lam_min:.6g}, {lam_max:.6g}; condition number **κ = {kappa:.6g}**.")
+    c1, c2 = st.columns(2)
+    with c1:
+        st.markdown("**Gradient descent**: α* = 2/(λ₁+λₙ)")
+        st.metric("optimal step α*", f"{a_gd:.6g}")
+        st.metric("rate (κ−1)/(κ+1)", f"{r_gd:.6g}")
+        st.button("use it (run 1 = SGD with α*)", key="sl_theory_gd", on_click=_use_gd, args=(a_gd,))
+    with c2:
+        st.markdown("**Momentum**: α* = (2/(√λ₁+√λₙ))², β* = ((√κ−1)/(√κ+1))²")
+        st.metric("optimal step α*", f"{a_m:.6g}")
+        st.metric("optimal momentum β*", f"{b_m:.6g}")
+        st.metric("rate (√κ−1)/(√κ+1)", f"{r_m:.6g}")
+        st.button("use it (run 2 = momentum with α*, β*)", key="sl_theory_mom", on_click=_use_momentum,
+                  args=(a_m, b_m))
+    rows = []
+    for run, tr in zip(cfg.runs, traces, strict=True):
+        pred = predicted_rate(run, (lam_min, lam_max))
+        errors = surface.nearest_minimum_distance(tr.points)
+        try:
+            measured = theory.measured_rate(errors)
+        except ValueError:  # too short, diverged or already at the minimum: nothing to fit
+            measured = None
+        rows.append({"run": tr.label, "predicted rate": "—" if pred is None else f"{pred:.6f}",
+                     "measured rate": "—" if measured is None or not math.isfinite(measured) else f"{measured:.6f}"})
+    st.markdown("**Predicted vs measured** (measured: the geometric mean shrink of the distance to the minimum)")
+    st.dataframe(rows, hide_index=True, key="sl_theory_table")
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Export
+# --------------------------------------------------------------------------------------------------------------
+
+
+def export_buttons(traces: Sequence[Trace]) -> None:
+    """CSV and JSON of every run; the text is built only when a button is clicked."""
+    c1, c2 = st.columns(2)
+    c1.download_button("Trajectories as CSV", data=lambda: traces_to_csv(traces), file_name="optlab_runs.csv",
+                       mime="text/csv", key="sl_csv", on_click="ignore")
+    c2.download_button("Trajectories as JSON", data=lambda: traces_to_json(traces), file_name="optlab_runs.json",
+                       mime="application/json", key="sl_json", on_click="ignore")
+
+
+def compute(cfg: LabConfig) -> list[Trace]:
+    """The runs of ``cfg`` from the shared cache."""
+    return cached_traces(cfg.to_json())
+
+
+__all__ = [
+    "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs", "inspector_arrows",
+    "inspector_controls", "inspector_panel", "load_config", "read_link_once", "sidebar_controls", "theory_panel",
+    "write_link",
+]

@@ -1,0 +1,67 @@
+"""Surface Lab: race up to six optimizers on a 2D loss surface, replay them, and inspect any step's numbers.
+
+Widget keys (stable; tests and browser tests use them):
+
+- ``sl_surface`` surface picker; ``sl_formula``, ``sl_xmin``, ``sl_xmax``, ``sl_ymin``, ``sl_ymax`` for a typed
+  formula; ``sl_kappa``, ``sl_angle`` for the quadratic.
+- ``sl_x0``, ``sl_y0`` start point (also set by clicking the contour); ``sl_reset_start``; ``sl_steps``;
+  ``sl_noise``, ``sl_seed`` gradient noise; ``sl_nruns`` number of runs.
+- run i (1 to 6): ``sl_r<i>_opt`` optimizer, ``sl_r<i>_<opt>_<hyper>`` its settings (``..._lr_log`` the log
+  slider), ``sl_r<i>_sched`` and ``sl_r<i>_sched_<schedule>_<param>`` LR schedule, ``sl_r<i>_ema_on``,
+  ``sl_r<i>_ema``, ``sl_r<i>_tau`` EMA shadow (see ``optlab.ui.widgets``).
+- figures: ``sl_view`` tabs, ``sl_contour`` (clickable), ``sl_replay``, ``sl_3d``, ``sl_loss``, ``sl_dist``.
+- inspector: ``sl_insp_run``, ``sl_insp_t``, ``sl_insp_prev``, ``sl_insp_next``.
+- theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
+- export: ``sl_csv``, ``sl_json``.
+
+The whole configuration is kept in the URL (``optlab.ui.urlstate``), so a link reproduces the experiment.
+"""
+
+import inspect
+
+import streamlit as st
+
+from optlab.ui import surface_lab as lab
+from optlab.ui.cache import build_surface
+
+st.set_page_config(page_title="Surface Lab", layout="wide")
+st.title("Surface Lab")
+
+notes = lab.read_link_once()
+cfg, formula_error = lab.sidebar_controls()
+lab.write_link(cfg)
+if notes:
+    st.warning("\n\n".join(notes), icon="🔗")
+
+if formula_error:
+    st.error(f"The formula cannot be used: {formula_error}. Fix it in the sidebar; nothing was run.", icon="⚠️")
+    st.stop()
+
+surface = build_surface(cfg)
+st.latex(rf"f(x, y) = {surface.latex}")
+traces = lab.compute(cfg)
+lab.divergence_notices(traces)
+
+left, right = st.columns([3, 2])
+with right:
+    st.subheader("Step inspector")
+    picked = lab.inspector_controls(traces)
+    if picked is not None:
+        lab.inspector_panel(*picked)
+with left:
+    lab.figure_tabs(surface, cfg, traces, lab.inspector_arrows(*picked) if picked is not None else None)
+
+lab.curves(surface, traces)
+
+if surface.key == "quadratic" and surface.hessian_eigs:
+    st.subheader("Theory check: the quadratic bowl")
+    lab.theory_panel(surface, cfg, traces)
+
+st.subheader("Export")
+lab.export_buttons(traces)
+st.caption("Each figure has a camera button in its toolbar for a PNG. The address bar holds the whole setup: "
+           "copy it to share this experiment.")
+
+with st.expander("The code behind the figures"):
+    st.code(inspect.getsource(lab.figure_tabs), language="python")
+    st.code(inspect.getsource(lab.compute), language="python")

@@ -1,0 +1,198 @@
+"""The Surface Lab page in AppTest: default render, every optimizer, bad input, divergence, URL, inspector, theory."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from optlab.registry import REGISTRY
+from optlab.ui.urlstate import LabConfig, RunSpec, decode, encode
+
+PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Surface_Lab.py")
+
+
+def open_page(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for k, v in (query or {}).items():
+        at.query_params[k] = v
+    return at.run()
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+def texts(at: AppTest) -> str:
+    parts = [m.value for m in at.markdown] + [w.value for w in at.warning] + [e.value for e in at.error]
+    return "\n".join(parts)
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.message for e in at.exception]
+
+
+def test_default_render_has_the_figures_and_writes_the_url():
+    at = open_page()
+    assert_clean(at)
+    figs = figures(at)
+    assert len(figs) >= 3  # contour, loss, distance
+    contour = figs[0]
+    assert contour["data"][0]["type"] == "contour"
+    assert sum(1 for t in contour["data"] if t.get("name", "").startswith("1 · SGD")) == 1
+    assert any(t.get("name") == "minimum" for t in contour["data"])
+    assert contour["layout"].get("annotations")  # the inspector's arrows at step 0
+    # the URL now describes the page's configuration
+    cfg, notes = decode(dict(at.query_params))
+    assert notes == [] and cfg == LabConfig()
+    assert not at.warning  # no link notes, no divergence on the default experiment
+
+
+@pytest.mark.parametrize("key", list(REGISTRY))
+def test_every_optimizer_can_be_selected_and_run(key):
+    at = open_page({"n": "25", "r1": "sgd"})
+    at.selectbox(key="sl_r1_opt").set_value(key).run()
+    assert_clean(at)
+    assert at.query_params["r1"].split(",")[0] == key
+    contour = figures(at)[0]
+    label = REGISTRY[key].label
+    assert any(t.get("name", "").startswith(f"1 · {label}") for t in contour["data"])
+    # the inspector shows this run's param_groups, printed as torch prints them
+    codes = [c.value for c in at.code]
+    assert any("Parameter Group 0" in c for c in codes)
+
+
+def test_learning_rate_slider_and_number_stay_in_step():
+    at = open_page({"n": "10", "r1": "adam"})
+    at.slider(key="sl_r1_adam_lr_log").set_value(-1.5).run()
+    assert at.number_input(key="sl_r1_adam_lr").value == pytest.approx(0.0316)
+    assert "lr:0.0316" in at.query_params["r1"]
+    at.number_input(key="sl_r1_adam_lr").set_value(0.2).run()
+    assert at.slider(key="sl_r1_adam_lr_log").value == pytest.approx(math.log10(0.2))
+    assert_clean(at)
+
+
+# syntax error, code injection, attribute access, no finite value anywhere, unknown name
+@pytest.mark.parametrize("formula", ["x**+", "__import__('os').system('true')", "x.real", "1/0 + y", "q + 1"])
+def test_a_bad_formula_shows_an_inline_error_not_a_traceback(formula):
+    at = open_page({"s": "custom", "f": "x**2 + y**2", "n": "10"})
+    assert_clean(at)
+    at.text_input(key="sl_formula").set_value(formula).run()
+    assert_clean(at)
+    assert at.error, f"no error shown for {formula!r}"
+    assert any("Formula" in e.value or "formula" in e.value for e in at.error)
+
+
+def test_a_good_formula_runs():
+    at = open_page({"s": "custom", "f": "x**2 + 10*y**2", "xr": "-2,2", "yr": "-2,2", "n": "30"})
+    assert_clean(at)
+    assert not at.error
+    assert figures(at)[0]["data"][0]["type"] == "contour"
+
+
+def test_divergence_is_reported_at_its_step_not_as_a_crash():
+    at = open_page({"s": "rosenbrock", "n": "100", "r1": "sgd,lr:10", "r2": "adam"})
+    assert_clean(at)
+    warnings = [w.value for w in at.warning]
+    assert any("diverged at step" in w and "1 · SGD" in w for w in warnings), warnings
+    contour = figures(at)[0]
+    assert any(t.get("name", "").startswith("diverged at step") for t in contour["data"])
+
+
+def test_the_page_reads_its_configuration_from_the_url():
+    cfg = LabConfig(surface="himmelblau", start=(1.0, -1.5), steps=40, noise=0.5, seed=3,
+                    runs=(RunSpec.of("rmsprop", lr=0.02, centered=True), RunSpec.of("nesterov", momentum=0.8)))
+    at = open_page(encode(cfg))
+    assert_clean(at)
+    assert at.selectbox(key="sl_surface").value == "himmelblau"
+    assert (at.number_input(key="sl_x0").value, at.number_input(key="sl_y0").value) == (1.0, -1.5)
+    assert at.slider(key="sl_steps").value == 40
+    assert at.number_input(key="sl_noise").value == 0.5
+    assert at.number_input(key="sl_nruns").value == 2
+    assert at.selectbox(key="sl_r1_opt").value == "rmsprop"
+    assert at.number_input(key="sl_r1_rmsprop_lr").value == 0.02
+    assert at.checkbox(key="sl_r1_rmsprop_centered").value is True
+    assert at.slider(key="sl_r2_nesterov_momentum").value == 0.8
+    # and writes back the same configuration
+    back, notes = decode(dict(at.query_params))
+    assert notes == [] and back == cfg
+
+
+def test_changing_a_control_updates_the_url():
+    at = open_page({"n": "20"})
+    at.selectbox(key="sl_surface").set_value("booth").run()
+    at.slider(key="sl_steps").set_value(60).run()
+    assert at.query_params["s"] == "booth" and at.query_params["n"] == "60"
+    assert_clean(at)
+
+
+def test_a_malformed_url_falls_back_to_defaults_with_a_notice():
+    at = open_page({"s": "no_such_surface", "n": "lots", "r1": "bogus", "x0": "1;2"})
+    assert_clean(at)
+    notice = "\n".join(w.value for w in at.warning)
+    assert "could not be used" in notice and "Unknown surface" in notice and "unknown optimizer" in notice
+    assert at.selectbox(key="sl_surface").value == LabConfig().surface
+    assert at.slider(key="sl_steps").value == LabConfig().steps
+    assert at.selectbox(key="sl_r1_opt").value == LabConfig().runs[0].optimizer
+
+
+def _inspector_step(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if m.value.startswith("**Step "))
+
+
+def test_inspector_at_first_middle_and_last_step():
+    at = open_page({"n": "50", "r1": "momentum,lr:0.001", "r2": "adam"})
+    at.selectbox(key="sl_insp_run").set_value(1).run()  # the Adam run
+    for t in (0, 25, 49):
+        at.slider(key="sl_insp_t").set_value(t).run()
+        assert_clean(at)
+        assert _inspector_step(at).startswith(f"**Step {t}**")
+        state = next(c.value for c in at.code if c.value.startswith("step:"))
+        assert state.splitlines()[0] == f"step: {t + 1}"  # state after step t has counted t + 1 steps
+        assert any("exp_avg" in line for line in state.splitlines())
+        assert len(at.get("latex")) >= 3  # the update equations with numbers
+        arrows = figures(at)[0]["layout"]["annotations"]
+        assert {a["text"].split(" (")[0] for a in arrows} == {"−g", "−first moment m", "update Δθ"}
+    # the arrows start at the inspected point
+    assert arrows[0]["ax"] == pytest.approx(float(_inspector_step(at).split("`(")[1].split(",")[0]), rel=1e-4)
+    at.button(key="sl_insp_next").click().run()  # already last: stays
+    assert _inspector_step(at).startswith("**Step 49**")
+    at.button(key="sl_insp_prev").click().run()
+    assert _inspector_step(at).startswith("**Step 48**")
+
+
+def _metric(at: AppTest, label_start: str, nth: int = 0) -> float:
+    return float([m.value for m in at.metric if m.label.startswith(label_start)][nth])
+
+
+def test_theory_panel_on_the_kappa_100_quadratic():
+    at = open_page({"s": "quadratic", "kappa": "100", "n": "300"})
+    assert_clean(at)
+    # REFERENCE.md: κ = 100 (λ = 0.01, 1)
+    assert _metric(at, "optimal step α*", 0) == pytest.approx(1.9802, abs=5e-5)
+    assert _metric(at, "optimal step α*", 1) == pytest.approx(3.30579, abs=5e-6)
+    assert _metric(at, "optimal momentum β*") == pytest.approx(0.669421, abs=5e-7)
+    assert _metric(at, "rate (√κ−1)") == pytest.approx(0.818182, abs=5e-7)
+    assert _metric(at, "rate (κ−1)") == pytest.approx(0.980198, abs=5e-7)
+
+    at.button(key="sl_theory_gd").click().run()
+    at.button(key="sl_theory_mom").click().run()
+    assert_clean(at)
+    assert at.selectbox(key="sl_r1_opt").value == "sgd"
+    assert at.number_input(key="sl_r1_sgd_lr").value == pytest.approx(1.9802, abs=5e-5)
+    assert at.selectbox(key="sl_r2_opt").value == "momentum"
+    assert at.slider(key="sl_r2_momentum_momentum").value == pytest.approx(0.6694, abs=1e-4)
+    # predicted and measured rates side by side, and they agree
+    table = at.dataframe[0].value
+    rows = {r["run"].split(" ")[0]: r for _, r in table.iterrows()}  # run number -> row
+    for run, rate, measured_tol in (("1", 0.980198, 5e-3), ("2", 0.818182, 2e-2)):
+        assert float(rows[run]["predicted rate"]) == pytest.approx(rate, abs=1e-5)
+        assert float(rows[run]["measured rate"]) == pytest.approx(rate, abs=measured_tol)
+
+
+def test_export_buttons_are_there():
+    at = open_page({"n": "10"})
+    assert sorted(b.key for b in at.get("download_button")) == ["sl_csv", "sl_json"]
