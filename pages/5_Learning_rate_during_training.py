@@ -1,0 +1,55 @@
+"""Learning rate during training: edit param_groups in place vs rebuild the optimizer; torch's schedulers applied."""
+
+import streamlit as st
+
+from optlab.lessons import lr_schedule
+from optlab.plots.lessons import curves, paths
+from optlab.schedules import SCHEDULES, scheduler_code
+from optlab.ui.lesson import predict_then_reveal, show_code
+
+st.title("Learning rate during training")
+st.markdown(
+    "The learning rate lives in `optimizer.param_groups[i]['lr']`. Changing it there keeps everything the "
+    "optimizer remembers. Building a new optimizer with the new lr starts from an empty state: the momentum "
+    "built up so far is thrown away."
+)
+
+st.subheader("1. Edit in place vs build a new optimizer")
+c1, c2, c3 = st.columns(3)
+lr = c1.select_slider("lr at the start", [0.01, 0.02, 0.05, 0.1], 0.05, key="lr_start")
+new_lr = c2.select_slider("lr after the switch", [0.005, 0.01, 0.02, 0.05], 0.01, key="lr_new")
+switch_at = c3.slider("switch at step", 1, 40, 10, key="lr_switch")
+runs = lr_schedule.change_lr_midway(lr, new_lr, 0.9, switch_at, 60)
+st.plotly_chart(paths(runs, "SGD (momentum 0.9) on L = (x² + 10y²)/2", minimum=(0.0, 0.0)), key="lr_paths")
+step_sizes = {k: float(((v[switch_at + 1] - v[switch_at]) ** 2).sum() ** 0.5) for k, v in runs.items()}
+predict_then_reveal(
+    "lr_rebuild",
+    "Right after the switch, which run takes the larger step?",
+    ["edit in place", "new optimizer"],
+    max(step_sizes, key=step_sizes.get),
+    "Editing in place keeps the momentum buffer, so the run keeps its speed; the new optimizer starts again at "
+    "b = g.",
+)
+m1, m2 = st.columns(2)
+m1.metric("first step after the switch, edit in place", f"{step_sizes['edit in place']:.4f}")
+m2.metric("first step after the switch, new optimizer", f"{step_sizes['new optimizer']:.4f}")
+show_code(lr_schedule.change_lr_midway)
+
+st.subheader("2. torch's schedulers")
+steps = st.slider("total steps", 20, 200, 100, 10, key="lr_total")
+curves_by_key = lr_schedule.schedule_curves(0.05, steps)
+st.plotly_chart(curves({SCHEDULES[k].label: v for k, v in curves_by_key.items()}, "lr(t), peak lr = 0.05",
+                       y_title="lr"), key="lr_curves")
+labels = {SCHEDULES[k].label: k for k in SCHEDULES}
+chosen = labels[st.selectbox("apply a schedule to the run", list(labels), index=len(labels) - 1,
+                             key="lr_schedule")]
+st.markdown(SCHEDULES[chosen].description)
+st.code(scheduler_code(chosen, steps), language="python")
+scheduled = lr_schedule.scheduled_run(chosen, 0.05, 0.9, steps)
+constant = lr_schedule.scheduled_run("constant", 0.05, 0.9, steps)
+st.plotly_chart(curves({SCHEDULES[chosen].label: scheduled["losses"], "constant": constant["losses"]},
+                       "loss during the run", y_title="loss", log_y=True), key="lr_losses")
+s1, s2 = st.columns(2)
+s1.metric(f"final loss, {SCHEDULES[chosen].label}", f"{scheduled['losses'][-1]:.3g}")
+s2.metric("final loss, constant lr", f"{constant['losses'][-1]:.3g}")
+show_code(lr_schedule.scheduled_run)

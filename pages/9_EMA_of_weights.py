@@ -1,0 +1,66 @@
+"""EMA of weights: a shadow path on a noisy surface, the decay's τ warm-up, and the lag c·d/(1 − d) measured."""
+
+import streamlit as st
+
+from optlab import theory
+from optlab.lessons import ema_weights
+from optlab.plots.lessons import curves, paths
+from optlab.surfaces import quadratic
+from optlab.ui.lesson import predict_then_reveal, show_code
+
+
+@st.cache_data(max_entries=64)
+def shadow(lr: float, noise: float, decay: float, tau: float, steps: int) -> dict:
+    return ema_weights.shadow_path(lr, noise, decay, tau, steps)
+
+
+@st.cache_data(max_entries=4)
+def bowl_grid() -> tuple:
+    return quadratic(4.0).grid(60)
+
+
+st.title("EMA of weights")
+st.markdown(
+    "Keep a second copy of the weights that follows the trained ones slowly: "
+    "W_ema ← d·W_ema + (1 − d)·W after every step. With noisy gradients the trained weights jitter around the "
+    "minimum; their average sits closer to it. The price is lag: on a steady slope the average trails behind."
+)
+
+st.subheader("1. A shadow path on a noisy surface")
+c1, c2, c3 = st.columns(3)
+noise = c1.slider("gradient noise σ", 0.0, 3.0, 1.0, 0.1, key="ema_noise")
+decay = c2.select_slider("decay d", [0.5, 0.8, 0.9, 0.95, 0.98, 0.99], 0.95, key="ema_decay")
+tau = c3.slider("warm-up τ (updates)", 0.0, 50.0, 0.0, 1.0, key="ema_tau")
+run = shadow(0.1, noise, decay, tau, 300)
+st.plotly_chart(paths({"SGD weights": run["raw"], "EMA of the weights": run["ema"]},
+                      "SGD on a noisy quadratic bowl", contour=bowl_grid(), minimum=(0.0, 0.0)), key="ema_paths")
+m1, m2 = st.columns(2)
+m1.metric("mean distance to the minimum, SGD (last 150 steps)", f"{run['raw_distance']:.4f}")
+m2.metric("mean distance to the minimum, EMA (last 150 steps)", f"{run['ema_distance']:.4f}")
+show_code(ema_weights.shadow_path)
+
+st.subheader("2. The decay and its τ warm-up")
+st.markdown("d_t = decay·(1 − exp(−t/τ)): early on the average follows the weights closely and forgets its start.")
+st.plotly_chart(
+    curves({f"τ = {t:g}": ema_weights.decay_warmup(0.999, t, 2000) for t in (0.0, 100.0, 500.0, 2000.0)},
+           "decay used at update t (decay = 0.999)", x_title="update t", y_title="d_t"),
+    key="ema_warmup",
+)
+show_code(ema_weights.decay_warmup)
+
+st.subheader("3. The lag on a ramp")
+predict_then_reveal(
+    "ema_lag",
+    "Weights grow by 1 per step. How far behind is an EMA with d = 0.99 once it has settled?",
+    ["about 1 step", "about 10 steps", "about 99 steps"],
+    f"about {theory.ema_lag(1.0, 0.99):.0f} steps",
+    f"The lag is c·d/(1 − d) = {theory.ema_lag(1.0, 0.99):g} steps' worth of growth.",
+)
+l1, l2 = st.columns(2)
+slope = l1.slider("slope c", 0.1, 5.0, 1.0, 0.1, key="ema_slope")
+lag_decay = l2.select_slider("decay d ", [0.5, 0.9, 0.95, 0.99], 0.99, key="ema_lag_decay")
+measured = ema_weights.lag_on_a_ramp(slope, lag_decay, 5000)
+r1, r2 = st.columns(2)
+r1.metric("expected lag c·d/(1 − d)", f"{theory.ema_lag(slope, lag_decay):.4f}")
+r2.metric("measured lag after 5000 steps", f"{measured:.4f}")
+show_code(ema_weights.lag_on_a_ramp)
