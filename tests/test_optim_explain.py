@@ -10,7 +10,7 @@ from optlab.optim.explain import format_value, render_step
 CASES = [
     ("SGD", {"lr": 0.01}),
     ("SGD", {"lr": 0.01, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1}),
-    ("SGD", {"lr": 0.01, "momentum": 0.9, "nesterov": True, "maximize": True}),
+    ("SGD", {"lr": 0.001, "momentum": 0.9, "nesterov": True, "maximize": True}),
     ("Adam", {"lr": 0.1, "weight_decay": 0.1}),
     ("Adam", {"lr": 0.1, "amsgrad": True, "maximize": True}),
     ("AdamW", {"lr": 0.1, "weight_decay": 0.2, "amsgrad": True}),
@@ -51,6 +51,7 @@ def run(name, kwargs, explain, steps=STEPS, check=None):
         opt.step()
         if check is not None:
             check(opt, params, before, kwargs)
+    assert all(torch.isfinite(p).all() for p in params)
     return opt, params
 
 
