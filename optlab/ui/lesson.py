@@ -9,7 +9,6 @@ import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import numpy as np
 import streamlit as st
 import torch
 
@@ -19,10 +18,15 @@ def format_value(value: Any) -> str:
     if isinstance(value, torch.Tensor):
         if value.numel() == 1 and value.ndim == 0:
             return f"tensor({value.item():.4g})"
-        return f"tensor({np.array2string(value.detach().numpy(), precision=4, separator=', ')})"
+        return f"tensor({_rounded(value.detach().tolist())})"
     if isinstance(value, float):
         return f"{value:.6g}"
     return repr(value)
+
+
+def _rounded(x: Any) -> Any:
+    """Nested lists of floats rounded to 4 decimals, so a tensor prints on one short line."""
+    return [_rounded(v) for v in x] if isinstance(x, list) else round(x, 4)
 
 
 def format_param_groups(groups: Sequence[dict], class_name: str = "SGD") -> str:
