@@ -34,6 +34,8 @@ __all__ = ["FormulaError", "compile_formula", "surface_from_formula", "FUNCTIONS
 MAX_LENGTH = 10_000  # characters
 MAX_DEPTH = 100  # nested parentheses / function calls / operators of different kinds
 GRID_N = 101  # grid used by surface_from_formula to locate the lowest point
+COARSE_GRID_N = 41  # the same for formulas with more than LARGE_FORMULA_NODES nodes
+LARGE_FORMULA_NODES = 500
 
 # characters people paste from documents, mapped one-to-one so columns stay right
 _LOOKALIKES = {"\u2212": "-", "\u00d7": "*", "\u00b7": "*", "\t": " ", "\n": " ", "\r": " "}
@@ -137,6 +139,7 @@ class _Compiler:
 
     def __init__(self, columns: list[int]):
         self.columns = columns  # parsed-text index -> 1-based column in the text the user typed
+        self.nodes = 0  # how many nodes were compiled: a measure of the cost of one evaluation
 
     def column(self, node: ast.AST) -> int:
         offset = getattr(node, "col_offset", 0)
@@ -148,6 +151,7 @@ class _Compiler:
     def compile(self, node: ast.AST, depth: int) -> _Compiled:
         if depth > MAX_DEPTH:
             raise self.fail(node, f"the formula nests too deeply (more than {MAX_DEPTH} levels)")
+        self.nodes += 1
         if isinstance(node, ast.Constant):
             return self.constant(node)
         if isinstance(node, ast.Name):
@@ -352,9 +356,11 @@ def _parse(text: str) -> tuple[ast.Expression, list[int]]:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as e:
-        offset = (e.offset or 1) - 1
-        col = columns[min(max(offset, 0), len(columns) - 1)]
         msg = e.msg or ""
+        if (not e.offset or e.offset < 1) and "digits" not in msg:
+            # Python reports offset 0 when the text stops mid-expression
+            raise FormulaError("syntax error at the end of the formula (it stops in the middle)") from None
+        col = columns[min(max((e.offset or 1) - 1, 0), len(columns) - 1)]
         if "decimal literal" in msg:
             hint, reason = " (write 2*x for a product)", ""
         elif "digits" in msg:  # Python refuses integer literals longer than 4300 digits
@@ -372,9 +378,15 @@ def _parse(text: str) -> tuple[ast.Expression, list[int]]:
 
 
 def _compile(text: str) -> _Compiled:
+    return _compile_counted(text)[0]
+
+
+def _compile_counted(text: str) -> tuple[_Compiled, int]:
+    """The compiled formula and its number of nodes."""
     tree, columns = _parse(text)
+    compiler = _Compiler(columns)
     try:
-        return _Compiler(columns).compile(tree.body, depth=1)
+        return compiler.compile(tree.body, depth=1), compiler.nodes
     except RecursionError:  # MAX_DEPTH keeps far below the limit; this is a last guard
         raise FormulaError("the formula is nested too deeply; simplify it") from None
 
@@ -431,7 +443,8 @@ def surface_from_formula(
 ) -> Surface:
     """A :class:`~optlab.surfaces.Surface` for a typed formula.
 
-    Its key is ``"custom"``, its one minimum the lowest point of a 101 x 101 grid (kind ``"approximate"``), and
+    Its key is ``"custom"``, its one minimum the lowest point of a 101 x 101 grid (41 x 41 for a formula of more
+    than 500 operations; kind ``"approximate"``), and
     ``log_levels`` is chosen from the spread of the values. Without ``start`` the run starts near the corner of
     the window farthest from that lowest point.
     """
@@ -441,7 +454,7 @@ def surface_from_formula(
             raise FormulaError(f"the plot window must be finite, got {bounds}")
     if not (x0 < x1 and y0 < y1):
         raise FormulaError(f"the plot window needs xmin < xmax and ymin < ymax, got {bounds}")
-    compiled = _compile(text)
+    compiled, nodes = _compile_counted(text)
     fn = _as_surface_fn(compiled)
     label = " ".join(text.split())
     surface = Surface(
@@ -455,7 +468,8 @@ def surface_from_formula(
         log_levels=False,
         description="A surface typed in by hand; its minimum is the lowest point found on a grid.",
     )
-    xs, ys, z = surface.grid(GRID_N)
+    # a formula thousands of operations long is searched on a coarser grid, so it still answers quickly
+    xs, ys, z = surface.grid(GRID_N if nodes <= LARGE_FORMULA_NODES else COARSE_GRID_N)
     finite = np.isfinite(z)
     if not finite.any():
         raise FormulaError("the formula has no finite value inside the plot window")

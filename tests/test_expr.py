@@ -101,7 +101,9 @@ def test_formula_only_in_x_has_zero_y_gradient():
         ("foo(x)", "unknown function 'foo' at column 1"),
         ("x + foo(x)", "unknown function 'foo' at column 5"),
         ("x + z", "found 'z' at column 5"),
-        ("x + 2 +", "syntax error at column"),
+        ("x + 2 +", "syntax error at the end of the formula"),
+        ("x y", "syntax error at column 3"),
+        ("x)", "syntax error at column 2"),
         ("x +* 3", "syntax error at column 4"),
         ("(x + 1", "syntax error at column 1"),
         ("2x", "write 2*x"),
@@ -317,3 +319,12 @@ def test_surface_from_formula_keeps_a_given_start_and_a_constant_surface_works()
 def test_surface_from_formula_refuses_bad_input(kwargs, fragment):
     with pytest.raises(FormulaError, match=fragment):
         surface_from_formula(**kwargs)
+
+
+def test_a_long_valid_formula_is_searched_on_a_coarser_grid():
+    text = " + ".join(["sin(x*y)*cos(y)"] * 200) + " + (x - 1)^2"
+    s = surface_from_formula(text)
+    (p,) = s.minima
+    xs = np.linspace(-3, 3, 41)
+    assert p.x in xs and p.y in xs  # a point of the 41 x 41 grid
+    assert p.value == pytest.approx(compile_formula(text)(torch.tensor([p.x, p.y])).item(), rel=1e-5)
