@@ -196,3 +196,23 @@ def test_theory_panel_on_the_kappa_100_quadratic():
 def test_export_buttons_are_there():
     at = open_page({"n": "10"})
     assert sorted(b.key for b in at.get("download_button")) == ["sl_csv", "sl_json"]
+
+
+def _lr_shown(at: AppTest) -> float:
+    return float(_inspector_step(at).split("lr = `")[1].split("`")[0])
+
+
+def test_a_run_with_a_schedule_and_an_ema_shadow():
+    at = open_page({"n": "60", "r1": "adam,lr:0.05", "r1s": "cosine,min_fraction:0.1", "r1e": "0.9"})
+    assert_clean(at)
+    assert at.selectbox(key="sl_r1_sched").value == "cosine"
+    assert at.checkbox(key="sl_r1_ema_on").value is True
+    contour = figures(at)[0]
+    ema = [t for t in contour["data"] if t.get("name", "").endswith("(EMA)")]
+    assert len(ema) == 1 and ema[0]["line"]["dash"] == "dot"
+    assert _lr_shown(at) == pytest.approx(0.05)  # step 0: the full learning rate
+    at.slider(key="sl_insp_t").set_value(59).run()
+    # cosine from 0.05 down towards 0.1 x 0.05 over 60 steps
+    assert 0.005 <= _lr_shown(at) < 0.0055
+    at.checkbox(key="sl_r1_ema_on").uncheck().run()
+    assert "r1e" not in at.query_params
