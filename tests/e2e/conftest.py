@@ -205,6 +205,27 @@ class AppPage:
             timeout=timeout_ms,
             polling=100,
         )
+        self.settle()
+
+    def settle(self, timeout_ms: int = 20_000) -> None:
+        """Give lazily loaded elements time to draw: every Plotly chart its SVG, every code block its text.
+
+        Streamlit fetches the Plotly and code-highlighting bundles on first use, after the run itself has ended,
+        and shows a skeleton (stSkeleton) in their place meanwhile.
+        A chart that never draws is left for the tests to report (drawn_figures), not raised here.
+        """
+        try:
+            self.page.wait_for_function(
+                """() => !document.querySelector('[data-testid="stSkeleton"]')
+                         && Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+                              .every(c => c.querySelector('.main-svg'))
+                         && Array.from(document.querySelectorAll('[data-testid="stCode"]'))
+                              .every(c => c.querySelector('pre'))""",
+                timeout=timeout_ms,
+                polling=100,
+            )
+        except PlaywrightTimeout:
+            pass
         # Elements of the previous run are shown faded ("stale") until they are replaced or dropped.
         self.page.wait_for_timeout(300)
 
