@@ -9,7 +9,8 @@ Widget keys (stable; tests and browser tests use them):
 - run i (1 to 6): ``sl_r<i>_opt`` optimizer, ``sl_r<i>_<opt>_<hyper>`` its settings (``..._lr_log`` the log
   slider), ``sl_r<i>_sched`` and ``sl_r<i>_sched_<schedule>_<param>`` LR schedule, ``sl_r<i>_ema_on``,
   ``sl_r<i>_ema``, ``sl_r<i>_tau`` EMA shadow (see ``optlab.ui.widgets``).
-- figures: ``sl_view`` tabs, ``sl_contour`` (clickable), ``sl_replay``, ``sl_3d``, ``sl_loss``, ``sl_dist``.
+- figures: ``sl_view`` tabs, ``sl_contour`` (clickable), ``sl_replay`` (speed ``sl_replay_speed``), ``sl_3d``,
+  ``sl_loss``, ``sl_dist``.
 - inspector: ``sl_insp_run``, ``sl_insp_t``, ``sl_insp_prev``, ``sl_insp_next``.
 - theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
 - export: ``sl_csv``, ``sl_json``.

@@ -69,13 +69,14 @@ def replay_figure(
     log_levels: bool = False,
     f_min: float | None = None,
     max_frames: int = MAX_FRAMES,
-    frame_ms: int = 60,
+    frame_ms: int = 150,
     ghost: bool = True,
     height: int = 620,
 ) -> go.Figure:
     """Every run moving together over the contour, one frame per shown step (at most ``max_frames``).
 
     With ``ghost`` each whole path is drawn faintly underneath, so the class sees where the run is heading.
+    ``frame_ms`` must leave the browser time to redraw the contour, or it blinks during the replay.
     """
     n_steps = max((len(tr.points) - 1 for tr in traces), default=0)
     steps = frame_steps(n_steps, max_frames)

@@ -70,9 +70,10 @@ def levels(Z: np.ndarray, log: bool, f_min: float | None = None) -> Levels:
     offset = f0 - delta
     with np.errstate(invalid="ignore"):
         z = np.log10(np.where(np.isfinite(Z), Z, np.nan) - offset)  # log10(f − f₀ + δ)
-    lo, hi = math.floor(math.log10(delta)), math.ceil(math.log10(span + delta))
-    tickvals = [float(k) for k in range(lo, hi + 1)]
-    ticktext = [f"{10.0**k + offset:.3g}" for k in range(lo, hi + 1)]
+    # ticks where f − f₀ is a whole decade, labelled with f itself: 0.001, 0.01, ... when f₀ = 0
+    lo, hi = math.ceil(math.log10(delta)), math.floor(math.log10(span))
+    tickvals = [math.log10(10.0**k + delta) for k in range(lo, hi + 1)]
+    ticktext = [f"{f0 + 10.0**k:.3g}" for k in range(lo, hi + 1)]
     return Levels(z, True, offset, tickvals, ticktext)
 
 

@@ -44,6 +44,7 @@ from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimiz
 
 SS = st.session_state
 SURFACE_CHOICES = [*SURFACES, CUSTOM]
+REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay frame
 LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
 NOTES = "_sl_notes"
 
@@ -240,8 +241,11 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
             st.caption("Click anywhere on the plot to start there. Stars are minima; a cross marks a divergence.")
     if tabs[1].open:
         with tabs[1]:
-            st.plotly_chart(replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, **common),
+            speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")
+            ms = REPLAY_MS.get(speed or "normal", REPLAY_MS["normal"])
+            st.plotly_chart(replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms, **common),
                             key="sl_replay")
+            st.caption("Each frame redraws the contour; on a slow computer pick 'slow' if the contour blinks.")
     if tabs[2].open:
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
