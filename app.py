@@ -5,36 +5,35 @@ import streamlit as st
 from optlab.ui.pages import page_entries
 
 st.set_page_config(page_title="optlab", page_icon="📉", layout="wide")
+ENTRIES = page_entries()
 
-st.title("optlab")
-st.markdown(
-    """
+
+def home() -> None:
+    st.title("optlab")
+    st.markdown(
+        """
 See what **SGD**, **momentum**, **Nesterov**, **Adam** and its family, and an **EMA of the weights** actually do.
 Every optimizer here is a `torch.optim.Optimizer` that matches PyTorch to float precision, and it can explain each
 of its steps: the gradient, the momentum buffer, the moments and their bias corrections, the update.
-"""
-)
 
-labs = [e for e in page_entries() if "Lab" in e.title]
-lessons = [e for e in page_entries() if "Lab" not in e.title]
-
-st.subheader("Where to start")
-st.markdown(
-    """
-1. Open the **Surface Lab**, keep the defaults, and press play on the replay: the same start, three optimizers.
+#### Where to start
+1. Open the **Surface Lab** and keep the defaults: the same start, three optimizers, the same budget.
 2. Drag the learning rate or the momentum of one run and watch its path change. The step inspector shows the
-   numbers behind any step; the theory panel checks the textbook rates live on the quadratic.
+   numbers behind any step; on the quadratic, the theory panel checks the textbook rates live.
 3. Take the same settings to the **MNIST Lab** and train a small network on real digits.
-4. The lessons explain `torch.optim` piece by piece, each with an experiment you can change.
+4. The lessons take `torch.optim` apart piece by piece, each with an experiment you can change. Every number on
+   a lesson page is computed by the code shown beside it.
 
 The Surface Lab keeps its whole configuration in the URL: copy the address to share an experiment with a class.
 """
-)
+    )
+    for section in ("Labs", "Lessons"):
+        st.subheader(section)
+        for entry in (e for e in ENTRIES if e.section == section):
+            st.page_link(entry.path, label=f"**{entry.title}**: {entry.summary}")
 
-st.subheader("Labs")
-for entry in labs:
-    st.page_link(entry.path, label=f"**{entry.title}**: {entry.summary}")
 
-st.subheader("Lessons")
-for entry in lessons:
-    st.page_link(entry.path, label=f"**{entry.title}**: {entry.summary}")
+navigation = {"": [st.Page(home, title="Home", icon="🏠", default=True)]}
+for entry in ENTRIES:
+    navigation.setdefault(entry.section, []).append(st.Page(entry.path, title=entry.title, url_path=entry.url_path))
+st.navigation(navigation).run()
