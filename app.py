@@ -33,7 +33,7 @@ The Surface Lab keeps its whole configuration in the URL: copy the address to sh
             st.page_link(entry.path, label=f"**{entry.title}**: {entry.summary}")
 
 
-navigation = {"": [st.Page(home, title="Home", icon="🏠", default=True)]}
+navigation = {"": [st.Page(home, title="Home", icon=":material/home:", default=True)]}
 for entry in ENTRIES:
     navigation.setdefault(entry.section, []).append(st.Page(entry.path, title=entry.title, url_path=entry.url_path))
 st.navigation(navigation).run()
