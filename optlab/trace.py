@@ -391,6 +391,14 @@ def _check_steps(steps: int) -> int:
     return int(steps)
 
 
+def _why_diverged(loss: torch.Tensor, grad: torch.Tensor) -> str:
+    if not torch.isfinite(loss):
+        return "the loss became infinite or NaN"
+    if not torch.isfinite(grad).all():
+        return "the gradient became infinite or NaN"
+    return "the point left the plot far behind"
+
+
 def run_traces(
     surface: Any,
     configs: Sequence[RunConfig],
@@ -418,31 +426,24 @@ def run_traces(
         if not live:
             break
         x = torch.stack([r.position() for r in live]).requires_grad_(True)
-        loss = fn(x)
-        if loss.shape != x.shape[:-1]:
-            loss = loss.expand(x.shape[:-1])
-        if t == steps:  # the loss at the final point; no step follows
+        loss = fn(x).expand(x.shape[:-1])
+        final = t == steps  # the loss at the last point; no step follows
+        if final or not loss.requires_grad:  # (a constant surface has no gradient)
             grad = torch.zeros_like(x)
-        else:
-            if loss.requires_grad:  # d(sum of losses)/dx: each run's gradient in its own row
-                (grad,) = torch.autograd.grad(loss, x, grad_outputs=torch.ones_like(loss))
-            else:  # a constant surface
-                grad = torch.zeros_like(x)
+        else:  # row r: the gradient at run r's point, all runs in one backward pass
+            (grad,) = torch.autograd.grad(loss, x, torch.ones_like(loss))
             if noise is not None:
                 grad = grad + noise[t]
         loss = loss.detach()
-        bad = (~torch.isfinite(loss)) | (~torch.isfinite(grad)).any(-1) | ((x.detach() - centre).abs().amax(-1) > limit)
-        flags = bad.tolist()
-        for i, run in enumerate(live):
-            if flags[i]:
-                reason = "the loss became infinite or NaN" if not math.isfinite(loss[i]) else (
-                    "the gradient became infinite or NaN" if not torch.isfinite(grad[i]).all()
-                    else "the point left the plot far behind")
-                run.diverge(t, reason, loss[i])
-            elif t < steps:
-                run.step(loss[i], grad[i])
+        # One check for every run: loss + Σ grad is finite only if all of them are.
+        healthy = torch.isfinite(loss + grad.sum(-1)) & ((x.detach() - centre).abs().amax(-1) <= limit)
+        for run, ok, run_loss, run_grad in zip(live, healthy.tolist(), loss.unbind(), grad.unbind(), strict=True):
+            if not ok:
+                run.diverge(t, _why_diverged(run_loss, run_grad), run_loss)
+            elif final:
+                run.losses.append(run_loss)
             else:
-                run.losses.append(loss[i])
+                run.step(run_loss, run_grad)
     return [r.finish(None) for r in runs]
 
 
