@@ -258,11 +258,23 @@ class AppPage:
 
         def pick():
             field = self.key(key).locator("input").first
-            field.fill(
+            field.click()
+            field.press("ControlOrMeta+a")
+            field.press_sequentially(
                 option
-            )  # filters the list down to a few entries, with no dropdown animation to wait for
-            exact = re.compile(rf"^\s*{re.escape(option)}\s*$")
-            self.page.locator('[role="option"]').filter(has_text=exact).first.click()
+            )  # typing (not fill) opens the list, filtered down to a few entries
+            options = self.page.locator('[role="option"]')
+            options.first.wait_for()
+            texts = [t.strip() for t in options.all_inner_texts()]
+            if option not in texts:
+                raise AssertionError(f"{key}: no option {option!r} among {texts}")
+            # The list animates into place, so pick with the keyboard rather than a click on a moving target.
+            focused = self.page.locator('[role="option"][data-focused="true"]')
+            for _ in range(len(texts) + 1):
+                if focused.count() and focused.first.inner_text().strip() == option:
+                    break
+                field.press("ArrowDown")
+            field.press("Enter")
 
         self.act(pick)
 
