@@ -294,6 +294,20 @@ class AppPage:
     def number(self, key: str) -> float:
         return float(self.key(key).locator("input").first.input_value())
 
+    def slider_keys(self, key: str, *keys: str) -> None:
+        """Move the slider with this key from the keyboard ("End", "ArrowRight", ...), as a student can."""
+
+        def press():
+            thumb = self.key(key).locator('input[type="range"]').first
+            thumb.focus()
+            for k in keys:
+                thumb.press(k)
+
+        self.act(press)
+
+    def slider_value(self, key: str) -> str:
+        return self.key(key).locator('input[type="range"]').first.input_value()
+
     def click(self, key: str, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         """Click the button with this key."""
         self.act(lambda: self.key(key).locator("button").first.click(), timeout_ms=timeout_ms)

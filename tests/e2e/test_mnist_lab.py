@@ -1,0 +1,62 @@
+"""MNIST Lab in a real browser: start a run, watch the curves grow while it trains, stop it.
+
+Widget keys come from optlab/ui/mnist_lab.py (mnist_start, mnist_stop, mnist_epochs, mnist_curves). Leaves out
+the numbers of training itself: tests/test_mnist_*.py check those without a browser.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+CURVES = ".st-key-mnist_curves .js-plotly-plot"
+POINTS_JS = f"""() => {{ const g = document.querySelector('{CURVES}');
+                         return g && g._fullData ? g._fullData.reduce((n, t) => n + (t.x ? t.x.length : 0), 0) : 0; }}"""
+
+
+def curve_points(app) -> int:
+    """How many points all curves hold together (0 before the first curve is drawn)."""
+    return app.page.evaluate(POINTS_JS)
+
+
+def progress_text(app) -> str:
+    return " ".join(app.page.locator('[data-testid="stProgress"]').all_inner_texts())
+
+
+def test_start_watch_the_curves_grow_then_stop(app):
+    app.goto("MNIST_Lab")
+    start, stop = app.key("mnist_start").locator("button"), app.key("mnist_stop").locator("button")
+    assert start.is_enabled() and stop.is_disabled()
+    assert curve_points(app) == 0
+
+    # The longest schedule (last epochs option), so that the run is still going when we stop it.
+    app.slider_keys("mnist_epochs", "End")
+    assert app.slider_value("mnist_epochs") == "20"
+
+    app.click("mnist_start")
+    assert stop.is_enabled(), "Stop should be possible while training"
+    app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000, polling=200)
+    first = curve_points(app)
+    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000, polling=200)
+    assert re.search(r"Training… step \d+ of \d+", progress_text(app)), progress_text(app)
+    app.screenshot("mnist_lab_training")
+
+    app.click("mnist_stop")
+    app.page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-testid="stProgress"]'))
+                      .some(p => /Stopped at step/.test(p.innerText))""",
+        timeout=30_000,
+    )
+    step, total = map(int, re.search(r"Stopped at step (\d+) of (\d+)", progress_text(app)).groups())
+    assert 0 < step < total
+    stopped = curve_points(app)
+    app.page.wait_for_timeout(1500)
+    assert curve_points(app) == stopped, "the curves kept growing after Stop"
+    app.screenshot("mnist_lab_stopped")
+    assert app.exceptions() == [] and app.errors() == []
+    assert app.console_errors == []
+    assert stop.is_disabled(), "nothing is left to stop"
+    assert start.is_enabled(), "after Stop the student must be able to start again without touching anything else"
