@@ -42,10 +42,14 @@ def test_home_links_every_page_once(home):
     assert sorted(linked) == sorted(expected)
 
 
+def letters(text: str) -> str:
+    """Only the letters and digits, lower case: "zero_grad, backward" and "zero grad backward" compare equal."""
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
 @pytest.mark.parametrize("page", PAGE_FILES, ids=lambda p: p.name)
 def test_page_link_names_the_page(home, page):
     links = [link for link in home.page_link if link.proto.page == url_path(page)]
     assert len(links) == 1, f"no link to {page.name} on the home page"
-    letters = lambda text: re.sub(r"[^a-z0-9]", "", text.lower())  # "zero_grad, backward" ~ "zero grad backward"
     assert letters(url_path(page)) in letters(links[0].value), links[0].value
     assert links[0].proto.page_script_hash, "the link must point at a page Streamlit knows"
