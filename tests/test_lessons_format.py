@@ -2,7 +2,7 @@
 
 import torch
 
-from optlab.ui.lesson import format_param_groups, format_state_dict, format_value
+from optlab.ui.lesson import dash_missing, format_param_groups, format_state_dict, format_value
 
 
 def test_param_groups_print_like_torch():
@@ -27,3 +27,14 @@ def test_state_dict_shows_every_state_entry_and_group():
     assert "0: {'momentum_buffer': tensor([2.0, 2.0])}" in text
     assert "1: {'momentum_buffer': tensor([1.0])}" in text
     assert "'params': [0, 1]" in text and "'lr': 0.1" in text
+
+
+def test_tables_show_a_dash_for_missing_values_and_keep_one_type_per_column():
+    rows = [{"optimizer": "SGD", "steps": 349, "expected": 349, "rate": 0.5},
+            {"optimizer": "Adam", "steps": "never", "expected": None, "rate": 1.25}]
+    shown = dash_missing(rows)
+    assert [r["expected"] for r in shown] == ["349", "—"]  # None becomes a dash, the column becomes text
+    assert [r["steps"] for r in shown] == ["349", "never"]  # text next to a number: one text column
+    assert [r["rate"] for r in shown] == [0.5, 1.25] and [r["optimizer"] for r in shown] == ["SGD", "Adam"]
+    assert dash_missing(rows, missing="n/a")[1]["expected"] == "n/a"
+    assert rows[1]["expected"] is None  # the input is left alone

@@ -63,12 +63,51 @@ def show_code(*functions: Callable, label: str = "Show the code") -> None:
             st.code(inspect.getsource(fn), language="python")
 
 
-def predict_then_reveal(key: str, question: str, options: Sequence[str], answer: str, explanation: str) -> None:
-    """Ask first; the measured answer appears only after the reader has committed to a guess."""
+def predict_then_reveal(key: str, question: str, options: Sequence[str], answer: str, explanation: str) -> bool:
+    """Ask first; return True once the reader has guessed and pressed Reveal, or chosen to just see the answer.
+
+    The page draws whatever gives the answer away (figure, metrics, table) only when this returns True. The
+    revealed flag lives in ``st.session_state[f"{key}_revealed"]`` so it survives every rerun of the page.
+    """
+    flag = f"{key}_revealed"
     st.markdown(f"**Predict, then reveal.** {question}")
     guess = st.radio("Your guess", list(options), index=None, key=f"{key}_guess", horizontal=True)
-    if st.button("Reveal", key=f"{key}_reveal", disabled=guess is None):
-        st.session_state[f"{key}_revealed"] = True
-    if st.session_state.get(f"{key}_revealed") and guess is not None:
+    if not st.session_state.get(flag):
+        row = st.container(horizontal=True)
+        if row.button("Reveal", key=f"{key}_reveal", disabled=guess is None):
+            st.session_state[flag] = True
+        if row.button("Just show me", key=f"{key}_show"):
+            st.session_state[flag] = True
+    if not st.session_state.get(flag):
+        st.caption("The measured answer (figure and numbers) appears here once you reveal it.")
+        return False
+    if guess is None:
+        st.info(f"The answer is **{answer}**. {explanation}")
+    else:
         verdict = "Right." if guess == answer else f"Not quite: the answer is **{answer}**."
         st.info(f"{verdict} {explanation}")
+    st.button("Ask me again", key=f"{key}_again", on_click=_ask_again, args=(key,))
+    return True
+
+
+def _ask_again(key: str) -> None:
+    """Hide the answer and clear the guess (a callback, so it runs before the widgets are drawn again)."""
+    st.session_state[f"{key}_revealed"] = False
+    st.session_state[f"{key}_guess"] = None
+
+
+def dash_missing(rows: Sequence[dict], missing: str = "—") -> list[dict]:
+    """Table rows with every None shown as a dash rather than the word "None".
+
+    A column that holds a None, or text next to numbers, becomes a text column (numbers printed with ``:g``), so
+    the table has one type per column; every other column is left as it is.
+    """
+    def is_number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool)
+
+    columns = {k for row in rows for k in row}
+    as_text = {k for k in columns
+               if any(row.get(k) is None for row in rows)
+               or (any(is_number(row.get(k)) for row in rows) and any(isinstance(row.get(k), str) for row in rows))}
+    return [{k: (missing if v is None else f"{v:g}" if is_number(v) else str(v)) if k in as_text else v
+             for k, v in row.items()} for row in rows]
