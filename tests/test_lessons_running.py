@@ -125,3 +125,4 @@ def test_saddle_escape_counts_match_the_growth_law():
     assert rows["Adam"]["steps to escape"] < sgd["steps to escape"]
     stuck = failures.saddle_escape(0.01, 0.0, max_steps=50)
     assert all(r["steps to escape"] is None for r in stuck)
+    assert stuck[0]["expected"] == math.inf  # ln(1 / 0): the formula says never, too

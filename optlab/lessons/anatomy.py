@@ -109,6 +109,8 @@ def resume_from_state_dict(lr: float, momentum: float, steps: int = 6) -> dict:
         return w2.detach()
 
     return {
+        "steps": steps,
+        "stopped_at": steps // 2,
         "gap_resumed": float((finish(True) - w.detach()).abs().max()),
         "gap_fresh_optimizer": float((finish(False) - w.detach()).abs().max()),
     }

@@ -99,6 +99,6 @@ def saddle_escape(lr: float, y0: float, max_steps: int = 500) -> list[dict]:
                 escaped = t
                 break
         rows.append({"optimizer": name, "steps to escape": escaped})
-    # plain gradient descent: y_t = y0 (1 + 2 lr)^t, so it needs ln(1 / |y0|) / ln(1 + 2 lr) steps
-    expected_sgd = math.ceil(math.log(1.0 / abs(y0)) / math.log(1.0 + 2.0 * lr)) if y0 else None
+    # plain gradient descent: y_t = y0 (1 + 2 lr)^t, so it needs ln(1 / |y0|) / ln(1 + 2 lr) steps (never from y0 = 0)
+    expected_sgd = math.ceil(math.log(1.0 / abs(y0)) / math.log(1.0 + 2.0 * lr)) if y0 else math.inf
     return [dict(rows[0], expected=expected_sgd)] + rows[1:]

@@ -7,14 +7,18 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-HEIGHT = 320
+HEIGHT = 340  # a line chart or bar chart
+PATHS_HEIGHT = 460  # a 2D path over a contour needs room: both axes share one scale
 
 
-def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False) -> go.Figure:
-    fig.update_layout(title=title, height=HEIGHT, margin=dict(l=50, r=20, t=40, b=40),
-                      xaxis_title=x_title, yaxis_title=y_title, legend=dict(orientation="h", y=-0.25))
+def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False,
+            height: int = HEIGHT) -> go.Figure:
+    """Title, axis titles, and the legend in a row under the x-axis title (anchored by its top, so they never meet)."""
+    fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=40, b=40),
+                      xaxis_title=x_title, yaxis_title=y_title,
+                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
     if log_y:
-        fig.update_yaxes(type="log")
+        fig.update_yaxes(type="log", exponentformat="power")  # 10⁻⁴ rather than the SI "100µ"
     return fig
 
 
@@ -46,8 +50,11 @@ def paths(paths_by_name: Mapping[str, np.ndarray], title: str = "",
     if minimum is not None:
         fig.add_trace(go.Scatter(x=[minimum[0]], y=[minimum[1]], mode="markers", name="minimum",
                                  marker=dict(symbol="star", size=12, color="black")))
-    fig = _layout(fig, title, "x", "y")
-    fig.update_yaxes(scaleanchor="x", scaleratio=1)
+    fig = _layout(fig, title, "x", "y", height=PATHS_HEIGHT)
+    if contour is not None:  # show the surface's own box, not Plotly's padding around it
+        fig.update_xaxes(range=[float(np.min(xs)), float(np.max(xs))], constrain="domain")
+        fig.update_yaxes(range=[float(np.min(ys)), float(np.max(ys))], constrain="domain")
+    fig.update_yaxes(scaleanchor="x", scaleratio=1)  # one unit is as long on both axes, so circles look round
     return fig
 
 
