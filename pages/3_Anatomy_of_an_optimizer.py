@@ -22,18 +22,20 @@ show_code(anatomy.two_tensors, anatomy.param_groups_filled_in)
 
 st.subheader("2. state is empty until the first step()")
 state = anatomy.state_before_and_after_step(lr, momentum)
-predict_then_reveal(
+st.markdown("The model has two tensors, a weight matrix `w` and a bias `b`.")
+if predict_then_reveal(
     "anat_state",
     "How many entries does `optimizer.state` have before the first `step()`?",
     ["0", "1", "2"],
     str(state["entries_before"]),
     "The state is created lazily, inside the first step(), one entry per parameter.",
-)
-c1, c2, c3 = st.columns(3)
-c1.metric("entries before step()", state["entries_before"])
-c2.metric("entries after step()", state["entries_after"])
-c3.metric("keys after step()", ", ".join(state["keys_after"]))
-st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
+):
+    c1, c2 = st.columns(2)
+    c1.metric("entries before step()", state["entries_before"])
+    c2.metric("entries after step()", state["entries_after"])
+    keys = ", ".join(f"`{k}`" for k in state["keys_after"])
+    st.markdown(f"Each entry, after the step, holds: {keys}.")
+    st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
 show_code(anatomy.state_before_and_after_step)
 
 st.subheader("3. The tensors in param_groups are the model's own")
@@ -46,7 +48,7 @@ show_code(anatomy.params_are_the_models_own)
 
 st.subheader("4. add_param_group with its own lr")
 head_lr = st.number_input("lr of the new group", 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
-st.dataframe(anatomy.add_a_group(lr, head_lr), hide_index=True)
+st.dataframe([{"group": i, **row} for i, row in enumerate(anatomy.add_a_group(lr, head_lr))], hide_index=True)
 st.markdown("The new group keeps its own `lr`; `momentum` and the rest come from the optimizer's defaults.")
 show_code(anatomy.add_a_group)
 
@@ -54,11 +56,14 @@ st.subheader("5. state_dict() before and after a step, and resuming")
 before, after = anatomy.state_dict_before_and_after(lr, momentum)
 b_col, a_col = st.columns(2)
 b_col.markdown("**before step()**")
-b_col.code(format_state_dict(before), language="text")
+b_col.code(format_state_dict(before), language="text", wrap_lines=True)
 a_col.markdown("**after step()**")
-a_col.code(format_state_dict(after), language="text")
+a_col.code(format_state_dict(after), language="text", wrap_lines=True)
 st.markdown("Parameters appear as positions `0, 1`: the dict can be saved and loaded into a new optimizer.")
 resume = anatomy.resume_from_state_dict(lr, momentum)
+r1, r2 = st.columns(2)
+st.markdown(f"Train {resume['steps']} steps straight through, or stop after {resume['stopped_at']}, save, load "
+            "into fresh objects and finish. Largest difference in the final `w` from the run that never stopped:")
 r1, r2 = st.columns(2)
 r1.metric("max |w| gap, resumed with load_state_dict", f"{resume['gap_resumed']:.3g}")
 r2.metric("max |w| gap, resumed with a fresh optimizer", f"{resume['gap_fresh_optimizer']:.3g}")

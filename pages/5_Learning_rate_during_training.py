@@ -14,41 +14,45 @@ st.markdown(
     "built up so far is thrown away."
 )
 
+MOMENTUM, RUN_STEPS, PEAK_LR = 0.9, 60, 0.05
+
 st.subheader("1. Edit in place vs build a new optimizer")
 c1, c2, c3 = st.columns(3)
 lr = c1.select_slider("lr at the start", [0.01, 0.02, 0.05, 0.1], 0.05, key="lr_start")
 new_lr = c2.select_slider("lr after the switch", [0.005, 0.01, 0.02, 0.05], 0.01, key="lr_new")
 switch_at = c3.slider("switch at step", 1, 40, 10, key="lr_switch")
-runs = lr_schedule.change_lr_midway(lr, new_lr, 0.9, switch_at, 60)
-st.plotly_chart(paths(runs, "SGD (momentum 0.9) on L = (x² + 10y²)/2", minimum=(0.0, 0.0)), key="lr_paths")
+runs = lr_schedule.change_lr_midway(lr, new_lr, MOMENTUM, switch_at, RUN_STEPS)
 step_sizes = {k: float(((v[switch_at + 1] - v[switch_at]) ** 2).sum() ** 0.5) for k, v in runs.items()}
-predict_then_reveal(
+if predict_then_reveal(
     "lr_rebuild",
-    "Right after the switch, which run takes the larger step?",
+    f"Both runs switch from lr = {lr:g} to lr = {new_lr:g} at step {switch_at}. Right after the switch, which "
+    "run takes the larger step?",
     ["edit in place", "new optimizer"],
     max(step_sizes, key=step_sizes.get),
     "Editing in place keeps the momentum buffer, so the run keeps its speed; the new optimizer starts again at "
     "b = g.",
-)
-m1, m2 = st.columns(2)
-m1.metric("first step after the switch, edit in place", f"{step_sizes['edit in place']:.4f}")
-m2.metric("first step after the switch, new optimizer", f"{step_sizes['new optimizer']:.4f}")
+):
+    st.plotly_chart(paths(runs, f"SGD (momentum {MOMENTUM:g}), {RUN_STEPS} steps, on L = (x² + 10y²)/2", minimum=(0.0, 0.0)), key="lr_paths")
+    m1, m2 = st.columns(2)
+    m1.metric("step length right after the switch, edit in place", f"{step_sizes['edit in place']:.4f}")
+    m2.metric("step length right after the switch, new optimizer", f"{step_sizes['new optimizer']:.4f}")
 show_code(lr_schedule.change_lr_midway)
 
 st.subheader("2. torch's schedulers")
 steps = st.slider("total steps", 20, 200, 100, 10, key="lr_total")
-curves_by_key = lr_schedule.schedule_curves(0.05, steps)
-st.plotly_chart(curves({SCHEDULES[k].label: v for k, v in curves_by_key.items()}, "lr(t), peak lr = 0.05",
-                       y_title="lr"), key="lr_curves")
+curves_by_key = lr_schedule.schedule_curves(PEAK_LR, steps)
+st.plotly_chart(curves({SCHEDULES[k].label: v for k, v in curves_by_key.items()}, f"lr(t), peak lr = {PEAK_LR:g}",
+                       y_title="lr", x_title="step t"), key="lr_curves")
 labels = {SCHEDULES[k].label: k for k in SCHEDULES}
 chosen = labels[st.selectbox("apply a schedule to the run", list(labels), index=len(labels) - 1,
                              key="lr_schedule")]
 st.markdown(SCHEDULES[chosen].description)
-st.code(scheduler_code(chosen, steps), language="python")
-scheduled = lr_schedule.scheduled_run(chosen, 0.05, 0.9, steps)
-constant = lr_schedule.scheduled_run("constant", 0.05, 0.9, steps)
+st.code(scheduler_code(chosen, steps), language="python", wrap_lines=True)
+scheduled = lr_schedule.scheduled_run(chosen, PEAK_LR, MOMENTUM, steps)
+constant = lr_schedule.scheduled_run("constant", PEAK_LR, MOMENTUM, steps)
 st.plotly_chart(curves({SCHEDULES[chosen].label: scheduled["losses"], "constant": constant["losses"]},
-                       "loss during the run", y_title="loss", log_y=True), key="lr_losses")
+                       f"loss during the run (SGD, momentum {MOMENTUM:g}, peak lr {PEAK_LR:g})", y_title="loss",
+                       log_y=True), key="lr_losses")
 s1, s2 = st.columns(2)
 s1.metric(f"final loss, {SCHEDULES[chosen].label}", f"{scheduled['losses'][-1]:.3g}")
 s2.metric("final loss, constant lr", f"{constant['losses'][-1]:.3g}")

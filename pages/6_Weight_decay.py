@@ -17,7 +17,7 @@ st.subheader("1. One SGD step on loss = (x @ w).sum()")
 st.markdown("x = [[1, 2], [3, 4]], w = [1, −1], lr = 0.1. The gradient of the loss is the column sums of x.")
 rows = {wd: weight_decay.one_sgd_step(wd) for wd in (0.0, 1.0)}
 st.dataframe(
-    [{"weight_decay": wd, "loss": r["loss"], "grad": str(r["grad"]),
+    [{"weight_decay": wd, "loss": r["loss"], "w before": str(r["w_before"]), "grad (without decay)": str(r["grad"]),
       "w after": str([round(v, 6) for v in r["w_after"]])} for wd, r in rows.items()],
     hide_index=True,
 )
@@ -25,22 +25,33 @@ st.markdown("With λ > 0 the step is w ← w − lr·(grad + λ·w): the decay a
 show_code(weight_decay.one_sgd_step)
 
 st.subheader("2. Why L2 and decoupled decay differ under Adam")
-predict_then_reveal(
-    "wd_adam",
-    "Two weights see zero-mean gradient noise, one loud (σ = 1), one quiet (σ = 0.001). With Adam + L2, "
-    "which weight does decay shrink more?",
-    ["the loud one", "the quiet one", "both the same"],
-    "the quiet one",
-    "Adam divides the decay term λw by √v; the loud weight has a large v, so its decay is divided away.",
-)
 c1, c2, c3 = st.columns(3)
 lr = c1.select_slider("lr", [0.001, 0.003, 0.01, 0.03], 0.01, key="wd_lr")
 wd = c2.select_slider("weight_decay", [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, key="wd_wd")
 steps = c3.slider("steps", 50, 500, 200, 50, key="wd_steps")
-out = weight_decay.decay_under_adam(lr, wd, steps)
-shrink = {f"{name}, {which}": out["shrink"][name][i]
-          for name in ("Adam + L2", "AdamW") for i, which in enumerate(("loud", "quiet"))}
-st.plotly_chart(bars(shrink, "How much decay lowered each weight", "w(no decay) − w(with decay)"), key="wd_bars")
-st.dataframe([{"run": name, "loud weight": v[0], "quiet weight": v[1]} for name, v in out["final"].items()],
-             hide_index=True)
+scales = (1.0, 0.001)  # gradient noise σ of the loud and the quiet weight
+out = weight_decay.decay_under_adam(lr, wd, steps, scales)
+loud, quiet = out["shrink"]["Adam + L2"]
+options = ["the loud one", "the quiet one", "both the same"]
+answer = options[2] if abs(loud - quiet) <= 0.1 * max(abs(loud), abs(quiet)) else options[int(quiet > loud)]
+explanation = "Adam divides the decay term λw by √v; the loud weight has a large v, so its decay is divided away."
+quiet_l2, quiet_free = out["final"]["Adam + L2"][1], out["final"]["no decay"][1]
+if answer != options[1] and abs(quiet_l2) < 0.05:
+    explanation += (f" At these settings decay took the quiet weight all the way to {quiet_l2:.2g}; its bar only "
+                    f"shows how far it had drifted without decay (to {quiet_free:.2g}). Try a smaller lr or decay.")
+if predict_then_reveal(
+    "wd_adam",
+    f"Two weights start at 1 and see zero-mean gradient noise, one loud (σ = {scales[0]:g}), one quiet "
+    f"(σ = {scales[1]:g}). With Adam + L2, which weight does decay shrink more?",
+    options,
+    answer,
+    explanation,
+):
+    shrink = {f"{name}, {which}": out["shrink"][name][i]
+              for name in ("Adam + L2", "AdamW") for i, which in enumerate(("loud", "quiet"))}
+    st.plotly_chart(bars(shrink, f"How much decay lowered each weight after {steps} steps",
+                         "w(no decay) − w(with decay)"), key="wd_bars")
+    st.markdown(f"Each weight's value after {steps} steps (both start at 1):")
+    st.dataframe([{"run": name, "loud weight": v[0], "quiet weight": v[1]} for name, v in out["final"].items()],
+                 hide_index=True)
 show_code(weight_decay.noisy_gradients, weight_decay.decay_under_adam)

@@ -31,7 +31,8 @@ mu = c1.slider("momentum μ", 0.05, 0.99, 0.9, 0.01, key="mom_mu")
 tau = c2.slider("dampening τ", 0.0, 0.9, 0.0, 0.1, key="mom_dampening")
 grads = [1.0, 2.0, -1.0, 0.5, 3.0, 0.0]
 buf = lesson.buffer_vs_formula(grads, mu, tau)
-st.dataframe({"gradient g_t": grads, "buffer from torch": buf["torch"], "weighted sum by hand": buf["formula"]})
+st.dataframe({"t": list(range(1, len(grads) + 1)), "gradient g_t": grads, "buffer from torch": buf["torch"],
+              "weighted sum by hand": buf["formula"]}, hide_index=True)
 st.markdown(
     f"The first buffer is **{buf['torch'][0]:g}**, the first gradient itself, not (1 − τ)·g₁: PyTorch starts the "
     "buffer at g₁ rather than at 0, so the first step is not shrunk by the dampening."
@@ -40,27 +41,31 @@ show_code(lesson.buffer_vs_formula)
 
 st.subheader("2. Under a constant gradient the step grows to lr/(1 − μ)")
 lr = 0.1
-lengths = lesson.steps_under_constant_gradient(lr, mu, 200)
-st.plotly_chart(curves({"step length": lengths}, f"gradient = 1, lr = {lr}, μ = {mu:g}", y_title="step",
-                       hline=lr / (1 - mu)), key="mom_terminal")
-st.metric("step after 200 steps (dashed line: lr/(1 − μ))", f"{lengths[-1]:.4f}")
+n_steps = 200
+lengths = lesson.steps_under_constant_gradient(lr, mu, n_steps)
+st.plotly_chart(curves({"step length": lengths}, f"gradient = 1, lr = {lr}, μ = {mu:g} (μ from the slider above)",
+                       y_title="step length |Δw|", hline=lr / (1 - mu)), key="mom_terminal")
+m1, m2 = st.columns(2)
+m1.metric(f"step length after {n_steps} steps", f"{lengths[-1]:.4f}")
+m2.metric("lr/(1 − μ) (dashed line)", f"{lr / (1 - mu):.4f}")
 show_code(lesson.steps_under_constant_gradient)
 
 st.subheader("3. Too much momentum oscillates")
-runs = {f"μ = {m:g}": lesson.run_on_quadratic(10.0, 0.5, m, 60) for m in (0.0, 0.5, 0.95)}
+KAPPA, LR, STEPS = 10.0, 0.5, 60
+runs = {f"μ = {m:g}": lesson.run_on_quadratic(KAPPA, LR, m, STEPS) for m in (0.0, 0.5, 0.95)}
 distances = {k: float(np.linalg.norm(v[-1])) for k, v in runs.items()}  # the minimum is the origin
-predict_then_reveal(
+if predict_then_reveal(
     "mom_osc",
-    "On a bowl with κ = 10 and lr = 0.5, which momentum ends closest to the minimum after 60 steps?",
+    f"On a bowl with κ = {KAPPA:g} and lr = {LR:g}, which momentum ends closest to the minimum after {STEPS} steps?",
     list(runs),
     min(distances, key=distances.get),
     "Too little momentum crawls along the flat direction; too much circles around the minimum, because its "
     "complex roots have modulus √μ.",
-)
-st.plotly_chart(paths(runs, "SGD, lr = 0.5, on the quadratic with κ = 10", contour=bowl_grid(10.0),
-                      minimum=(0.0, 0.0)), key="mom_paths")
-st.dataframe([{"momentum": k, "distance to the minimum after 60 steps": d} for k, d in distances.items()],
-             hide_index=True)
+):
+    st.plotly_chart(paths(runs, f"SGD, lr = {LR:g}, on the quadratic with κ = {KAPPA:g}", contour=bowl_grid(KAPPA),
+                          minimum=(0.0, 0.0)), key="mom_paths")
+    st.dataframe([{"momentum": k, f"distance to the minimum after {STEPS} steps": d} for k, d in distances.items()],
+                 hide_index=True)
 show_code(lesson.run_on_quadratic)
 
 st.subheader("4. The theory of the quadratic, checked live")

@@ -26,17 +26,19 @@ st.markdown(
     "minimum; their average sits closer to it. The price is lag: on a steady slope the average trails behind."
 )
 
+LR, STEPS = 0.1, 300
+
 st.subheader("1. A shadow path on a noisy surface")
 c1, c2, c3 = st.columns(3)
 noise = c1.slider("gradient noise σ", 0.0, 3.0, 1.0, 0.1, key="ema_noise")
 decay = c2.select_slider("decay d", [0.5, 0.8, 0.9, 0.95, 0.98, 0.99], 0.95, key="ema_decay")
 tau = c3.slider("warm-up τ (updates)", 0.0, 50.0, 0.0, 1.0, key="ema_tau")
-run = shadow(0.1, noise, decay, tau, 300)
+run = shadow(LR, noise, decay, tau, STEPS)
 st.plotly_chart(paths({"SGD weights": run["raw"], "EMA of the weights": run["ema"]},
-                      "SGD on a noisy quadratic bowl", contour=bowl_grid(), minimum=(0.0, 0.0)), key="ema_paths")
+                      f"SGD (lr = {LR:g}, {STEPS} steps) on a noisy quadratic bowl", contour=bowl_grid(), minimum=(0.0, 0.0)), key="ema_paths")
 m1, m2 = st.columns(2)
-m1.metric("mean distance to the minimum, SGD (last 150 steps)", f"{run['raw_distance']:.4f}")
-m2.metric("mean distance to the minimum, EMA (last 150 steps)", f"{run['ema_distance']:.4f}")
+m1.metric("mean distance to the minimum, SGD (second half of the run)", f"{run['raw_distance']:.4f}")
+m2.metric("mean distance to the minimum, EMA (second half of the run)", f"{run['ema_distance']:.4f}")
 show_code(ema_weights.shadow_path)
 
 st.subheader("2. The decay and its τ warm-up")
@@ -49,18 +51,22 @@ st.plotly_chart(
 show_code(ema_weights.decay_warmup)
 
 st.subheader("3. The lag on a ramp")
-predict_then_reveal(
+QUESTION_DECAY, RAMP_STEPS = 0.99, 5000
+expected_lag = theory.ema_lag(1.0, QUESTION_DECAY)  # c·d/(1 − d) with c = 1
+options = [f"about {n:g} step{'s' if n != 1 else ''}" for n in (1.0, 10.0, round(expected_lag))]
+if predict_then_reveal(
     "ema_lag",
-    "Weights grow by 1 per step. How far behind is an EMA with d = 0.99 once it has settled?",
-    ["about 1 step", "about 10 steps", "about 99 steps"],
-    f"about {theory.ema_lag(1.0, 0.99):.0f} steps",
-    f"The lag is c·d/(1 − d) = {theory.ema_lag(1.0, 0.99):g} steps' worth of growth.",
-)
-l1, l2 = st.columns(2)
-slope = l1.slider("slope c", 0.1, 5.0, 1.0, 0.1, key="ema_slope")
-lag_decay = l2.select_slider("decay d ", [0.5, 0.9, 0.95, 0.99], 0.99, key="ema_lag_decay")
-measured = ema_weights.lag_on_a_ramp(slope, lag_decay, 5000)
-r1, r2 = st.columns(2)
-r1.metric("expected lag c·d/(1 − d)", f"{theory.ema_lag(slope, lag_decay):.4f}")
-r2.metric("measured lag after 5000 steps", f"{measured:.4f}")
+    f"Weights grow by 1 per step. How far behind is an EMA with d = {QUESTION_DECAY:g} once it has settled?",
+    options,
+    options[-1],
+    f"The lag is c·d/(1 − d) = {expected_lag:g} steps' worth of growth.",
+):
+    st.markdown("Now try other slopes and decays; the lag is in the weights' own units (c per step).")
+    l1, l2 = st.columns(2)
+    slope = l1.slider("slope c (growth per step)", 0.1, 5.0, 1.0, 0.1, key="ema_slope")
+    lag_decay = l2.select_slider("decay d on the ramp", [0.5, 0.9, 0.95, 0.99], QUESTION_DECAY, key="ema_lag_decay")
+    measured = ema_weights.lag_on_a_ramp(slope, lag_decay, RAMP_STEPS)
+    r1, r2 = st.columns(2)
+    r1.metric("expected lag c·d/(1 − d)", f"{theory.ema_lag(slope, lag_decay):.4f}")
+    r2.metric(f"measured lag after {RAMP_STEPS} steps", f"{measured:.4f}")
 show_code(ema_weights.lag_on_a_ramp)
