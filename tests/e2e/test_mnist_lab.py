@@ -59,4 +59,6 @@ def test_start_watch_the_curves_grow_then_stop(app):
     assert app.exceptions() == [] and app.errors() == []
     assert app.console_errors == []
     assert stop.is_disabled(), "nothing is left to stop"
-    assert start.is_enabled(), "after Stop the student must be able to start again without touching anything else"
+    assert start.is_enabled(), (
+        "after Stop the student must be able to start again without touching anything else"
+    )
