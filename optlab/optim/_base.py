@@ -47,12 +47,33 @@ def snapshot(value) -> Tensor:
     return torch.tensor(float(value), dtype=torch.float64)
 
 
+#: The two ways a step starts: descend along ∇f, or (``maximize=True``) climb, i.e. descend along −∇f.
+GRAD_FORMULAS = {
+    "grad": r"g_t = \nabla_\theta f_t(\theta_{t-1})",
+    "grad_maximize": r"g_t = -\nabla_\theta f_t(\theta_{t-1})",
+}
+
+
+def record_grad(terms: Explanation, raw_grad: Tensor, maximize: bool) -> None:
+    """Record the gradient a step starts from (``p.grad``, which no step writes into): ``grad``, or
+    ``grad_maximize`` = −∇f when climbing."""
+    if maximize:
+        terms["grad_maximize"] = snapshot(-raw_grad)
+    else:
+        terms["grad"] = snapshot(raw_grad)
+
+
 class ExplainedOptimizer(Optimizer):
     """A torch.optim.Optimizer that can record the named quantities of its last step.
 
     Subclasses set ``FORMULAS`` (term name -> LaTeX formula it comes from), ``SYMBOLS`` (hyperparameter key ->
     LaTeX symbol) and ``ALGORITHM_LATEX`` (the pseudo-code), and in ``step`` call ``_records()`` once, then
     append one dict of terms per parameter (``{}`` for a parameter without a gradient).
+
+    A step records a term only when that part of the algorithm ran (no ``momentum_buffer`` without momentum, no
+    weight-decay term when λ = 0), in the order the algorithm computes them, so the recorded terms read as the
+    equations of exactly the algorithm that ran. Each term has one formula, valid whenever it is recorded;
+    variants (L2 or decoupled decay, Nesterov or heavy ball) record differently named terms.
 
     Attributes:
         explain: when True, ``step()`` records the terms of that step; when False (the default) it records

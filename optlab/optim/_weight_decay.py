@@ -5,6 +5,12 @@ Shared by SGD, Adam/AdamW, RMSprop, Adagrad, NAdam and RAdam; each keeps torch's
 
 from torch import Tensor
 
+from ._base import snapshot
+
+#: The explained term each strategy records, and the formula it comes from (one formula per strategy).
+L2_FORMULA = {"grad_l2": r"g_t \leftarrow g_t + \lambda\theta_{t-1}"}
+DECOUPLED_FORMULA = {"decay": r"\Delta^{decay}\theta_t = -\gamma\lambda\theta_{t-1}"}
+
 
 def l2(grad: Tensor, param: Tensor, weight_decay) -> Tensor:
     """L2 penalty folded into the gradient; returns a new tensor (the raw ``.grad`` is left alone)."""
@@ -18,17 +24,26 @@ def decoupled(param: Tensor, lr, weight_decay) -> None:
     param.mul_(1 - lr * weight_decay)
 
 
-def apply(param: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool, terms: dict | None) -> Tensor:
-    """Apply either strategy (nothing when λ = 0) and return the gradient the moments should see.
-
-    When ``terms`` is a dict (explaining), the decoupled shrink is recorded as ``decay`` = θ after − θ before.
-    """
+def apply(param: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool) -> Tensor:
+    """Apply either strategy (nothing when λ = 0) and return the gradient the moments should see."""
     if weight_decay == 0:
         return grad
     if is_decoupled:
-        before = param.clone() if terms is not None else None
         decoupled(param, lr, weight_decay)
-        if terms is not None:
-            terms["decay"] = param - before
         return grad
     return l2(grad, param, weight_decay)
+
+
+def record(terms: dict, param_before: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool) -> None:
+    """Record the strategy that ran this step, nothing when λ = 0 (called after the step, when explaining).
+
+    ``grad_l2`` is the gradient with λθ added (``grad``, as ``apply`` returned it); ``decay`` is the change the
+    decoupled shrink made to θ, recomputed from θ_{t-1} exactly as ``decoupled`` computed it.
+    """
+    if weight_decay == 0:
+        return
+    if is_decoupled:
+        # Δ^decay θ_t = (1 - γ λ) θ_{t-1} - θ_{t-1}
+        terms["decay"] = param_before * (1 - lr * weight_decay) - param_before
+    else:
+        terms["grad_l2"] = snapshot(grad)

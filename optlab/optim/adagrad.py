@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    new_step,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -31,11 +39,12 @@ class Adagrad(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["adagrad"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
-        "clr": r"\tilde\gamma = \gamma / (1 + (t-1)\eta)",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
+        "clr": r"\tilde\gamma_t = \gamma / (1 + (t-1)\eta)",
         "sum": r"state\_sum_t = state\_sum_{t-1} + g_t^2",
         "std": r"\sqrt{state\_sum_t} + \epsilon",
-        "update": r"\Delta\theta_t = -\tilde\gamma g_t / (\sqrt{state\_sum_t} + \epsilon)",
+        "update": r"\Delta\theta_t = -\tilde\gamma_t g_t / (\sqrt{state\_sum_t} + \epsilon)",
     }
     SYMBOLS = {
         "lr": r"\gamma",
@@ -159,8 +168,9 @@ class Adagrad(ExplainedOptimizer):
                 p.addcdiv_(grad, std, value=-clr)
 
                 if terms is not None:
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
                     terms.update(
-                        grad=snapshot(grad),
                         clr=snapshot(clr),
                         sum=snapshot(state_sum),
                         std=snapshot(std),

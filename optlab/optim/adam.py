@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    new_step,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -33,8 +41,9 @@ class Adam(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["adam"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
-        "decay": r"-\gamma\lambda\theta_{t-1}",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
+        **_weight_decay.DECOUPLED_FORMULA,
         "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
         "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
         "v_max": r"v_t^{max} = \max(v_{t-1}^{max}, v_t)",
@@ -42,9 +51,11 @@ class Adam(ExplainedOptimizer):
         "bias_correction2": r"1-\beta_2^t",
         "m_hat": r"\hat m_t = m_t / (1-\beta_1^t)",
         "v_hat": r"\hat v_t = v_t / (1-\beta_2^t)",
+        "v_hat_max": r"\hat v_t = v_t^{max} / (1-\beta_2^t)",
         "step_size": r"\gamma_t = \gamma / (1-\beta_1^t)",
-        "denom": r"\sqrt{v_t}/\sqrt{1-\beta_2^t} + \epsilon = \sqrt{\hat v_t} + \epsilon",
-        "update": r"\Delta\theta_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+        "denom": r"\sqrt{\hat v_t} + \epsilon",
+        "step": r"s_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
     }
     SYMBOLS = {
         "lr": r"\gamma",
@@ -182,7 +193,7 @@ class Adam(ExplainedOptimizer):
                 # t <- t + 1
                 step_t += 1
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled, terms)
+                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
 
                 # a tensor β1 is moved to the parameter's dtype, as torch does
                 device_beta1 = beta1.to(dtype=p.dtype, device=p.device) if isinstance(beta1, Tensor) else beta1
@@ -206,20 +217,23 @@ class Adam(ExplainedOptimizer):
                 p.addcdiv_(exp_avg, denom, value=-step_size)
 
                 if terms is not None:
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
+                    terms.update(m=snapshot(exp_avg), v=snapshot(exp_avg_sq))
+                    if amsgrad:
+                        terms["v_max"] = snapshot(v)
                     terms.update(
-                        grad=snapshot(grad),
-                        m=snapshot(exp_avg),
-                        v=snapshot(exp_avg_sq),
                         bias_correction1=snapshot(bias_correction1),
                         bias_correction2=snapshot(bias_correction2),
                         m_hat=exp_avg / bias_correction1,
-                        v_hat=v / bias_correction2,
+                    )
+                    terms["v_hat_max" if amsgrad else "v_hat"] = v / bias_correction2
+                    terms.update(
                         step_size=snapshot(step_size),
                         denom=snapshot(denom),
+                        step=-step_size * exp_avg / denom,
                         update=p - before,
                     )
-                    if amsgrad:
-                        terms["v_max"] = snapshot(v)
                     records.append(terms)
         return loss
 

@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    new_step,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -33,18 +41,20 @@ class NAdam(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["nadam"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
-        "decay": r"-\gamma\lambda\theta_{t-1}",
-        "bias_correction2": r"1-\beta_2^t",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
+        **_weight_decay.DECOUPLED_FORMULA,
         "mu": r"\mu_t = \beta_1 (1 - \tfrac12 0.96^{t\psi})",
         "mu_next": r"\mu_{t+1} = \beta_1 (1 - \tfrac12 0.96^{(t+1)\psi})",
         "mu_product": r"\textstyle\prod_{i=1}^{t} \mu_i",
         "mu_product_next": r"\textstyle\prod_{i=1}^{t+1} \mu_i",
         "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
         "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
+        "bias_correction2": r"1-\beta_2^t",
         "m_hat": r"\hat m_t = \mu_{t+1} m_t / (1-\prod^{t+1}\mu_i) + (1-\mu_t) g_t / (1-\prod^{t}\mu_i)",
         "denom": r"\sqrt{v_t / (1-\beta_2^t)} + \epsilon = \sqrt{\hat v_t} + \epsilon",
-        "update": r"\Delta\theta_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+        "step": r"s_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
+        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
     }
     SYMBOLS = {
         "lr": r"\gamma",
@@ -160,7 +170,7 @@ class NAdam(ExplainedOptimizer):
                 # 1 - β2^t
                 bias_correction2 = 1 - beta2**step
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled, terms)
+                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
 
                 # μ_t = β1 (1 - ½ 0.96^{tψ}) and μ_{t+1} = β1 (1 - ½ 0.96^{(t+1)ψ})
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -185,18 +195,22 @@ class NAdam(ExplainedOptimizer):
                 p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
 
                 if terms is not None:
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
+                    # m̂_t = μ_{t+1} m_t / (1 - Π_{i≤t+1} μ_i) + (1 - μ_t) g_t / (1 - Π_{i≤t} μ_i)
+                    m_hat = exp_avg * (mu_next / (1.0 - mu_product_next))
+                    m_hat += grad * ((1.0 - mu) / (1.0 - mu_product_now))
                     terms.update(
-                        grad=snapshot(grad),
-                        bias_correction2=snapshot(bias_correction2),
                         mu=snapshot(mu),
                         mu_next=snapshot(mu_next),
                         mu_product=snapshot(mu_product),
                         mu_product_next=snapshot(mu_product_next),
                         m=snapshot(exp_avg),
                         v=snapshot(exp_avg_sq),
-                        m_hat=exp_avg * (mu_next / (1.0 - mu_product_next))
-                        + grad * ((1.0 - mu) / (1.0 - mu_product_now)),
+                        bias_correction2=snapshot(bias_correction2),
+                        m_hat=m_hat,
                         denom=snapshot(denom),
+                        step=-lr * m_hat / denom,
                         update=p - before,
                     )
                     records.append(terms)

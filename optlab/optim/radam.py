@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    new_step,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -32,8 +40,9 @@ class RAdam(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["radam"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
-        "decay": r"-\gamma\lambda\theta_{t-1}",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
+        **_weight_decay.DECOUPLED_FORMULA,
         "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
         "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
         "bias_correction1": r"1-\beta_1^t",
@@ -41,9 +50,11 @@ class RAdam(ExplainedOptimizer):
         "m_hat": r"\hat m_t = m_t / (1-\beta_1^t)",
         "rho_inf": r"\rho_\infty = 2/(1-\beta_2) - 1",
         "rho_t": r"\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)",
+        "rect": r"r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}} \;(\rho_t > 5)",
         "adaptive_lr": r"l_t = \sqrt{1-\beta_2^t} / (\sqrt{v_t} + \epsilon)",
-        "rect": r"r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}",
-        "update": r"\Delta\theta_t = -\gamma \hat m_t r_t l_t \;(\rho_t > 5) \text{ else } -\gamma \hat m_t",
+        "step_rectified": r"s_t = -\gamma \hat m_t r_t l_t",
+        "step_unrectified": r"s_t = -\gamma \hat m_t \;(\rho_t \le 5)",
+        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
     }
     SYMBOLS = {
         "lr": r"\gamma",
@@ -147,7 +158,7 @@ class RAdam(ExplainedOptimizer):
                 step_t += 1
                 step = step_t.item()
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled, terms)
+                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
 
                 # m_t = β1 m_{t-1} + (1 - β1) g_t
                 exp_avg.lerp_(grad, 1 - beta1)
@@ -174,8 +185,9 @@ class RAdam(ExplainedOptimizer):
                     p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
 
                 if terms is not None:
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
                     terms.update(
-                        grad=snapshot(grad),
                         m=snapshot(exp_avg),
                         v=snapshot(exp_avg_sq),
                         bias_correction1=snapshot(bias_correction1),
@@ -185,7 +197,13 @@ class RAdam(ExplainedOptimizer):
                         rho_t=snapshot(rho_t),
                     )
                     if rho_t > 5.0:
-                        terms.update(rect=snapshot(rect), adaptive_lr=snapshot(adaptive_lr))
+                        terms.update(
+                            rect=snapshot(rect),
+                            adaptive_lr=snapshot(adaptive_lr),
+                            step_rectified=-lr * bias_corrected_exp_avg * adaptive_lr * rect,
+                        )
+                    else:
+                        terms["step_unrectified"] = -lr * bias_corrected_exp_avg
                     terms["update"] = p - before
                     records.append(terms)
         return loss

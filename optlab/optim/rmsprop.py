@@ -7,7 +7,15 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, new_step, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    new_step,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -16,7 +24,8 @@ class RMSprop(ExplainedOptimizer):
 
     Code names and symbols: ``lr`` is γ, ``alpha`` is the smoothing constant α, ``eps`` ε, ``weight_decay`` λ,
     ``momentum`` μ; the state's ``square_avg`` is v_t, ``grad_avg`` is g^ave_t (centered only) and
-    ``momentum_buffer`` is b_t (momentum only).
+    ``momentum_buffer`` is b_t (momentum only); σ_t is the denominator √v_t + ε (or √(v_t - (g^ave_t)²) + ε when
+    centered) and d_t the direction the step follows.
 
     Args:
         params: iterable of parameters or dicts defining parameter groups.
@@ -33,12 +42,16 @@ class RMSprop(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["rmsprop"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1}) \;(+\lambda\theta_{t-1})",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
         "square_avg": r"v_t = \alpha v_{t-1} + (1-\alpha) g_t^2",
         "grad_avg": r"g^{ave}_t = \alpha g^{ave}_{t-1} + (1-\alpha) g_t",
-        "avg": r"\sqrt{v_t - (g^{ave}_t)^2 \text{ (centered)}} + \epsilon",
-        "momentum_buffer": r"b_t = \mu b_{t-1} + g_t / (\sqrt{\tilde v_t} + \epsilon)",
-        "update": r"\Delta\theta_t = -\gamma g_t / (\sqrt{\tilde v_t} + \epsilon) \text{ or } -\gamma b_t",
+        "avg": r"\sigma_t = \sqrt{v_t} + \epsilon",
+        "avg_centered": r"\sigma_t = \sqrt{v_t - (g^{ave}_t)^2} + \epsilon",
+        "direction": r"d_t = g_t / \sigma_t",
+        "momentum_buffer": r"b_t = \mu b_{t-1} + g_t / \sigma_t",
+        "direction_momentum": r"d_t = b_t",
+        "update": r"\Delta\theta_t = -\gamma d_t",
     }
     SYMBOLS = {
         "lr": r"\gamma",
@@ -157,24 +170,30 @@ class RMSprop(ExplainedOptimizer):
                 else:
                     # √v_t: the root mean square of the gradient
                     avg = square_avg.sqrt()
-                # ... + ε
+                # σ_t = ... + ε
                 avg = avg.add_(eps)
 
                 if momentum > 0:
                     buf = state["momentum_buffer"]
-                    # b_t = μ b_{t-1} + g_t / (√ṽ_t + ε);  θ_t = θ_{t-1} - γ b_t
+                    # b_t = μ b_{t-1} + g_t / σ_t;  θ_t = θ_{t-1} - γ b_t
                     buf.mul_(momentum).addcdiv_(grad, avg)
                     p.add_(buf, alpha=-lr)
                 else:
-                    # θ_t = θ_{t-1} - γ g_t / (√ṽ_t + ε)
+                    # θ_t = θ_{t-1} - γ g_t / σ_t
                     p.addcdiv_(grad, avg, value=-lr)
 
                 if terms is not None:
-                    terms.update(grad=snapshot(grad), square_avg=snapshot(square_avg), avg=snapshot(avg))
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
+                    terms["square_avg"] = snapshot(square_avg)
                     if centered:
                         terms["grad_avg"] = snapshot(state["grad_avg"])
+                    terms["avg_centered" if centered else "avg"] = snapshot(avg)
                     if momentum > 0:
                         terms["momentum_buffer"] = snapshot(state["momentum_buffer"])
+                        terms["direction_momentum"] = snapshot(state["momentum_buffer"])
+                    else:
+                        terms["direction"] = grad / avg
                     terms["update"] = p - before
                     records.append(terms)
         return loss

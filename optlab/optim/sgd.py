@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import ExplainedOptimizer, refuse_unsupported, snapshot, to_scalar
+from ._base import GRAD_FORMULAS, ExplainedOptimizer, record_grad, refuse_unsupported, snapshot, to_scalar
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -30,10 +30,12 @@ class SGD(ExplainedOptimizer):
 
     ALGORITHM_LATEX = ALGORITHMS["sgd"]
     FORMULAS = {
-        "grad": r"g_t = \pm\nabla_\theta f_t(\theta_{t-1})",
-        "d_p": r"g_t \leftarrow g_t + \lambda\theta_{t-1}",
+        **GRAD_FORMULAS,
+        **_weight_decay.L2_FORMULA,
         "momentum_buffer": r"b_t = \mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1)",
-        "direction": r"d_t = g_t + \mu b_t \text{ (nesterov) or } b_t",
+        "direction": r"d_t = g_t",
+        "direction_heavy_ball": r"d_t = b_t",
+        "direction_nesterov": r"d_t = g_t + \mu b_t",
         "update": r"\Delta\theta_t = -\gamma d_t",
     }
     SYMBOLS = {"lr": r"\gamma", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda"}
@@ -109,14 +111,11 @@ class SGD(ExplainedOptimizer):
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
-                if terms is not None:
-                    terms["grad"] = snapshot(grad)
                 # g_t <- g_t + λ θ_{t-1}
                 if weight_decay != 0:
                     grad = _weight_decay.l2(grad, p, weight_decay)
-                if terms is not None:
-                    terms["d_p"] = snapshot(grad)
 
+                buf = None
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
@@ -127,16 +126,23 @@ class SGD(ExplainedOptimizer):
                     else:
                         # b_t = μ b_{t-1} + (1 - τ) g_t
                         buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    if terms is not None:
-                        terms["momentum_buffer"] = snapshot(buf)
                     # d_t = g_t + μ b_t (Nesterov) or d_t = b_t (heavy ball)
-                    grad = grad.add(buf, alpha=momentum) if nesterov else buf
+                    direction = grad.add(buf, alpha=momentum) if nesterov else buf
+                else:
+                    # d_t = g_t: plain gradient descent
+                    direction = grad
 
                 # θ_t = θ_{t-1} - γ d_t
+                p.add_(direction, alpha=-lr)
+
                 if terms is not None:
-                    terms["direction"] = snapshot(grad)
-                p.add_(grad, alpha=-lr)
-                if terms is not None:
+                    record_grad(terms, p.grad, maximize)
+                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
+                    if buf is None:
+                        terms["direction"] = snapshot(direction)
+                    else:
+                        terms["momentum_buffer"] = snapshot(buf)
+                        terms["direction_nesterov" if nesterov else "direction_heavy_ball"] = snapshot(direction)
                     terms["update"] = p - before
                     records.append(terms)
         return loss
