@@ -17,7 +17,7 @@ import torch
 
 from optlab import theory
 from optlab.expr import FormulaError
-from optlab.optim.explain import format_value
+from optlab.optim.explain import term_lines
 from optlab.plots.animation import replay_figure
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure
@@ -330,14 +330,12 @@ def inspector_panel(tr: Trace, t: int) -> None:
     with st.expander("optimizer.state after the step", expanded=True):
         st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text")
     st.markdown("**The update, with the numbers of this step**")
-    shown = 0
-    for term, values in tr.explain.items():
-        formula = tr.formulas.get(term)
-        if not formula:
-            continue
-        st.latex(f"{formula} = {format_value(torch.as_tensor(np.asarray(values[t])), digits=5)}")
-        shown += 1
-    if not shown:
+    # only the equations of what ran at step t, in the order the algorithm computed them
+    terms = {term: torch.as_tensor(np.asarray(values[t], dtype=np.float64)) for term, values in tr.explain.items()}
+    lines = term_lines(terms, tr.formulas, digits=5)
+    for line in lines:
+        st.latex(line)
+    if not lines:
         st.caption("This optimizer records no intermediate terms.")
 
 
