@@ -30,7 +30,7 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
     """2×2: train loss per step, test accuracy (EMA dotted), lr per param group, weight norm ‖θ‖₂."""
     fig = make_subplots(
         rows=2, cols=2, subplot_titles=("train loss", "test accuracy", "learning rate", "weight norm ‖θ‖₂"),
-        horizontal_spacing=0.09, vertical_spacing=0.14,
+        horizontal_spacing=0.09, vertical_spacing=0.2,
     )
     spe = max(1, history.steps_per_epoch)
     for r, label in enumerate(history.labels):

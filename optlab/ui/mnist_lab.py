@@ -147,17 +147,21 @@ def start_job(config: TrainConfig, digits: Digits) -> None:
     st.session_state[JOB_KEY] = TrainingJob(Trainer(digits, config, default_device())).start()
 
 
+def stop_job() -> None:
+    job = get_job()
+    if job is not None:
+        job.stop()
+        job.join(timeout=5)
+
+
 def controls_row(config: TrainConfig | None, digits: Digits | None) -> None:
+    """Start and Stop act in callbacks, which run before the page is drawn, so both buttons show the new state."""
     c1, c2, c3 = st.columns([1, 1, 4])
     job = get_job()
     busy = job is not None and job.running
-    if c1.button("Start training", type="primary", key="mnist_start",
-                 disabled=busy or config is None or digits is None):
-        start_job(config, digits)
-    job = get_job()  # the one just started, if any
-    if c2.button("Stop", key="mnist_stop", disabled=job is None or not job.running):
-        job.stop()
-        job.join(timeout=5)
+    c1.button("Start training", type="primary", key="mnist_start", on_click=start_job, args=(config, digits),
+              disabled=busy or config is None or digits is None)
+    c2.button("Stop", key="mnist_stop", on_click=stop_job, disabled=not busy)
     c3.caption(f"Device: {default_device().type.upper()}")
 
 
