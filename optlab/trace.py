@@ -351,18 +351,19 @@ def _stack_per_param(steps: list[list[dict[str, torch.Tensor]]]) -> dict[str, np
     """step -> param -> key -> tensor  into  key -> array over steps.
 
     With one (2,) parameter, vectors give (n, 2) and scalars (n,). With one parameter per axis, the two values
-    sit side by side: (n, 2).
+    sit side by side: (n, 2). A term recorded on some steps only (RAdam's two branches) or by one param group
+    only (weight decay on x alone) is NaN where it did not run.
     """
-    if not steps or not steps[0] or not steps[0][0]:
-        return {}
+    keys = dict.fromkeys(key for step in steps for entry in step for key in entry)
     out = {}
-    for key in steps[0][0]:
-        if len(steps[0]) == 1:
-            out[key] = torch.stack([s[0][key] for s in steps]).double().numpy()
-        else:
-            out[key] = torch.stack(
-                [torch.cat([p[key].reshape(-1)[:1] for p in s]) for s in steps]
-            ).double().numpy()
+    for key in keys:
+        like = next(entry[key] for step in steps for entry in step if key in entry).double()
+        gap = torch.full_like(like, math.nan)
+        rows = []
+        for step in steps:
+            values = [entry[key].double() if key in entry else gap for entry in step]
+            rows.append(values[0] if len(values) == 1 else torch.cat([v.reshape(-1)[:1] for v in values]))
+        out[key] = torch.stack(rows).numpy()
     return out
 
 

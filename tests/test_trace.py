@@ -232,3 +232,17 @@ def test_non_finite_start_is_refused(start):
 def test_step_budget_is_checked():
     with pytest.raises(ValueError, match="steps"):
         run_trace(ROSEN, RunConfig.of("sgd"), START, -1)
+
+
+def test_explained_terms_that_run_on_some_steps_or_axes_only_are_nan_elsewhere():
+    booth = get_surface("booth")
+    radam = run_trace(booth, RunConfig("radam"), (0.0, 0.0), 10)
+    assert radam.n_steps == 10
+    # ρ_t ≤ 5 on steps 1..5 (index 0..4): the unrectified branch; then the rectified one
+    unrectified, rect = radam.explain["step_unrectified"], radam.explain["rect"]
+    assert np.isfinite(unrectified[:5]).all() and np.isnan(unrectified[5:]).all()
+    assert np.isnan(rect[:5]).all() and np.isfinite(rect[5:]).all()
+    per_axis = run_trace(booth, RunConfig("sgd", axis_hparams=({"weight_decay": 0.1}, {})), (0.0, 0.0), 5)
+    grad_l2 = per_axis.explain["grad_l2"]
+    assert np.isfinite(grad_l2[:, 0]).all() and np.isnan(grad_l2[:, 1]).all()  # λ only on x
+    np.testing.assert_allclose(per_axis.explain["update"], per_axis.updates, rtol=1e-9, atol=1e-15)
