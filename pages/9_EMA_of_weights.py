@@ -36,9 +36,10 @@ tau = c3.slider("warm-up τ (updates)", 0.0, 50.0, 0.0, 1.0, key="ema_tau")
 run = shadow(LR, noise, decay, tau, STEPS)
 st.plotly_chart(paths({"SGD weights": run["raw"], "EMA of the weights": run["ema"]},
                       f"SGD (lr = {LR:g}, {STEPS} steps) on a noisy quadratic bowl", contour=bowl_grid(), minimum=(0.0, 0.0)), key="ema_paths")
+st.markdown("Mean distance to the minimum over the second half of the run:")
 m1, m2 = st.columns(2)
-m1.metric("mean distance to the minimum, SGD (second half of the run)", f"{run['raw_distance']:.4f}")
-m2.metric("mean distance to the minimum, EMA (second half of the run)", f"{run['ema_distance']:.4f}")
+m1.metric("SGD weights", f"{run['raw_distance']:.4f}")
+m2.metric("EMA of the weights", f"{run['ema_distance']:.4f}")
 show_code(ema_weights.shadow_path)
 
 st.subheader("2. The decay and its τ warm-up")

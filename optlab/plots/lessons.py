@@ -13,10 +13,10 @@ PATHS_HEIGHT = 460  # a 2D path over a contour needs room: both axes share one s
 
 def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool = False,
             height: int = HEIGHT) -> go.Figure:
-    """Title, axis titles, and the legend in a row under the x-axis title (anchored by its top, so they never meet)."""
+    """Title, axis titles, and the legend to the right of the plot, where it can meet neither axis title."""
     fig.update_layout(title=title, height=height, margin=dict(l=60, r=20, t=40, b=40),
                       xaxis_title=x_title, yaxis_title=y_title,
-                      legend=dict(orientation="h", yanchor="top", y=-0.22, x=0))
+                      legend=dict(x=1.02, xanchor="left", y=1, yanchor="top"))
     if log_y:
         fig.update_yaxes(type="log", exponentformat="power")  # 10⁻⁴ rather than the SI "100µ"
     return fig
