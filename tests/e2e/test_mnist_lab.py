@@ -32,9 +32,11 @@ def test_start_watch_the_curves_grow_then_stop(app):
     assert start.is_enabled() and stop.is_disabled()
     assert curve_points(app) == 0
 
-    # The longest schedule (last epochs option), so that the run is still going when we stop it.
+    # The longest run (most epochs, smallest batch: 10,000 steps), so it is surely still going when we stop it.
     app.slider_keys("mnist_epochs", "End")
     assert app.slider_value("mnist_epochs") == "20"
+    app.slider_keys("mnist_batch", "Home")
+    assert app.slider_value("mnist_batch") == "0"  # a select_slider's value is the option's index: batch 8
 
     app.click("mnist_start")
     assert stop.is_enabled(), "Stop should be possible while training"
