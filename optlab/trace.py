@@ -219,17 +219,17 @@ def build_optimizer(config: RunConfig, params: Sequence[torch.Tensor]) -> torch.
     return cls(groups, **kwargs)
 
 
-def _hyper_values(group: Mapping[str, Any]) -> dict[str, float]:
-    """The numeric hyperparameters of one param group, with ``betas`` split into beta1 and beta2."""
-    out: dict[str, float] = {}
+def _hyper_fields(group: Mapping[str, Any]) -> list[tuple[str, str, int | None]]:
+    """The numeric hyperparameters of a param group as (name, group key, index): ``betas`` gives beta1 and beta2."""
+    fields: list[tuple[str, str, int | None]] = []
     for key, value in group.items():
         if key == "params" or isinstance(value, bool) or value is None:
             continue
         if key == "betas":
-            out["beta1"], out["beta2"] = (float(b) for b in value)
+            fields += [("beta1", key, 0), ("beta2", key, 1)]
         elif isinstance(value, int | float | torch.Tensor):
-            out[key] = float(value)
-    return out
+            fields.append((key, key, None))
+    return fields
 
 
 def _printable(value: Any) -> Any:
@@ -259,14 +259,14 @@ class _Run:
         self.groups = [
             {k: _printable(v) for k, v in g.items() if k != "params"} for g in self.optimizer.param_groups
         ]
-        self.raw_keys = [k for k in self.optimizer.param_groups[0] if k != "params"]
-        self.hyper_keys = list(_hyper_values(self.optimizer.param_groups[0]))
+        self.hyper_fields = _hyper_fields(self.optimizer.param_groups[0])
+        self.hyper_source = list(dict.fromkeys(key for _, key, _ in self.hyper_fields))
         self.ema = TensorEMA(start.clone(), config.ema_decay, config.ema_tau) if config.ema_decay else None
 
         self.points = [start.clone()]
         self.losses: list[torch.Tensor] = []
         self.grads: list[torch.Tensor] = []
-        self.hyper: list[list[list[Any]]] = []  # step -> group -> raw group values, read out in finish()
+        self.hyper: list[list[list[Any]]] = []  # step -> group -> raw values of hyper_source, read in finish()
         self.state: list[list[dict[str, torch.Tensor]]] = []  # step -> param -> key -> value
         self.explain: list[list[dict[str, torch.Tensor]]] = []
         self.ema_points = [start.clone()] if self.ema else None
@@ -300,7 +300,7 @@ class _Run:
         else:
             self.params[0].grad, self.params[1].grad = grad[0:1], grad[1:2]
         groups = self.optimizer.param_groups
-        self.hyper.append([[g[k] for k in self.raw_keys] for g in groups])
+        self.hyper.append([[g[k] for k in self.hyper_source] for g in groups])
         self.optimizer.step()
         if self.scheduler is not None:
             self.scheduler.step()
@@ -309,9 +309,9 @@ class _Run:
                             for k, v in state[p].items()} for p in self.params])
         if self.explains:
             self.explain.append(self.optimizer.explanations())
-        with torch.no_grad():
-            point = torch.cat([p.detach() for p in self.params]) if len(self.params) > 1 else self.params[0].detach()
-            self.points.append(point.clone())
+        with torch.no_grad():  # a copy of θ_t (no graph)
+            point = torch.cat(self.params) if len(self.params) > 1 else self.params[0].clone()
+            self.points.append(point)
             if self.ema is not None:
                 self.ema_points.append(self.ema.update(point).clone())
 
@@ -322,11 +322,15 @@ class _Run:
         self.losses = self.losses[: n + 1]
         points = torch.stack(self.points).numpy()
         grads = torch.stack(self.grads[:n]).numpy() if n else np.zeros((0, 2))
-        hyper = np.asarray(
-            [[list(_hyper_values(dict(zip(self.raw_keys, g, strict=True))).values()) for g in step]
-             for step in self.hyper[:n]],
-            dtype=np.float64,
-        ).reshape(n, len(self.groups), len(self.hyper_keys))
+        column = {key: i for i, key in enumerate(self.hyper_source)}
+        hyper = {
+            name: np.array(
+                [[float(row[column[key]] if idx is None else row[column[key]][idx]) for row in step]
+                 for step in self.hyper[:n]],
+                dtype=np.float64,
+            ).reshape(n, len(self.groups))
+            for name, key, idx in self.hyper_fields
+        }
         return Trace(
             config=self.config,
             label=self.config.name,
@@ -334,8 +338,8 @@ class _Run:
             losses=torch.stack(self.losses).numpy() if self.losses else np.zeros(0),
             grads=grads,
             updates=np.diff(points, axis=0),
-            lrs=hyper[:, :, self.hyper_keys.index("lr")] if "lr" in self.hyper_keys else np.zeros((n, 0)),
-            hyper={k: hyper[:, :, i] for i, k in enumerate(self.hyper_keys)},
+            lrs=hyper["lr"] if "lr" in hyper else np.zeros((n, 0)),
+            hyper=hyper,
             groups=self.groups,
             optimizer_class=type(self.optimizer).__name__,
             state=_stack_per_param(self.state[:n]),
@@ -357,13 +361,13 @@ def _stack_per_param(steps: list[list[dict[str, torch.Tensor]]]) -> dict[str, np
     keys = dict.fromkeys(key for step in steps for entry in step for key in entry)
     out = {}
     for key in keys:
-        like = next(entry[key] for step in steps for entry in step if key in entry).double()
+        like = next(entry[key] for step in steps for entry in step if key in entry)
         gap = torch.full_like(like, math.nan)
-        rows = []
-        for step in steps:
-            values = [entry[key].double() if key in entry else gap for entry in step]
-            rows.append(values[0] if len(values) == 1 else torch.cat([v.reshape(-1)[:1] for v in values]))
-        out[key] = torch.stack(rows).numpy()
+        if all(len(step) == 1 for step in steps):
+            rows = [step[0].get(key, gap) for step in steps]
+        else:
+            rows = [torch.cat([entry.get(key, gap).reshape(-1)[:1] for entry in step]) for step in steps]
+        out[key] = torch.stack(rows).double().numpy()
     return out
 
 

@@ -43,8 +43,9 @@ def refuse_unsupported(*, foreach=None, fused=None, capturable=False, differenti
 def snapshot(value) -> Tensor:
     """A detached copy of one recorded quantity: tensors are cloned, Python numbers become 0-d float64 tensors."""
     if isinstance(value, Tensor):
-        return value.detach().clone()
-    return torch.tensor(float(value), dtype=torch.float64)
+        # Inside step() (no_grad) nothing requires grad, and a bare clone is the cheaper copy.
+        return value.detach().clone() if value.requires_grad else value.clone()
+    return torch.scalar_tensor(float(value), dtype=torch.float64)
 
 
 #: The two ways a step starts: descend along ∇f, or (``maximize=True``) climb, i.e. descend along −∇f.
