@@ -55,7 +55,11 @@ def recorded(digits) -> tuple[float, float]:
 
 
 def page_seconds() -> tuple[float, str]:
+    """Click Start, then rerun at the page's own polling interval (its fragment's run_every), as a browser would:
+    rerunning the whole page faster than that would only steal the training thread's time."""
     from streamlit.testing.v1 import AppTest
+
+    from optlab.ui.mnist_lab import POLL_SECONDS
 
     at = AppTest.from_file(str(ROOT / "pages" / "2_MNIST_Lab.py"), default_timeout=60)
     at.run()
@@ -67,7 +71,7 @@ def page_seconds() -> tuple[float, str]:
         text = bars[0].proto.text if bars else ""
         if "Finished" in text or time.perf_counter() - t0 > 60:
             return time.perf_counter() - t0, text
-        time.sleep(0.05)
+        time.sleep(POLL_SECONDS)
         at.run()
 
 

@@ -169,7 +169,9 @@ class Trainer:
                 total = None
                 for x, y, w in batches:
                     # mean loss of the micro-batch weighted by its share: Σ_j w_j·mean_j = mean over the big batch
-                    loss = F.cross_entropy(r.model(x), y) * w
+                    loss = F.cross_entropy(r.model(x), y)
+                    if w != 1.0:  # (one batch, no accumulation: skip a multiply by 1 and its backward)
+                        loss = loss * w
                     loss.backward()
                     total = loss.detach() if total is None else total + loss.detach()
                 lrs.append([g["lr"] for g in r.optimizer.param_groups])  # the lr this step uses
