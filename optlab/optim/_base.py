@@ -1,7 +1,9 @@
-"""What every optlab optimizer shares: the explain switch, the step-count tensor, refusing unsupported modes.
+"""What every optlab optimizer shares: the explain switch, the step prologue, loading old saves, the step counter.
 
 The bookkeeping itself (param_groups, lazy state, hooks, state_dict) is torch.optim.Optimizer's; no math here.
 """
+
+from collections.abc import Iterator
 
 import torch
 from torch import Tensor
@@ -18,6 +20,11 @@ def scalar_dtype() -> torch.dtype:
 def new_step(value: float = 0.0) -> Tensor:
     """A step counter: a 0-d CPU tensor (0 for a fresh one), like torch's non-capturable optimizers."""
     return torch.tensor(float(value), dtype=scalar_dtype())
+
+
+def zeros(p: Tensor) -> Tensor:
+    """A zero state tensor shaped like ``p`` (m_0 = 0, v_0 = 0, ...), in p's memory format, as torch makes them."""
+    return torch.zeros_like(p, memory_format=torch.preserve_format)
 
 
 def to_scalar(x):
@@ -68,8 +75,10 @@ class ExplainedOptimizer(Optimizer):
     """A torch.optim.Optimizer that can record the named quantities of its last step.
 
     Subclasses set ``FORMULAS`` (term name -> LaTeX formula it comes from), ``SYMBOLS`` (hyperparameter key ->
-    LaTeX symbol) and ``ALGORITHM_LATEX`` (the pseudo-code), and in ``step`` call ``_records()`` once, then
-    append one dict of terms per parameter (``{}`` for a parameter without a gradient).
+    LaTeX symbol), ``ALGORITHM_LATEX`` (the pseudo-code) and, for loading older saves, ``GROUP_DEFAULTS_ON_LOAD``
+    and ``COUNTER_KEYS``. A ``step`` starts with ``loss, records = self._start_step(closure)``, walks
+    ``self._params_with_grad(...)`` (which records ``{}`` for a parameter without a gradient) and appends one
+    dict of terms per parameter it updates; the update math itself stays in each optimizer's ``step``.
 
     A step records a term only when that part of the algorithm ran (no ``momentum_buffer`` without momentum, no
     weight-decay term when λ = 0), in the order the algorithm computes them, so the recorded terms read as the
@@ -84,6 +93,10 @@ class ExplainedOptimizer(Optimizer):
     FORMULAS: dict[str, str] = {}
     SYMBOLS: dict[str, str] = {}
     ALGORITHM_LATEX: str = ""
+    #: Group options a loaded state may lack (saved before torch had them), and the value each gets on load.
+    GROUP_DEFAULTS_ON_LOAD: dict[str, object] = {}
+    #: Per-parameter counters kept as 0-d tensors; a loaded state holding a plain number gets a tensor.
+    COUNTER_KEYS: tuple[str, ...] = ()
 
     def __init__(self, params, defaults) -> None:
         self.explain = False
@@ -103,7 +116,40 @@ class ExplainedOptimizer(Optimizer):
         self._explanations = records if records is not None else []
         return records
 
+    def _start_step(self, closure) -> tuple[object, list[Explanation] | None]:
+        """Every step's prologue: the loss from ``closure`` (run with gradients on), and this step's record."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        return loss, self._records()
+
+    @staticmethod
+    def _params_with_grad(group: dict, records: list[Explanation] | None, sparse_error: str) -> Iterator[Tensor]:
+        """The parameters of ``group`` that have a gradient, in order; one without gets ``{}`` in the record.
+
+        A sparse gradient stops the step with ``RuntimeError(sparse_error)``, the optimizer's own message.
+        """
+        for p in group["params"]:
+            if p.grad is None:
+                if records is not None:
+                    records.append({})
+                continue
+            if p.grad.is_sparse:
+                raise RuntimeError(sparse_error)
+            yield p
+
     def __setstate__(self, state) -> None:
+        """Load (unpickle or ``load_state_dict``), bringing an older save up to date as torch does."""
         super().__setstate__(state)
         self.__dict__.setdefault("explain", False)
         self.__dict__.setdefault("_explanations", [])
+        for group in self.param_groups:
+            for key, value in self.GROUP_DEFAULTS_ON_LOAD.items():
+                group.setdefault(key, value)
+            for p in group["params"]:
+                p_state = self.state.get(p, [])
+                if len(p_state) != 0:
+                    for key in self.COUNTER_KEYS:
+                        if not torch.is_tensor(p_state[key]):
+                            p_state[key] = new_step(p_state[key])

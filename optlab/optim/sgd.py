@@ -8,6 +8,7 @@ from torch import Tensor
 
 from . import _weight_decay
 from ._base import GRAD_FORMULAS, ExplainedOptimizer, record_grad, refuse_unsupported, snapshot, to_scalar
+from ._checks import check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -39,6 +40,13 @@ class SGD(ExplainedOptimizer):
         "update": r"\Delta\theta_t = -\gamma d_t",
     }
     SYMBOLS = {"lr": r"\gamma", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda"}
+    GROUP_DEFAULTS_ON_LOAD = {
+        "nesterov": False,
+        "maximize": False,
+        "foreach": None,
+        "differentiable": False,
+        "fused": False,
+    }
 
     def __init__(
         self,
@@ -54,14 +62,10 @@ class SGD(ExplainedOptimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if lr < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        # torch's SGD checks with `x < 0`, so NaN passes here (it does not in the other optimizers)
+        check_lr(lr, refuse_nan=False)
+        check_non_negative("momentum", momentum, refuse_nan=False)
+        check_non_negative("weight_decay", weight_decay, refuse_nan=False)
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         refuse_unsupported(foreach=foreach, fused=fused, differentiable=differentiable)
@@ -78,34 +82,15 @@ class SGD(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("nesterov", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", False)
-
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        records = self._records()
+        loss, records = self._start_step(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             weight_decay, momentum = group["weight_decay"], group["momentum"]
             dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    if records is not None:
-                        records.append({})
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("optlab SGD does not support sparse gradients")
+            for p in self._params_with_grad(group, records, "optlab SGD does not support sparse gradients"):
                 terms = {} if records is not None else None
                 before = p.clone() if terms is not None else None
 
