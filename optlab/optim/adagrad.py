@@ -16,6 +16,7 @@ from ._base import (
     snapshot,
     to_scalar,
 )
+from ._checks import check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -53,6 +54,8 @@ class Adagrad(ExplainedOptimizer):
         "initial_accumulator_value": r"\tau",
         "eps": r"\epsilon",
     }
+    GROUP_DEFAULTS_ON_LOAD = {"foreach": None, "maximize": False, "differentiable": False, "fused": None}
+    COUNTER_KEYS = ("step",)
 
     def __init__(
         self,
@@ -68,18 +71,11 @@ class Adagrad(ExplainedOptimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= lr_decay:
-            raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= initial_accumulator_value:
-            raise ValueError(f"Invalid initial_accumulator_value value: {initial_accumulator_value}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
+        check_lr(lr)
+        check_non_negative("lr_decay", lr_decay)
+        check_non_negative("weight_decay", weight_decay)
+        check_non_negative("initial_accumulator_value", initial_accumulator_value)
+        check_non_negative("epsilon", eps)
         refuse_unsupported(foreach=foreach, fused=fused, differentiable=differentiable)
         defaults = {
             "lr": lr,
@@ -96,20 +92,7 @@ class Adagrad(ExplainedOptimizer):
         # eager state, as torch: sum_0 = τ (the constructor's value, for every group)
         for group in self.param_groups:
             for p in group["params"]:
-                state = self.state[p]
-                state["step"] = new_step()
-                state["sum"] = torch.full_like(p, initial_accumulator_value, memory_format=torch.preserve_format)
-
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("fused", None)
-        for p_state in self.state.values():
-            if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
-                p_state["step"] = new_step(p_state["step"])
+                self._init_state(p)
 
     def share_memory(self) -> None:
         """Calls tensor.share_memory_() on the state sum tensors (as torch's Adagrad)."""
@@ -118,7 +101,8 @@ class Adagrad(ExplainedOptimizer):
                 self.state[p]["sum"].share_memory_()
 
     def _init_state(self, p: Tensor) -> dict:
-        """State for a parameter added after construction: step counter and sum_0 = τ (from the defaults)."""
+        """State of a parameter that has none yet: step counter and sum_0 = τ (the constructor's τ, kept in
+        the defaults), at construction and for a parameter group added later."""
         state = self.state[p]
         if len(state) == 0:
             state["step"] = new_step()
@@ -129,22 +113,12 @@ class Adagrad(ExplainedOptimizer):
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        records = self._records()
+        loss, records = self._start_step(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             weight_decay, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
             maximize = group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    if records is not None:
-                        records.append({})
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("optlab Adagrad does not support sparse gradients")
+            for p in self._params_with_grad(group, records, "optlab Adagrad does not support sparse gradients"):
                 state = self._init_state(p)
                 state_sum, step_t = state["sum"], state["step"]
                 terms = {} if records is not None else None

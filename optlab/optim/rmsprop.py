@@ -15,7 +15,9 @@ from ._base import (
     refuse_unsupported,
     snapshot,
     to_scalar,
+    zeros,
 )
+from ._checks import check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -60,6 +62,15 @@ class RMSprop(ExplainedOptimizer):
         "weight_decay": r"\lambda",
         "momentum": r"\mu",
     }
+    GROUP_DEFAULTS_ON_LOAD = {
+        "momentum": 0,
+        "centered": False,
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "capturable": False,
+    }
+    COUNTER_KEYS = ("step",)
 
     def __init__(
         self,
@@ -75,18 +86,11 @@ class RMSprop(ExplainedOptimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= momentum:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if not 0.0 <= alpha:
-            raise ValueError(f"Invalid alpha value: {alpha}")
+        check_lr(lr)
+        check_non_negative("epsilon", eps)
+        check_non_negative("momentum", momentum)
+        check_non_negative("weight_decay", weight_decay)
+        check_non_negative("alpha", alpha)
         refuse_unsupported(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = {
             "lr": lr,
@@ -102,51 +106,27 @@ class RMSprop(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("momentum", 0)
-            group.setdefault("centered", False)
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = new_step(p_state["step"])
-
     def _init_state(self, p: Tensor, group: dict) -> dict:
         """Lazy state: step counter, v_0 = 0, b_0 = 0 (momentum), g^ave_0 = 0 (centered)."""
         state = self.state[p]
         if len(state) == 0:
             state["step"] = new_step()
-            state["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["square_avg"] = zeros(p)
             if group["momentum"] > 0:
-                state["momentum_buffer"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["momentum_buffer"] = zeros(p)
             if group["centered"]:
-                state["grad_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["grad_avg"] = zeros(p)
         return state
 
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        records = self._records()
+        loss, records = self._start_step(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             alpha, eps, weight_decay = group["alpha"], group["eps"], group["weight_decay"]
             momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    if records is not None:
-                        records.append({})
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("RMSprop does not support sparse gradients")
+            for p in self._params_with_grad(group, records, "RMSprop does not support sparse gradients"):
                 state = self._init_state(p, group)
                 square_avg = state["square_avg"]
                 terms = {} if records is not None else None
