@@ -15,7 +15,9 @@ from ._base import (
     refuse_unsupported,
     snapshot,
     to_scalar,
+    zeros,
 )
+from ._checks import check_betas, check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -65,6 +67,16 @@ class Adam(ExplainedOptimizer):
         "eps": r"\epsilon",
         "weight_decay": r"\lambda",
     }
+    GROUP_DEFAULTS_ON_LOAD = {
+        "amsgrad": False,
+        "maximize": False,
+        "foreach": None,
+        "capturable": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "fused": None,
+    }
+    COUNTER_KEYS = ("step",)
 
     def __init__(
         self,
@@ -82,21 +94,12 @@ class Adam(ExplainedOptimizer):
         fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor):
-            if foreach and not capturable:
-                raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
-            if lr.numel() != 1:
-                raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if isinstance(lr, Tensor) and foreach and not capturable:
+            raise ValueError("lr as a Tensor is not supported for capturable=False and foreach=True")
+        check_lr(lr)
+        check_non_negative("epsilon", eps)
+        check_betas(betas)
+        check_non_negative("weight_decay", weight_decay)
         if not (
             (isinstance(betas[0], float) and isinstance(betas[1], float))
             or (isinstance(betas[0], Tensor) and isinstance(betas[1], Tensor))
@@ -127,30 +130,15 @@ class Adam(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("amsgrad", False)
-            group.setdefault("maximize", False)
-            group.setdefault("foreach", None)
-            group.setdefault("capturable", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("fused", None)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = new_step(p_state["step"])
-
     def _init_state(self, p: Tensor, amsgrad: bool) -> dict:
         """Lazy state: step counter, m_0 = 0, v_0 = 0 (and v_0^max = 0 for AMSGrad)."""
         state = self.state[p]
         if len(state) == 0:
             state["step"] = new_step()
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg"] = zeros(p)
+            state["exp_avg_sq"] = zeros(p)
             if amsgrad:
-                state["max_exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                state["max_exp_avg_sq"] = zeros(p)
         return state
 
     @staticmethod
@@ -166,23 +154,14 @@ class Adam(ExplainedOptimizer):
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        records = self._records()
+        loss, records = self._start_step(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             beta1, beta2 = (to_scalar(b) for b in group["betas"])
             eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
             maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    if records is not None:
-                        records.append({})
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("Adam does not support sparse gradients, please consider SparseAdam instead")
+            sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
+            for p in self._params_with_grad(group, records, sparse_error):
                 state = self._init_state(p, amsgrad)
                 exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
                 terms = {} if records is not None else None

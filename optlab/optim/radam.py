@@ -15,7 +15,9 @@ from ._base import (
     refuse_unsupported,
     snapshot,
     to_scalar,
+    zeros,
 )
+from ._checks import check_betas, check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
 
@@ -64,6 +66,14 @@ class RAdam(ExplainedOptimizer):
         "eps": r"\epsilon",
         "weight_decay": r"\lambda",
     }
+    GROUP_DEFAULTS_ON_LOAD = {
+        "foreach": None,
+        "maximize": False,
+        "differentiable": False,
+        "decoupled_weight_decay": False,
+        "capturable": False,
+    }
+    COUNTER_KEYS = ("step",)
 
     def __init__(
         self,
@@ -79,18 +89,10 @@ class RAdam(ExplainedOptimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ) -> None:
-        if isinstance(lr, Tensor) and lr.numel() != 1:
-            raise ValueError("Tensor lr must be 1-element")
-        if not 0.0 <= lr:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if not 0.0 <= eps:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        if not 0.0 <= betas[0] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
-        if not 0.0 <= betas[1] < 1.0:
-            raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
-        if not 0.0 <= weight_decay:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_lr(lr)
+        check_non_negative("epsilon", eps)
+        check_betas(betas)
+        check_non_negative("weight_decay", weight_decay)
         refuse_unsupported(foreach=foreach, capturable=capturable, differentiable=differentiable)
         defaults = {
             "lr": lr,
@@ -105,48 +107,25 @@ class RAdam(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def __setstate__(self, state) -> None:
-        super().__setstate__(state)
-        for group in self.param_groups:
-            group.setdefault("foreach", None)
-            group.setdefault("maximize", False)
-            group.setdefault("differentiable", False)
-            group.setdefault("decoupled_weight_decay", False)
-            group.setdefault("capturable", False)
-            for p in group["params"]:
-                p_state = self.state.get(p, [])
-                if len(p_state) != 0 and not torch.is_tensor(p_state["step"]):
-                    p_state["step"] = new_step(p_state["step"])
-
     def _init_state(self, p: Tensor) -> dict:
         """Lazy state: step counter, m_0 = 0, v_0 = 0."""
         state = self.state[p]
         if len(state) == 0:
             state["step"] = new_step()
-            state["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            state["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["exp_avg"] = zeros(p)
+            state["exp_avg_sq"] = zeros(p)
         return state
 
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        records = self._records()
+        loss, records = self._start_step(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             beta1, beta2 = group["betas"]
             eps, weight_decay = group["eps"], group["weight_decay"]
             maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    if records is not None:
-                        records.append({})
-                    continue
-                if p.grad.is_sparse:
-                    raise RuntimeError("RAdam does not support sparse gradients")
+            for p in self._params_with_grad(group, records, "RAdam does not support sparse gradients"):
                 state = self._init_state(p)
                 exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
                 terms = {} if records is not None else None
