@@ -47,7 +47,27 @@ def ema_decay(updates: int, decay: float, tau: float) -> float:
     return decay * (1.0 - math.exp(-updates / tau))  # d_t = decay·(1 − e^(−t/τ))
 
 
-class ModelEMA:
+class _Schedule:
+    """What both averages share: the settings (final decay d, warm-up τ), the update count t and d_t in use."""
+
+    def __init__(self, decay: float, tau: float) -> None:
+        _check(decay, tau)
+        self.decay = float(decay)
+        self.tau = float(tau)
+        self.updates = 0
+
+    @property
+    def decay_now(self) -> float:
+        """The decay used by the latest update (0 before any update when there is a warm-up)."""
+        return ema_decay(self.updates, self.decay, self.tau)
+
+    def _count_update(self) -> float:
+        """Count one more update (t ← t + 1) and return the decay d_t it uses."""
+        self.updates += 1
+        return self.decay_now
+
+
+class ModelEMA(_Schedule):
     """Keeps ``module``, an exponential moving average of a model's parameters and buffers.
 
     ``module`` is a deep copy of the model in eval mode with gradients off; evaluate it like the model.
@@ -61,23 +81,14 @@ class ModelEMA:
     """
 
     def __init__(self, model: nn.Module, decay: float = 0.9999, tau: float = 2000):
-        _check(decay, tau)
+        super().__init__(decay, tau)
         self.module = copy.deepcopy(model).eval()
         self.module.requires_grad_(False)
-        self.decay = float(decay)
-        self.tau = float(tau)
-        self.updates = 0
-
-    @property
-    def decay_now(self) -> float:
-        """The decay used by the latest update (0 before any update when there is a warm-up)."""
-        return ema_decay(self.updates, self.decay, self.tau)
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
         """One step of W_ema ← d·W_ema + (1 − d)·W for every tensor in ``model.state_dict()``."""
-        self.updates += 1
-        d = self.decay_now
+        d = self._count_update()
         ema_state = self.module.state_dict()
         model_state = model.state_dict()
         if ema_state.keys() != model_state.keys():
@@ -109,7 +120,7 @@ class ModelEMA:
         self.tau = float(state["tau"])
 
 
-class TensorEMA:
+class TensorEMA(_Schedule):
     """The same moving average for a bare tensor: a 2D point, or a batch of points ``(R, 2)``.
 
     Args:
@@ -119,18 +130,11 @@ class TensorEMA:
     """
 
     def __init__(self, init: Tensor, decay: float = 0.9, tau: float = 0.0):
-        _check(decay, tau)
+        super().__init__(decay, tau)
         value = torch.as_tensor(init).detach().clone()
         if not value.is_floating_point():
             value = value.to(torch.get_default_dtype())
         self.value: Tensor = value
-        self.decay = float(decay)
-        self.tau = float(tau)
-        self.updates = 0
-
-    @property
-    def decay_now(self) -> float:
-        return ema_decay(self.updates, self.decay, self.tau)
 
     @torch.no_grad()
     def update(self, x: Tensor) -> Tensor:
@@ -138,7 +142,6 @@ class TensorEMA:
         x = torch.as_tensor(x)
         if x.shape != self.value.shape:
             raise ValueError(f"shape {tuple(x.shape)} does not match the average's {tuple(self.value.shape)}")
-        self.updates += 1
-        d = self.decay_now
+        d = self._count_update()
         self.value.lerp_(x.detach().to(self.value.dtype), 1.0 - d)  # d·avg + (1 − d)·x
         return self.value.clone()
