@@ -19,6 +19,7 @@ from ._base import (
 )
 from ._checks import check_betas, check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
+from .adam import Adam
 
 
 class NAdam(ExplainedOptimizer):
@@ -58,15 +59,8 @@ class NAdam(ExplainedOptimizer):
         "step": r"s_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
         "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
     }
-    SYMBOLS = {
-        "lr": r"\gamma",
-        "betas": r"(\beta_1, \beta_2)",
-        "beta1": r"\beta_1",
-        "beta2": r"\beta_2",
-        "eps": r"\epsilon",
-        "weight_decay": r"\lambda",
-        "momentum_decay": r"\psi",
-    }
+    # Adam's hyperparameters, and ψ
+    SYMBOLS = {**Adam.SYMBOLS, "momentum_decay": r"\psi"}
     GROUP_DEFAULTS_ON_LOAD = {
         "maximize": False,
         "foreach": None,

@@ -19,6 +19,7 @@ from ._base import (
 )
 from ._checks import check_betas, check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
+from .adam import Adam
 
 
 class RAdam(ExplainedOptimizer):
@@ -58,14 +59,8 @@ class RAdam(ExplainedOptimizer):
         "step_unrectified": r"s_t = -\gamma \hat m_t \;(\rho_t \le 5)",
         "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
     }
-    SYMBOLS = {
-        "lr": r"\gamma",
-        "betas": r"(\beta_1, \beta_2)",
-        "beta1": r"\beta_1",
-        "beta2": r"\beta_2",
-        "eps": r"\epsilon",
-        "weight_decay": r"\lambda",
-    }
+    # the same hyperparameters as Adam
+    SYMBOLS = dict(Adam.SYMBOLS)
     GROUP_DEFAULTS_ON_LOAD = {
         "foreach": None,
         "maximize": False,
