@@ -1,0 +1,86 @@
+"""Basins of attraction: run one optimizer from a grid of starts and label each by the minimum it ends at.
+
+Labels are integers: ``0 .. m-1`` index ``surface.minima``; ``NO_MINIMUM`` means the run ended farther than
+``tol`` from every listed minimum (or the surface lists none); ``DIVERGED`` means it left the plot for good.
+What this file leaves out: drawing (``optlab.plots.basins``) and caching (``optlab.ui.cache``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optlab.trace import RunConfig, run_grid
+
+NO_MINIMUM = -1
+DIVERGED = -2
+#: a run "reaches" a minimum when it ends within this fraction of the window's larger side of it
+TOL_FRACTION = 0.05
+
+
+def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int) -> np.ndarray:
+    """``n`` x ``n`` evenly spaced starts over the window, edges included, as ``(n*n, 2)``; x varies fastest."""
+    if n < 2:
+        raise ValueError(f"Invalid grid size: {n} (at least 2 starts per side)")
+    (x0, x1), (y0, y1) = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return np.stack([gx.ravel(), gy.ravel()], axis=-1)
+
+
+def default_tol(bounds: tuple[tuple[float, float], tuple[float, float]]) -> float:
+    """``TOL_FRACTION`` of the window's larger side: 0.5 on Himmelblau's 10 x 10 window."""
+    (x0, x1), (y0, y1) = bounds
+    return TOL_FRACTION * max(x1 - x0, y1 - y0)
+
+
+def assign_basins(surface: Any, final_points: np.ndarray, tol: float | None = None) -> np.ndarray:
+    """Label each final point ``(R, 2)``: index of the nearest listed minimum, ``NO_MINIMUM`` or ``DIVERGED``.
+
+    A non-finite final point (a run that diverged ends as NaN) is ``DIVERGED``. A finite one takes the nearest
+    minimum by Euclidean distance, if that distance is at most ``tol`` (default: ``default_tol(surface.bounds)``).
+    """
+    pts = np.asarray(final_points, dtype=np.float64).reshape(-1, 2)
+    tol = default_tol(surface.bounds) if tol is None else float(tol)
+    if not tol >= 0:
+        raise ValueError(f"Invalid tolerance: {tol}")
+    labels = np.full(len(pts), NO_MINIMUM, dtype=np.int64)
+    finite = np.isfinite(pts).all(axis=-1)
+    labels[~finite] = DIVERGED
+    if surface.minima and finite.any():
+        mins = np.array([(p.x, p.y) for p in surface.minima], dtype=np.float64)  # (m, 2)
+        d = np.linalg.norm(pts[finite, None, :] - mins[None, :, :], axis=-1)  # (R', m) distance to each minimum
+        nearest = d.argmin(axis=-1)
+        reached = d[np.arange(len(nearest)), nearest] <= tol
+        labels[finite] = np.where(reached, nearest, NO_MINIMUM)
+    return labels
+
+
+@dataclass
+class Basins:
+    """One optimizer from every start of an ``n`` x ``n`` grid: where each start ended, and its label."""
+
+    n: int
+    starts: np.ndarray  # (n*n, 2)
+    finals: np.ndarray  # (n*n, 2) the last point, NaN for a diverged start
+    final_losses: np.ndarray  # (n*n,) f at the last point, NaN for a diverged start
+    diverged_at: np.ndarray  # (n*n,) the step where a start diverged, or -1
+    labels: np.ndarray  # (n*n,) see the module docstring
+    tol: float
+
+    def counts(self, n_minima: int) -> dict[int, int]:
+        """Number of starts per label: every minimum index, then ``NO_MINIMUM`` and ``DIVERGED``."""
+        keys = [*range(n_minima), NO_MINIMUM, DIVERGED]
+        return {k: int(np.count_nonzero(self.labels == k)) for k in keys}
+
+
+def basins(surface: Any, config: RunConfig, n: int, steps: int, noise_sigma: float = 0.0, seed: int = 0,
+           tol: float | None = None) -> Basins:
+    """Run ``config`` from an ``n`` x ``n`` grid of starts (all at once, same noise sequence) and label them."""
+    starts = start_grid(surface.bounds, n)
+    tr = run_grid(surface, config, starts, steps, noise_sigma, seed)
+    finals = np.asarray(tr.points[-1], dtype=np.float64)
+    tol = default_tol(surface.bounds) if tol is None else float(tol)
+    return Basins(n=n, starts=starts, finals=finals, final_losses=np.asarray(tr.losses[-1], dtype=np.float64),
+                  diverged_at=np.asarray(tr.row_diverged_at), labels=assign_basins(surface, finals, tol), tol=tol)
