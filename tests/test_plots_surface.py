@@ -1,4 +1,4 @@
-"""Figure builders of the Surface Lab: trace arrays in, Plotly figure out (sizes, log levels, frames, arrows)."""
+"""Figure builders of the Surface Lab: trace arrays in, Plotly figure out (sizes, log levels, frames, arrows, basins)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import numpy as np
 import plotly.io as pio
 import pytest
 
+from optlab.basins import DIVERGED, NO_MINIMUM, start_grid
 from optlab.plots.animation import MAX_FRAMES, frame_steps, replay_figure
+from optlab.plots.basins import BASIN_COLORS, basin_name, basins_figure, count_rows, marker_size
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.surface import (
     CLICK_GRID_INDEX,
@@ -218,3 +220,88 @@ def test_distance_curve_is_log_and_per_run():
     fig = distance_figure(traces, d)
     assert fig.layout.yaxis.type == "log" and [t.name for t in fig.data] == ["a", "b"]
     np.testing.assert_allclose(fig.data[1].y, d[1], rtol=1e-6)
+
+
+# --- basins ----------------------------------------------------------------------------------------------------
+
+
+def fake_basins(surface, n: int, seed: int = 0):
+    """Grid starts with random labels over every minimum, "no minimum" and "diverged" (NaN ends for those)."""
+    rng = np.random.default_rng(seed)
+    starts = start_grid(surface.bounds, n)
+    labels = rng.integers(-2, len(surface.minima), size=len(starts))
+    mins = np.array([(p.x, p.y) for p in surface.minima] or [(0.0, 0.0)])
+    finals = np.where((labels >= 0)[:, None], mins[np.maximum(labels, 0)], starts * 0.5)
+    finals[labels == DIVERGED] = np.nan
+    losses = np.where(labels == DIVERGED, np.nan, rng.uniform(0, 10, len(starts)))
+    return starts, finals, losses, labels
+
+
+@pytest.mark.parametrize("key, n", [("himmelblau", 31), ("six_hump_camel", 11), ("rosenbrock", 5)])
+def test_basins_figure_has_one_coloured_group_per_label_named_by_its_minimum(key, n):
+    s = get_surface(key)
+    xs, ys, Z = s.grid(40)
+    starts, finals, losses, labels = fake_basins(s, n)
+    fig = basins_figure(xs, ys, Z, bounds=s.bounds, starts=starts, finals=finals, final_losses=losses, labels=labels,
+                        minima=s.minima, start=s.start, log_levels=s.log_levels, f_min=s.min_value)
+    assert fig.data[0].type == "contour" and fig.data[0].showscale is False
+    groups = {t.name: t for t in fig.data[1:] if t.name not in ("minimum", "start")}
+    present = sorted(set(labels.tolist()), key=lambda k: (k < 0, k if k >= 0 else -k))
+    assert list(groups) == [basin_name(k, s.minima) for k in present]
+    for k in present:
+        t = groups[basin_name(k, s.minima)]
+        mask = labels == k
+        # every start of that label, and only those, at the start's place
+        np.testing.assert_allclose(t.x, starts[mask, 0], rtol=1e-6)
+        np.testing.assert_allclose(t.y, starts[mask, 1], rtol=1e-6)
+        assert t.marker.symbol == ("x" if k == DIVERGED else "square")
+        if k >= 0:
+            assert t.marker.color == BASIN_COLORS[k]
+            np.testing.assert_allclose(np.asarray(t.customdata)[:, :2], finals[mask], rtol=1e-6)
+    assert sum(len(t.x) for t in groups.values()) == n * n
+    assert [t.name for t in fig.data[-2:]] == ["minimum", "start"]
+    assert tuple(fig.layout.xaxis.range) == s.bounds[0] and tuple(fig.layout.yaxis.range) == s.bounds[1]
+
+
+def test_basin_names_give_the_minimum_and_its_kind():
+    camel = get_surface("six_hump_camel")
+    assert basin_name(0, camel.minima) == "→ (0.0898, -0.713), f = -1.03"
+    assert basin_name(2, camel.minima).endswith("(local)")
+    assert basin_name(NO_MINIMUM, camel.minima) == "no minimum within reach"
+    assert basin_name(DIVERGED, camel.minima) == "diverged"
+    assert basin_name(NO_MINIMUM, ()) != "no minimum within reach"  # nothing listed: nothing was out of reach
+
+
+def test_without_minima_starts_are_coloured_by_their_final_loss():
+    s = get_surface("saddle")
+    xs, ys, Z = s.grid(40)
+    starts, finals, losses, labels = fake_basins(s, 9, seed=3)
+    assert (labels == DIVERGED).any() and not s.minima
+    fig = basins_figure(xs, ys, Z, bounds=s.bounds, starts=starts, finals=finals, final_losses=losses, labels=labels)
+    by_name = {t.name: t for t in fig.data[1:]}
+    assert set(by_name) == {"final loss", "diverged"}
+    alive = labels != DIVERGED
+    colour = by_name["final loss"].marker
+    assert colour.showscale and len(colour.color) == alive.sum()
+    np.testing.assert_allclose(colour.color, losses[alive], rtol=1e-6)  # linear levels: the loss itself
+    assert len(by_name["diverged"].x) == (~alive).sum()
+
+
+def test_count_rows_cover_every_start_once():
+    s = get_surface("himmelblau")
+    _, _, _, labels = fake_basins(s, 11, seed=5)
+    rows = count_rows(labels, s.minima)
+    assert [r["ends at"] for r in rows] == [basin_name(k, s.minima) for k in (0, 1, 2, 3, NO_MINIMUM, DIVERGED)]
+    assert [r["starts"] for r in rows] == [int((labels == k).sum()) for k in (0, 1, 2, 3, NO_MINIMUM, DIVERGED)]
+    assert sum(r["starts"] for r in rows) == 121
+    assert sum(float(r["share"].rstrip(" %")) for r in rows) == pytest.approx(100, abs=0.5)
+
+
+def test_basin_markers_shrink_with_the_grid_and_the_payload_stays_small():
+    assert marker_size(11) > marker_size(31) > marker_size(41) >= 3
+    s = get_surface("himmelblau")
+    xs, ys, Z = s.grid(120)
+    starts, finals, losses, labels = fake_basins(s, 41)
+    fig = basins_figure(xs, ys, Z, bounds=s.bounds, starts=starts, finals=finals, final_losses=losses, labels=labels,
+                        minima=s.minima)
+    assert payload(fig) < 400_000
