@@ -1,4 +1,4 @@
-"""Surface Lab: race up to six optimizers on a 2D loss surface, replay them, and inspect any step's numbers.
+"""Surface Lab: race up to six optimizers on a 2D loss surface, replay them, map their basins, inspect any step.
 
 Widget keys (stable; tests and browser tests use them):
 
@@ -11,6 +11,8 @@ Widget keys (stable; tests and browser tests use them):
   ``sl_r<i>_ema``, ``sl_r<i>_tau`` EMA shadow (see ``optlab.ui.widgets``).
 - figures: ``sl_view`` tabs, ``sl_contour`` (clickable), ``sl_replay`` (speed ``sl_replay_speed``), ``sl_3d``,
   ``sl_loss``, ``sl_dist``.
+- basins tab: ``sl_basins_run`` which run, ``sl_basins_n`` starts per side, ``sl_basins`` the figure,
+  ``sl_basins_table`` the counts per minimum.
 - inspector: ``sl_insp_run``, ``sl_insp_t``, ``sl_insp_prev``, ``sl_insp_next``.
 - theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
 - export: ``sl_csv``, ``sl_json``.
@@ -65,4 +67,5 @@ st.caption("Each figure has a camera button in its toolbar for a PNG. The addres
 
 with st.expander("The code behind the figures"):
     st.code(inspect.getsource(lab.figure_tabs), language="python")
+    st.code(inspect.getsource(lab.basins_panel), language="python")
     st.code(inspect.getsource(lab.compute), language="python")

@@ -216,3 +216,50 @@ def test_a_run_with_a_schedule_and_an_ema_shadow():
     assert 0.005 <= _lr_shown(at) < 0.0055
     at.checkbox(key="sl_r1_ema_on").uncheck().run()
     assert "r1e" not in at.query_params
+
+
+def open_basins(query: dict[str, str]) -> AppTest:
+    """The page with the Basins tab open (the tab's key holds the open tab's label)."""
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    for k, v in query.items():
+        at.query_params[k] = v
+    at.session_state["sl_view"] = "Basins"
+    return at.run()
+
+
+def _basins_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "ends at" in d.value.columns)
+
+
+def test_basins_tab_renders_for_the_default_configuration():
+    at = open_basins({"n": "40"})
+    assert_clean(at)
+    fig = figures(at)[0]  # only the open tab's figure is built: the basins come first
+    names = [t.get("name") for t in fig["data"]]
+    assert names[0] == "surface" and "minimum" in names and "start" in names
+    assert "→ (1, 1), f = 0" in names or "no minimum within reach" in names
+    table = _basins_table(at)
+    assert table["ends at"].tolist() == ["→ (1, 1), f = 0", "no minimum within reach", "diverged"]
+    assert table["starts"].sum() == 31 * 31
+    assert any("Each square is a start point" in c.value for c in at.caption)
+
+
+def test_basins_tab_on_himmelblau_counts_four_minima_and_follows_the_chosen_run():
+    at = open_basins({"s": "himmelblau", "n": "100", "r1": "sgd,lr:0.01", "r2": "momentum,lr:0.01,momentum:0.9"})
+    assert_clean(at)
+    at.select_slider(key="sl_basins_n").set_value(11).run()
+    gd = _basins_table(at)
+    assert len(gd) == 6 and gd["starts"].sum() == 121
+    assert gd["ends at"].tolist()[:4] == ["→ (3, 2), f = 0", "→ (-2.81, 3.13), f = 0", "→ (-3.78, -3.28), f = 0",
+                                          "→ (3.58, -1.85), f = 0"]
+    assert gd["starts"][:4].sum() > 100  # plain descent settles almost everywhere in 100 steps
+    legend = {t.get("name") for t in figures(at)[0]["data"]}
+    assert set(gd["ends at"][gd["starts"] > 0]) <= legend
+    at.selectbox(key="sl_basins_run").set_value(1).run()  # the momentum run
+    assert_clean(at)
+    mom = _basins_table(at)
+    assert mom["starts"].sum() == 121 and mom["starts"].tolist() != gd["starts"].tolist()
+    # removing that run falls back to run 1 rather than failing
+    at.number_input(key="sl_nruns").set_value(1).run()
+    assert_clean(at)
+    assert _basins_table(at)["starts"].tolist() == gd["starts"].tolist()

@@ -9,10 +9,12 @@ What it leaves out: drawing, and checking a configuration (``optlab.ui.urlstate.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import streamlit as st
 
+from optlab.basins import Basins, basins
 from optlab.expr import surface_from_formula
 from optlab.registry import REGISTRY
 from optlab.surfaces import Surface, get_surface
@@ -20,6 +22,7 @@ from optlab.trace import RunConfig, Trace, run_traces
 from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec
 
 GRID_N = 120  # contour grid points per side: sharp enough on a projector, ~60 kB as float32
+BASINS_N = 31  # starts per side of the basins grid: 961 runs of 300 steps take about 0.25 s
 
 
 def surface_json(cfg: LabConfig) -> str:
@@ -97,3 +100,20 @@ def compute_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndar
 def cached_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``compute_grid``, shared by every session."""
     return compute_grid(surface_key, n)
+
+
+def basins_json(cfg: LabConfig, i: int) -> str:
+    """What decides run ``i``'s basins: surface, steps, noise and that run alone (not the start, not other runs)."""
+    return replace(cfg, start=None, runs=(cfg.runs[i],)).to_json()
+
+
+def compute_basins(key: str, n: int = BASINS_N) -> Basins:
+    """The one run of ``basins_json`` from an ``n`` x ``n`` grid of starts, uncached."""
+    cfg = LabConfig.from_json(key)
+    return basins(build_surface(cfg), run_configs(cfg)[0], n, cfg.steps, cfg.noise, cfg.seed)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_basins(key: str, n: int = BASINS_N) -> Basins:
+    """``compute_basins``, shared by every session (a few kB of arrays per entry)."""
+    return compute_basins(key, n)

@@ -19,11 +19,22 @@ from optlab import theory
 from optlab.expr import FormulaError
 from optlab.optim.explain import term_lines
 from optlab.plots.animation import replay_figure
+from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure
 from optlab.surfaces import SURFACES, Surface
 from optlab.trace import Trace, traces_to_csv, traces_to_json
-from optlab.ui.cache import GRID_N, build_surface, cached_grid, cached_traces, surface_json
+from optlab.ui.cache import (
+    BASINS_N,
+    GRID_N,
+    basins_json,
+    build_surface,
+    cached_basins,
+    cached_grid,
+    cached_traces,
+    run_label,
+    surface_json,
+)
 from optlab.ui.urlstate import (
     ANGLE_RANGE,
     CUSTOM,
@@ -45,6 +56,7 @@ from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimiz
 SS = st.session_state
 SURFACE_CHOICES = [*SURFACES, CUSTOM]
 REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay frame
+BASINS_SIDES = (11, 21, BASINS_N, 41)  # starts per side offered in the Basins tab
 LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
 NOTES = "_sl_notes"
 
@@ -225,12 +237,12 @@ def divergence_notices(traces: Sequence[Trace]) -> None:
 
 
 def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
-    """Contour (clickable, with the inspector's arrows), animated replay and 3D view; only the open tab is built."""
+    """Contour (clickable, with the inspector's arrows), replay, 3D view and basins; only the open tab is built."""
     xs, ys, Z = cached_grid(surface_json(cfg), GRID_N)
     f_min = surface.min_value
     start = cfg.start if cfg.start is not None else surface.start
     common = dict(bounds=surface.bounds, log_levels=surface.log_levels, f_min=f_min)
-    tabs = st.tabs(["Contour", "Replay", "3D"], key="sl_view", on_change="rerun")
+    tabs = st.tabs(["Contour", "Replay", "3D", "Basins"], key="sl_view", on_change="rerun")
     if tabs[0].open:
         with tabs[0]:
             fig = contour_figure(xs, ys, Z, traces=traces, minima=surface.minima, start=start, **common)
@@ -250,6 +262,40 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
                             key="sl_3d")
+    if tabs[3].open:
+        with tabs[3]:
+            basins_panel(surface, cfg, (xs, ys, Z), start)
+
+
+def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[float]) -> None:
+    """One run from a whole grid of starts: each start coloured by the minimum it ends at, and the counts."""
+    if SS.get("sl_basins_run") not in range(len(cfg.runs)):  # the run it showed was removed
+        SS.sl_basins_run = 0
+    c1, c2 = st.columns([3, 2])
+    i = c1.selectbox("run", range(len(cfg.runs)), format_func=lambda k: run_label(k + 1, cfg.runs[k]),
+                     key="sl_basins_run")
+    n = c2.select_slider("starts per side", BASINS_SIDES, value=BASINS_N, key="sl_basins_n")
+    with st.spinner(f"Running from {n * n} starts…"):
+        b = cached_basins(basins_json(cfg, int(i)), int(n))
+    fig = basins_figure(*grid, bounds=surface.bounds, starts=b.starts, finals=b.finals, final_losses=b.final_losses,
+                        labels=b.labels, minima=surface.minima, start=start, log_levels=surface.log_levels,
+                        f_min=surface.min_value)
+    st.plotly_chart(fig, key="sl_basins")
+    if surface.minima:
+        st.caption(
+            f"Each square is a start point. The run was repeated from all {n * n} of them with the same "
+            f"{cfg.steps} steps, settings, schedule and noise; a square takes the colour of the minimum (star) the "
+            f"run ended within {b.tol:.3g} of. Grey: still on its way, or stuck, after {cfg.steps} steps. Black "
+            "cross: diverged. Where two colours meet is a basin border: plain gradient descent splits the plane "
+            "along the ridges, while momentum can carry a start over a ridge into a farther minimum, so its "
+            "borders curl and the colours interleave."
+        )
+    else:
+        st.caption(
+            f"This surface lists no minimum, so each start is coloured by the loss where the run ended after "
+            f"{cfg.steps} steps (darker is lower). Black cross: diverged."
+        )
+    st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
 
 
 def curves(surface: Surface, traces: Sequence[Trace]) -> None:
@@ -424,7 +470,7 @@ def compute(cfg: LabConfig) -> list[Trace]:
 
 
 __all__ = [
-    "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs", "inspector_arrows",
+    "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs", "inspector_arrows",
     "inspector_controls", "inspector_panel", "load_config", "read_link_once", "sidebar_controls", "theory_panel",
     "write_link",
 ]
