@@ -10,6 +10,7 @@ sequence. One forward and one backward pass on the stacked points of all runs se
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import math
@@ -315,9 +316,8 @@ class _Run:
             if self.ema is not None:
                 self.ema_points.append(self.ema.update(point).clone())
 
-    def finish(self, final_loss: torch.Tensor | None) -> Trace:
-        if final_loss is not None:
-            self.losses.append(final_loss)
+    def finish(self) -> Trace:
+        """The recorded lists as a Trace of arrays, cut to the points the run actually reached."""
         n = len(self.points) - 1
         self.losses = self.losses[: n + 1]
         points = torch.stack(self.points).numpy()
@@ -449,7 +449,7 @@ def run_traces(
                 run.losses.append(run_loss)
             else:
                 run.step(run_loss, run_grad)
-    return [r.finish(None) for r in runs]
+    return [r.finish() for r in runs]
 
 
 def run_trace(surface: Any, config: RunConfig, start: Sequence[float], steps: int,
@@ -468,7 +468,7 @@ def run_grid(surface: Any, config: RunConfig, starts: np.ndarray, steps: int,
     steps = _check_steps(steps)
     starts_t = torch.as_tensor(np.asarray(starts, dtype=np.float64)).reshape(-1, 2)
     param = starts_t.clone().requires_grad_(True)
-    optimizer = build_optimizer(RunConfig(**{**config.__dict__, "axis_hparams": None}), [param])
+    optimizer = build_optimizer(dataclasses.replace(config, axis_hparams=None), [param])
     scheduler = make_scheduler(optimizer, config.schedule, steps, **dict(config.schedule_params))
     noise = gradient_noise(steps, noise_sigma, seed)
     centre, limit = _far_limit(surface.bounds)
