@@ -11,6 +11,7 @@ from optlab.registry import REGISTRY
 from optlab.schedules import SCHEDULES
 from optlab.surfaces import SURFACES
 from optlab.ui.urlstate import (
+    LR_Y_FACTOR_RANGE,
     MAX_RUNS,
     MAX_STEPS,
     LabConfig,
@@ -65,6 +66,15 @@ ROUND_TRIP = [
     LabConfig(surface="custom", formula="x**2 + 10*y**2 - cos(3*x)", window=((-1.5, 2.0), (-4.0, 0.5)),
               start=(1.0, -3.0)),
     LabConfig(surface="beale", runs=_six_runs(), steps=1),
+    # two param groups: a y-group lr factor, 1× (two groups, same lr), and the ends of its range
+    LabConfig(surface="quadratic", kappa=100.0, runs=(RunSpec("sgd", RunSpec.of("sgd", lr=1.0).hparams,
+                                                              lr_y_factor=10.0),
+                                                      RunSpec("adam", RunSpec.of("adam").hparams, "cosine",
+                                                              (("min_fraction", 0.1),), 0.9, 5.0, 1.0),
+                                                      RunSpec("momentum", RunSpec.of("momentum").hparams,
+                                                              lr_y_factor=LR_Y_FACTOR_RANGE[0]),
+                                                      RunSpec("rmsprop", RunSpec.of("rmsprop").hparams,
+                                                              lr_y_factor=LR_Y_FACTOR_RANGE[1]))),
 ]
 
 
@@ -96,6 +106,22 @@ def test_only_non_default_settings_are_written():
     assert encode(LabConfig(runs=(RunSpec.of("adam"),)))["r1"] == "adam"
 
 
+def test_two_param_groups_are_written_only_when_on():
+    one = RunSpec.of("sgd", lr=0.5)
+    assert "r1g" not in encode(LabConfig(runs=(one,)))
+    q = encode(LabConfig(runs=(one, RunSpec("sgd", one.hparams, lr_y_factor=0.25))))
+    assert q["r2g"] == "0.25" and "r1g" not in q
+
+
+def test_links_and_cache_keys_from_before_param_groups_still_read():
+    cfg, notes = decode({"r1": "sgd,lr:0.5", "r1e": "0.9"})
+    assert notes == [] and cfg.runs[0].lr_y_factor is None
+    # a canonical JSON written before the field existed has no "lr_y_factor" in its runs
+    old = LabConfig().to_json().replace(',"lr_y_factor":null', "")
+    assert "lr_y_factor" not in old
+    assert LabConfig.from_json(old) == LabConfig()
+
+
 def test_an_empty_link_is_the_default_experiment():
     assert decode({}) == (LabConfig(), [])
     assert LabConfig().runs == default_runs()
@@ -119,6 +145,9 @@ CLAMPS = [
     ({"r1": "sgd", "r1e": "1.5,tau:-3"}, lambda c: (c.runs[0].ema_decay, c.runs[0].ema_tau) == (0.9999, 0.0),
      "EMA decay=1.5"),
     ({"s": "custom", "f": "x*y", "xr": "-1e9,3"}, lambda c: c.window[0] == (-1e4, 3.0), "xr=-1e+09"),
+    ({"r1": "sgd", "r1g": "1000"}, lambda c: c.runs[0].lr_y_factor == LR_Y_FACTOR_RANGE[1], "factor=1000"),
+    ({"r1": "sgd", "r1g": "0"}, lambda c: c.runs[0].lr_y_factor == LR_Y_FACTOR_RANGE[0], "factor=0 is"),
+    ({"r1": "sgd", "r1g": "-3"}, lambda c: c.runs[0].lr_y_factor == LR_Y_FACTOR_RANGE[0], "factor=-3"),
 ]
 
 
@@ -147,6 +176,11 @@ MALFORMED = [
     ({"r1": "adam", "r1s": "nope"}, lambda c: c.runs[0].schedule == "constant", "unknown schedule"),
     ({"r1": "adam", "r1e": "x"}, lambda c: c.runs[0].ema_decay is None, "not a number"),
     ({"r9": "adam", "zz": "1"}, lambda c: c == LabConfig(), "unknown link parameter"),
+    # the link asked for two param groups: they stay, at 1×
+    ({"r1": "sgd", "r1g": "ten"}, lambda c: c.runs[0].lr_y_factor == 1.0, "y-group lr factor: 'ten' is not a"),
+    ({"r1": "sgd", "r1g": "inf"}, lambda c: c.runs[0].lr_y_factor == 1.0, "not a finite number"),
+    ({"r1": "sgd", "r1g": ""}, lambda c: c.runs[0].lr_y_factor == 1.0, "y-group lr factor: '' is not a"),
+    ({"r1": "sgd", "r1g": "2,x:1"}, lambda c: c.runs[0].lr_y_factor == 1.0, "y-group lr factor: '2,x:1'"),
 ]
 
 
@@ -168,7 +202,7 @@ def test_good_parts_of_a_partly_bad_link_are_kept():
 def test_random_junk_never_raises():
     rng = random.Random(0)
     alphabet = string.printable + "∞−é\x00"
-    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r6", "?"]
+    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r1g", "r6", "?"]
     for _ in range(300):
         q = {rng.choice(keys): "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
              for _ in range(rng.randint(1, 6))}

@@ -21,6 +21,8 @@ seed    ``0``                           seed of the noise sequence
 r1..r6  ``adam,lr:0.05,beta1:0.8``      run i: registry key, then the settings that differ from the preset
 r1s     ``cosine,eta_min_ratio:0.1``    run i's LR schedule and its parameters
 r1e     ``0.99,tau:10``                 run i's EMA shadow: decay and warm-up τ
+r1g     ``10``                          run i with x and y as two param groups; the y group's lr is this
+                                        many times the run's lr (x keeps the run's lr)
 ======  ==============================  =================================================================
 """
 
@@ -46,6 +48,7 @@ ANGLE_RANGE = (-90.0, 90.0)
 WINDOW_LIMIT = 1e4  # |x|, |y| of a typed formula's window
 EMA_DECAY_RANGE = (0.0, 0.9999)
 EMA_TAU_RANGE = (0.0, 10_000.0)
+LR_Y_FACTOR_RANGE = (0.01, 100.0)  # the y group's lr as a multiple of the run's lr
 CUSTOM = "custom"
 
 Pairs = tuple[tuple[str, Any], ...]
@@ -61,6 +64,7 @@ class RunSpec:
     schedule_params: Pairs = ()
     ema_decay: float | None = None
     ema_tau: float = 0.0
+    lr_y_factor: float | None = None  # None: one param group; else x and y are two groups, lr_y = factor × lr
 
     @classmethod
     def of(cls, optimizer: str, **hparams: Any) -> RunSpec:
@@ -102,7 +106,7 @@ class LabConfig:
         d = json.loads(text)
         runs = tuple(
             RunSpec(r["optimizer"], _tuples(r["hparams"]), r["schedule"], _tuples(r["schedule_params"]),
-                    r["ema_decay"], r["ema_tau"])
+                    r["ema_decay"], r["ema_tau"], r.get("lr_y_factor"))
             for r in d.pop("runs")
         )
         window = tuple(tuple(w) for w in d.pop("window"))
@@ -155,6 +159,8 @@ def encode(cfg: LabConfig) -> dict[str, str]:
             q[f"r{i}s"] = run.schedule + _settings(run.schedule_params, sched_defaults)
         if run.ema_decay is not None:
             q[f"r{i}e"] = _num(run.ema_decay) + (f",tau:{_num(run.ema_tau)}" if run.ema_tau else "")
+        if run.lr_y_factor is not None:
+            q[f"r{i}g"] = _num(run.lr_y_factor)
     return q
 
 
@@ -282,11 +288,16 @@ def _decode_run(i: int, q: Mapping[str, str], notes: list[str]) -> RunSpec | Non
                 t = _float(evalues["tau"], f"{what} EMA tau", notes)
                 tau = 0.0 if t is None else _clamped(t, *EMA_TAU_RANGE, f"{what} EMA tau", notes)
             run = replace(run, ema_decay=decay, ema_tau=tau)
+
+    if f"r{i}g" in q:  # two param groups: the link asked for them, so a bad factor keeps them at 1×
+        factor = _float(q[f"r{i}g"].strip(), f"{what} y-group lr factor", notes)
+        factor = 1.0 if factor is None else _clamped(factor, *LR_Y_FACTOR_RANGE, f"{what} y-group lr factor", notes)
+        run = replace(run, lr_y_factor=factor)
     return run
 
 
 KNOWN_KEYS = {"s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed"} | {
-    f"r{i}{suffix}" for i in range(1, MAX_RUNS + 1) for suffix in ("", "s", "e")
+    f"r{i}{suffix}" for i in range(1, MAX_RUNS + 1) for suffix in ("", "s", "e", "g")
 }
 
 
