@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
 from optlab.registry import REGISTRY
+from optlab.ui.cache import build_surface, compute_traces
 from optlab.ui.urlstate import LabConfig, RunSpec, decode, encode
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Surface_Lab.py")
@@ -263,3 +267,138 @@ def test_basins_tab_on_himmelblau_counts_four_minima_and_follows_the_chosen_run(
     at.number_input(key="sl_nruns").set_value(1).run()
     assert_clean(at)
     assert _basins_table(at)["starts"].tolist() == gd["starts"].tolist()
+
+
+# --- x and y as two param groups ---------------------------------------------------------------------------------
+
+
+def _hand_loop(surface, groups, kwargs, cls, start, steps, sched=None, noise=None):
+    """The PyTorch loop a student writes for two parameters with their own learning rates."""
+    x = torch.tensor(start[:1], dtype=torch.float64, requires_grad=True)
+    y = torch.tensor(start[1:], dtype=torch.float64, requires_grad=True)
+    opt = cls([{"params": [x], "lr": groups[0]}, {"params": [y], "lr": groups[1]}], **kwargs)
+    scheduler = sched(opt) if sched else None
+    points = [[x.item(), y.item()]]
+    for t in range(steps):
+        opt.zero_grad()
+        surface.fn(torch.cat([x, y])).backward()
+        if noise is not None:
+            x.grad.add_(noise[t, 0])
+            y.grad.add_(noise[t, 1])
+        opt.step()
+        if scheduler:
+            scheduler.step()
+        points.append([x.item(), y.item()])
+    return np.array(points)
+
+
+# (link, torch class, its other constructor arguments, scheduler, the two lrs)
+GROUP_CASES = [
+    ({"s": "quadratic", "kappa": "100", "n": "60", "r1": "sgd,lr:10", "r1g": "0.1"},
+     torch.optim.SGD, {}, None, (10.0, 1.0)),
+    ({"s": "rosenbrock", "n": "80", "r1": "momentum,lr:0.001,momentum:0.8", "r1g": "3", "noise": "0.5", "seed": "7"},
+     torch.optim.SGD, {"momentum": 0.8}, None, (0.001, 0.003)),
+    ({"s": "beale", "n": "50", "r1": "adam,lr:0.02", "r1g": "0.5", "r1s": "step,step_fraction:0.2,gamma:0.5"},
+     torch.optim.Adam, {}, lambda opt: torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5), (0.02, 0.01)),
+]
+
+
+@pytest.mark.parametrize("query, cls, kwargs, sched, lrs", GROUP_CASES, ids=["gd", "momentum+noise", "adam+step"])
+def test_two_param_groups_follow_a_plain_torch_loop(query, cls, kwargs, sched, lrs):
+    cfg, notes = decode(query)
+    assert notes == [] and cfg.runs[0].lr_y_factor is not None
+    (trace,) = compute_traces(cfg.to_json())
+    surface = build_surface(cfg)
+    noise = None
+    if cfg.noise:
+        noise = cfg.noise * torch.randn(cfg.steps, 2, generator=torch.Generator().manual_seed(cfg.seed),
+                                        dtype=torch.float64)
+    expected = _hand_loop(surface, lrs, kwargs, cls, list(surface.start), cfg.steps, sched, noise)
+    assert trace.diverged_at is None
+    np.testing.assert_allclose(trace.points, expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(trace.lrs[0], lrs, rtol=1e-12)
+    # and the same run in one group moves differently (the second lr matters)
+    (one,) = compute_traces(replace(cfg, runs=(replace(cfg.runs[0], lr_y_factor=None),)).to_json())
+    assert np.abs(one.points[-1] - trace.points[-1]).max() > 1e-6
+
+
+def test_turning_two_param_groups_on_shows_both_groups():
+    at = open_page({"s": "quadratic", "kappa": "100", "n": "40", "r1": "sgd,lr:2"})
+    assert "r1g" not in at.query_params
+    at.checkbox(key="sl_r1_groups").check().run()
+    assert_clean(at)
+    assert at.query_params["r1g"] == "1"
+    at.slider(key="sl_r1_lr_y_log").set_value(-1.0).run()  # 10^-1: the y group gets 0.1 × lr
+    assert_clean(at)
+    assert at.number_input(key="sl_r1_lr_y").value == pytest.approx(0.1)
+    assert at.query_params["r1g"] == "0.1"
+    # legend, inspector text, param_groups as torch prints them, and each group's γ
+    assert any(t.get("name", "") == "1 · SGD lr=2 · lr_y=0.1×lr" for t in figures(at)[0]["data"])
+    assert "lr = `(2, 0.2)` (group 0: x, group 1: y)" in _inspector_step(at)
+    groups = next(c.value for c in at.code if c.value.startswith("SGD ("))
+    assert groups.count("Parameter Group") == 2
+    assert "lr: 2.0" in groups.split("Parameter Group 1")[0] and "lr: 0.2" in groups.split("Parameter Group 1")[1]
+    latex = [x.value for x in at.get("latex")]
+    assert any(r"\gamma_x = 2,\quad \gamma_y = 0.2" in x for x in latex), latex
+    # the update equation's numbers are each coordinate's own: Δθ = −γ g with its group's γ
+    update = next(x for x in latex if x.strip("$\n").startswith(r"\Delta\theta_t = -\gamma d_t"))
+    start = build_surface(decode(dict(at.query_params))[0]).start
+    g = (0.01 * start[0], 1.0 * start[1])  # ∇ of ½(0.01 x² + y²)
+    assert update.strip("$\n").endswith(rf"\begin{{pmatrix}} {-2 * g[0]:.5g} \\ {-0.2 * g[1]:.5g} \end{{pmatrix}}")
+    at.checkbox(key="sl_r1_groups").uncheck().run()
+    assert "r1g" not in at.query_params
+    assert not any("lr_y" in t.get("name", "") for t in figures(at)[0]["data"])
+
+
+def test_a_link_with_two_param_groups_fills_the_controls_and_the_state_pairs():
+    at = open_page({"n": "30", "r1": "adam", "r1g": "4", "r2": "sgd,lr:0.001"})
+    assert_clean(at)
+    assert at.checkbox(key="sl_r1_groups").value is True
+    assert at.number_input(key="sl_r1_lr_y").value == 4.0
+    assert at.slider(key="sl_r1_lr_y_log").value == pytest.approx(math.log10(4))
+    assert at.checkbox(key="sl_r2_groups").value is False
+    state = next(c.value for c in at.code if c.value.startswith("step:"))
+    assert state.splitlines()[0] == "step: (1, 1)"  # one state per parameter
+    assert any("Each pair is (state of x, state of y)" in c.value for c in at.caption)
+    back, notes = decode(dict(at.query_params))
+    assert notes == [] and back.runs[0].lr_y_factor == 4.0 and back.runs[1].lr_y_factor is None
+
+
+def test_a_y_lr_outside_the_allowed_range_is_capped_with_a_message():
+    at = open_page({"n": "10", "r1": "sgd,lr:1", "r1g": "100"})
+    assert_clean(at)
+    assert any("outside the allowed learning rates" in w.value for w in at.warning)
+    assert any(t.get("name", "") == "1 · SGD lr=1 · lr_y=10" for t in figures(at)[0]["data"])
+    assert "lr = `(1, 10)`" in _inspector_step(at)
+
+
+def test_a_bad_factor_in_the_link_gives_a_notice_and_one_times():
+    at = open_page({"n": "10", "r1": "sgd", "r1g": "lots"})
+    assert_clean(at)
+    assert any("y-group lr factor" in w.value for w in at.warning)
+    assert at.checkbox(key="sl_r1_groups").value is True and at.number_input(key="sl_r1_lr_y").value == 1.0
+
+
+def test_theory_predicts_each_axis_with_its_own_lr_on_the_unrotated_bowl():
+    # κ = 100: x has λ = 0.01, y has λ = 1. lr_x = 10, lr_y = 1: rate max(|1 − 0.1|, |1 − 1|) = 0.9
+    at = open_page({"s": "quadratic", "kappa": "100", "n": "200", "r1": "sgd,lr:10", "r1g": "0.1",
+                    "r2": "sgd,lr:1.9802"})
+    assert_clean(at)
+    rows = {r["run"].split(" ")[0]: r for _, r in at.dataframe[0].value.iterrows()}
+    assert float(rows["1"]["predicted rate"]) == pytest.approx(0.9, abs=1e-9)
+    assert float(rows["1"]["measured rate"]) == pytest.approx(0.9, abs=5e-3)
+    assert float(rows["1"]["predicted rate"]) < float(rows["2"]["predicted rate"])  # faster than the best single lr
+    # rotated, the groups mix the eigen-directions: no prediction
+    at = open_page({"s": "quadratic", "kappa": "100", "angle": "30", "n": "50", "r1": "sgd,lr:10", "r1g": "0.1"})
+    assert_clean(at)
+    assert at.dataframe[0].value.iloc[0]["predicted rate"] == "—"
+    # "use it" puts run 1 back to one param group, as α* is one step for both directions
+    at.button(key="sl_theory_gd").click().run()
+    assert at.checkbox(key="sl_r1_groups").value is False and "r1g" not in at.query_params
+
+
+def test_basins_of_a_two_group_run_say_they_use_one_group():
+    at = open_basins({"n": "30", "r1": "sgd,lr:0.001", "r1g": "2"})
+    assert_clean(at)
+    assert _basins_table(at)["starts"].sum() == 31 * 31
+    assert any("y group's own lr" in i.value for i in at.info)

@@ -9,6 +9,7 @@ What it leaves out: drawing, and checking a configuration (``optlab.ui.urlstate.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -39,8 +40,30 @@ def build_surface(cfg: LabConfig) -> Surface:
     return get_surface(cfg.surface)
 
 
+def group_lrs(run: RunSpec) -> tuple[float, float] | None:
+    """The (x, y) learning rates of a run with two param groups, or None for one group.
+
+    The y group's lr is ``lr_y_factor`` × the run's lr, kept inside the optimizer's allowed lr range (the
+    product of two in-range numbers can leave it); :func:`lr_y_capped` says when that happened.
+    """
+    if run.lr_y_factor is None:
+        return None
+    lr = float(dict(run.hparams)["lr"])
+    h = REGISTRY[run.optimizer].hyper("lr")
+    return lr, min(max(lr * run.lr_y_factor, h.min), h.max)
+
+
+def lr_y_capped(run: RunSpec) -> bool:
+    """True when the y group's lr had to be moved into the allowed range (so it is not factor × lr)."""
+    lrs = group_lrs(run)
+    return lrs is not None and not math.isclose(lrs[1], lrs[0] * run.lr_y_factor, rel_tol=1e-12)
+
+
 def run_label(i: int, run: RunSpec) -> str:
-    """Legend text: number, optimizer, learning rate and extras, e.g. "2 · Adam lr=0.05 + cosine"."""
+    """Legend text: number, optimizer, learning rate and extras, e.g. "2 · Adam lr=0.05 + cosine".
+
+    A run with two param groups says so with the y group's lr: "lr_y = 10×lr" (or its value, if capped).
+    """
     spec = REGISTRY[run.optimizer]
     text = f"{i} · {spec.label}"
     lr = dict(run.hparams).get("lr")
@@ -52,13 +75,17 @@ def run_label(i: int, run: RunSpec) -> str:
         text += f" + {run.schedule}"
     if run.ema_decay is not None:
         text += " + EMA"
+    if run.lr_y_factor is not None:
+        text += f" · lr_y={group_lrs(run)[1]:.3g}" if lr_y_capped(run) else f" · lr_y={run.lr_y_factor:.3g}×lr"
     return text
 
 
 def run_configs(cfg: LabConfig) -> list[RunConfig]:
     """The runner's configuration for each run of the page."""
-    return [
-        RunConfig(
+    configs = []
+    for i, run in enumerate(cfg.runs, start=1):
+        lrs = group_lrs(run)
+        configs.append(RunConfig(
             optimizer=run.optimizer,
             hparams=run.hparams,
             schedule=run.schedule,
@@ -66,9 +93,10 @@ def run_configs(cfg: LabConfig) -> list[RunConfig]:
             ema_decay=run.ema_decay,
             ema_tau=run.ema_tau,
             label=run_label(i, run),
-        )
-        for i, run in enumerate(cfg.runs, start=1)
-    ]
+            # two param groups: x keeps the run's lr, y gets its own
+            axis_hparams=None if lrs is None else ((("lr", lrs[0]),), (("lr", lrs[1]),)),
+        ))
+    return configs
 
 
 def start_of(cfg: LabConfig, surface: Surface) -> tuple[float, float]:
@@ -103,8 +131,12 @@ def cached_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarr
 
 
 def basins_json(cfg: LabConfig, i: int) -> str:
-    """What decides run ``i``'s basins: surface, steps, noise and that run alone (not the start, not other runs)."""
-    return replace(cfg, start=None, runs=(cfg.runs[i],)).to_json()
+    """What decides run ``i``'s basins: surface, steps, noise and that run alone (not the start, not other runs).
+
+    The basins runner keeps all starts in one param group, so a run's y-group lr is left out here (and out of
+    the cache key); the page says so.
+    """
+    return replace(cfg, start=None, runs=(replace(cfg.runs[i], lr_y_factor=None),)).to_json()
 
 
 def compute_basins(key: str, n: int = BASINS_N) -> Basins:

@@ -22,6 +22,7 @@ from optlab.plots.animation import replay_figure
 from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure
+from optlab.registry import REGISTRY, Hyper
 from optlab.surfaces import SURFACES, Surface
 from optlab.trace import Trace, traces_to_csv, traces_to_json
 from optlab.ui.cache import (
@@ -32,6 +33,8 @@ from optlab.ui.cache import (
     cached_basins,
     cached_grid,
     cached_traces,
+    group_lrs,
+    lr_y_capped,
     run_label,
     surface_json,
 )
@@ -41,6 +44,7 @@ from optlab.ui.urlstate import (
     EMA_DECAY_RANGE,
     EMA_TAU_RANGE,
     KAPPA_RANGE,
+    LR_Y_FACTOR_RANGE,
     MAX_RUNS,
     MAX_STEPS,
     NOISE_RANGE,
@@ -51,7 +55,14 @@ from optlab.ui.urlstate import (
     decode,
     encode,
 )
-from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values, set_schedule_values
+from optlab.ui.widgets import (
+    log_float_control,
+    optimizer_controls,
+    schedule_controls,
+    set_log_float,
+    set_optimizer_values,
+    set_schedule_values,
+)
 
 SS = st.session_state
 SURFACE_CHOICES = [*SURFACES, CUSTOM]
@@ -59,6 +70,9 @@ REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay 
 BASINS_SIDES = (11, 21, BASINS_N, 41)  # starts per side offered in the Basins tab
 LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
 NOTES = "_sl_notes"
+LR_Y = Hyper("lr_y_factor", "y group's lr, × the run's lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
+             help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
+                  "a per-layer learning rate, in two dimensions")
 
 
 def _surface_name(key: str) -> str:
@@ -94,6 +108,8 @@ def load_config(cfg: LabConfig) -> None:
         SS[f"sl_r{i}_ema_on"] = run.ema_decay is not None
         SS[f"sl_r{i}_ema"] = run.ema_decay if run.ema_decay is not None else 0.9
         SS[f"sl_r{i}_tau"] = float(run.ema_tau)
+        SS[f"sl_r{i}_groups"] = run.lr_y_factor is not None
+        set_log_float(LR_Y, f"sl_r{i}_lr_y", 1.0 if run.lr_y_factor is None else run.lr_y_factor)
 
 
 def read_link_once() -> list[str]:
@@ -163,8 +179,19 @@ def surface_controls() -> tuple[str, str, tuple, float, float, str | None]:
     return key, formula, window, float(SS.get("sl_kappa", 10.0)), float(SS.get("sl_angle", 0.0)), error
 
 
+def group_controls(prefix: str, lr: float) -> float | None:
+    """The "two param groups" checkbox and the y group's lr factor; returns the factor, or None when off."""
+    if not st.checkbox("x and y as two param groups", key=f"{prefix}_groups",
+                       help="x and y become two parameters in two param groups, as the layers of a network "
+                            "can be: then each group can have its own learning rate"):
+        return None
+    factor = log_float_control(LR_Y, f"{prefix}_lr_y")
+    st.caption(f"group 0 (x): lr = {lr:.3g} · group 1 (y): lr = {factor:.3g} × {lr:.3g} = {lr * factor:.3g}")
+    return factor
+
+
 def run_controls(i: int) -> RunSpec:
-    """One run's optimizer, schedule and EMA shadow (keys ``sl_r<i>_...``)."""
+    """One run's optimizer, schedule, EMA shadow and param groups (keys ``sl_r<i>_...``)."""
     prefix = f"sl_r{i}"
     opt, flat = optimizer_controls(prefix, default="adam")
     sched, sched_params = schedule_controls(prefix)
@@ -174,8 +201,15 @@ def run_controls(i: int) -> RunSpec:
         c1, c2 = st.columns(2)
         ema = c1.number_input("decay d", *EMA_DECAY_RANGE, key=f"{prefix}_ema", format="%g", step=0.01)
         c2.number_input("warm-up τ", *EMA_TAU_RANGE, key=f"{prefix}_tau", format="%g", step=1.0)
-    return RunSpec(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
-                   None if ema is None else float(ema), float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0)
+    factor = group_controls(prefix, float(flat["lr"]))
+    run = RunSpec(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
+                  None if ema is None else float(ema), float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0,
+                  factor)
+    if lr_y_capped(run):
+        h = REGISTRY[opt].hyper("lr")
+        st.warning(f"{factor:.3g} × {flat['lr']:.3g} is outside the allowed learning rates [{h.min:g}, {h.max:g}]; "
+                   f"the y group uses lr = {group_lrs(run)[1]:.3g}.", icon="✂️")
+    return run
 
 
 def sidebar_controls() -> tuple[LabConfig, str | None]:
@@ -296,6 +330,9 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
             f"{cfg.steps} steps (darker is lower). Black cross: diverged."
         )
     st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
+    if cfg.runs[int(i)].lr_y_factor is not None:
+        st.info("This map keeps x and y in one param group with the run's lr: the y group's own lr of this run "
+                "is not used here.", icon="ℹ️")
 
 
 def curves(surface: Surface, traces: Sequence[Trace]) -> None:
@@ -363,19 +400,50 @@ def inspector_arrows(tr: Trace, t: int) -> dict:
     return {"point": tr.points[t], "vectors": vectors}
 
 
+def _symbol(tr: Trace, name: str) -> str:
+    """The LaTeX symbol of hyperparameter ``name`` in the run's optimizer (γ for lr), or its name as text."""
+    spec = REGISTRY.get(tr.config.optimizer)
+    h = next((h for h in spec.hypers if h.name == name), None) if spec is not None else None
+    return h.symbol if h is not None and h.symbol else rf"\text{{{name}}}"
+
+
+def group_hyper_lines(tr: Trace, t: int) -> list[str]:
+    """LaTeX for each hyperparameter whose value differs between the x and y param groups at step t.
+
+    The equations below show one symbol (γ) for both coordinates; where the groups use different values,
+    this says which value went into which coordinate: ``γ_x = 0.01, γ_y = 0.1``.
+    """
+    lines = []
+    for name, values in tr.hyper.items():
+        row = np.asarray(values[t], dtype=np.float64)
+        if row.size == 2 and row[0] != row[1]:
+            sym = _symbol(tr, name)
+            lines.append(rf"{sym}_x = {row[0]:.6g},\quad {sym}_y = {row[1]:.6g}")
+    return lines
+
+
 def inspector_panel(tr: Trace, t: int) -> None:
     """Numbers of step t: point, gradient, update, param_groups and state as PyTorch prints them, equations."""
+    two_groups = tr.lrs.ndim == 2 and tr.lrs.shape[1] == 2
+    lr = _vec(tr.lrs[t]) if tr.lrs.size else "—"
     st.markdown(
         f"**Step {t}** moves θ from `{_vec(tr.points[t])}` to `{_vec(tr.points[t + 1])}`  \n"
         f"f(θ) = `{tr.losses[t]:.6g}` · gradient g = `{_vec(tr.grads[t])}`  \n"
-        f"update Δθ = `{_vec(tr.updates[t])}` · lr = `{_vec(tr.lrs[t]) if tr.lrs.size else '—'}`"
+        f"update Δθ = `{_vec(tr.updates[t])}` · lr = `{lr}`" + (" (group 0: x, group 1: y)" if two_groups else "")
     )
     st.caption("Arrows on the contour show directions only (fixed length); their true lengths are in the labels.")
-    with st.expander("optimizer.param_groups", expanded=False):
+    with st.expander("optimizer.param_groups", expanded=two_groups):
         st.code(tr.param_groups_repr(t), language="text")
+        if two_groups:
+            st.caption("Two param groups, one parameter each: group 0 holds x, group 1 holds y.")
     with st.expander("optimizer.state after the step", expanded=True):
         st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text")
+        if two_groups:
+            st.caption("Each pair is (state of x, state of y): torch keeps one state per parameter.")
     st.markdown("**The update, with the numbers of this step**")
+    if two_groups:  # one column per coordinate, each computed with its own group's settings
+        for line in group_hyper_lines(tr, t):
+            st.latex(line)
     # only the equations of what ran at step t, in the order the algorithm computed them
     terms = {term: torch.as_tensor(np.asarray(values[t], dtype=np.float64)) for term, values in tr.explain.items()}
     lines = term_lines(terms, tr.formulas, digits=5)
@@ -393,6 +461,7 @@ def inspector_panel(tr: Trace, t: int) -> None:
 def _use_gd(alpha: float) -> None:
     set_optimizer_values("sl_r1", "sgd", {"lr": alpha, "weight_decay": 0.0})
     set_schedule_values("sl_r1", "constant")
+    SS.sl_r1_groups = False  # α* is one step size for both directions
     SS.sl_noise = 0.0
 
 
@@ -401,19 +470,36 @@ def _use_momentum(alpha: float, beta: float) -> None:
     set_optimizer_values("sl_r2", "momentum", {"lr": alpha, "momentum": beta, "dampening": 0.0,
                                                 "weight_decay": 0.0})
     set_schedule_values("sl_r2", "constant")
+    SS.sl_r2_groups = False
     SS.sl_noise = 0.0
 
 
-def predicted_rate(run: RunSpec, lams: tuple[float, float]) -> float | None:
-    """Theory's rate for plain GD or heavy-ball momentum (no dampening, no decay, constant lr); else None."""
+def predicted_rate(run: RunSpec, lams: tuple[float, float], axis_aligned: bool = True) -> float | None:
+    """Theory's rate for plain GD or heavy-ball momentum (no dampening, no decay, constant lr); else None.
+
+    ``lams`` are the Hessian's eigenvalues; ``axis_aligned`` says the first lies along x and the second along y
+    (the unrotated quadratic). With two param groups each axis then is its own 1D problem with its own lr, and
+    the slower of the two sets the rate; on a rotated bowl the groups mix, so there is no prediction here.
+    """
     h = dict(run.hparams)
     if run.schedule != "constant" or h.get("weight_decay", 0.0) or run.ema_decay is not None:
         return None
-    if run.optimizer == "sgd":
-        return float(theory.gd_rate(h["lr"], lams))
-    if run.optimizer == "momentum" and not h.get("dampening", 0.0):
-        return float(theory.momentum_rate(h["lr"], h["momentum"], lams))
-    return None
+    if run.optimizer == "momentum" and h.get("dampening", 0.0):
+        return None
+    if run.optimizer not in ("sgd", "momentum"):
+        return None
+    lrs = group_lrs(run)
+    if lrs is not None and not axis_aligned:
+        return None
+
+    def rate(lr: float, lam: tuple[float, ...]) -> float:
+        if run.optimizer == "sgd":
+            return float(theory.gd_rate(lr, lam))
+        return float(theory.momentum_rate(lr, h["momentum"], lam))
+
+    if lrs is None:
+        return rate(h["lr"], lams)
+    return max(rate(lrs[0], (lams[0],)), rate(lrs[1], (lams[1],)))  # x: λ₁ with lr_x, y: λₙ with lr_y
 
 
 def theory_panel(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
@@ -438,7 +524,7 @@ def theory_panel(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> N
                   args=(a_m, b_m))
     rows = []
     for run, tr in zip(cfg.runs, traces, strict=True):
-        pred = predicted_rate(run, (lam_min, lam_max))
+        pred = predicted_rate(run, (lam_min, lam_max), axis_aligned=cfg.angle == 0)
         errors = surface.nearest_minimum_distance(tr.points)
         try:
             measured = theory.measured_rate(errors)

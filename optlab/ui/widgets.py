@@ -9,9 +9,11 @@ Widget keys (stable, so tests and browser tests can find them), for a page's ``k
 - ``P_<opt>_<hyper>_log``: for log-scale floats (the learning rate), a slider over log10 of the value; it and the
   number input stay in step.
 - ``P_sched``: schedule selectbox; ``P_sched_<schedule>_<param>``: one schedule parameter.
+- Any other log-scale knob (:func:`log_float_control`) uses the same pair: ``K`` (number) and ``K_log``.
 
-Values are set from outside (a shared link, a "use it" button) only through :func:`set_optimizer_values` and
-:func:`set_schedule_values`, called before the widgets are drawn or from a widget callback.
+Values are set from outside (a shared link, a "use it" button) only through :func:`set_optimizer_values`,
+:func:`set_schedule_values` and :func:`set_log_float`, called before the widgets are drawn or from a widget
+callback.
 """
 
 from __future__ import annotations
@@ -86,11 +88,18 @@ def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None
         if values is None or h.name not in values:
             continue
         key = _hyper_key(prefix, opt, h.name)
-        v = _coerce(h, values[h.name])
-        st.session_state[key] = st.session_state[_kept(key)] = v
         if h.kind == "float" and h.log and h.max is not None:
-            lo, hi = _log_bounds(h)
-            st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
+            set_log_float(h, key, values[h.name])
+        else:
+            st.session_state[key] = st.session_state[_kept(key)] = _coerce(h, values[h.name])
+
+
+def set_log_float(h: Hyper, key: str, value: float) -> None:
+    """Put ``value`` (clamped into the knob's range) into a log-scale knob: its number input and its slider."""
+    v = _coerce(h, value)
+    st.session_state[key] = st.session_state[_kept(key)] = v
+    lo, hi = _log_bounds(h)
+    st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
 
 
 def set_schedule_values(prefix: str, sched: str, values: Mapping[str, float] | None = None) -> None:
@@ -114,8 +123,11 @@ def _log_number_typed(key: str, lo: float, hi: float) -> None:
     st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v and v > 0 else lo
 
 
-def _log_float(h: Hyper, key: str) -> float:
-    """A log-scale float: a slider over log10(value) whose label shows the value, and a number input to type it."""
+def log_float_control(h: Hyper, key: str) -> float:
+    """A log-scale float: a slider over log10(value) whose label shows the value, and a number input to type it.
+
+    ``h`` describes the knob (label, default, min > 0, max, help); ``h.kind`` must be "float" and ``h.log`` True.
+    """
     lo, hi = _log_bounds(h)
     _init(key, _coerce(h, h.default))
     if key + "_log" not in st.session_state:
@@ -152,7 +164,7 @@ def _hyper_widget(h: Hyper, key: str) -> Any:
         _init(key, bool(h.default))
         return _keep(key, st.checkbox(h.label, key=key, help=h.help or None))
     if h.log and h.max is not None:
-        return _log_float(h, key)
+        return log_float_control(h, key)
     _init(key, _coerce(h, h.default))
     if h.min is None or h.max is None:  # an open range: type the value
         return _keep(key, float(st.number_input(h.label, min_value=h.min, max_value=h.max, format="%g", key=key,
