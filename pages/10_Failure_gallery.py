@@ -21,10 +21,12 @@ st.markdown("Each case puts the number theory expects next to the number the run
 ALPHA = 0.1  # the step size alpha of the theorem
 
 st.subheader("1. Adam on a sequence of linear losses, next to AMSGrad")
+st.markdown("Reddi, Kale and Kumar (ICLR 2018), Theorem 1: on $[-1, 1]$ the loss at step $t$ is")
+st.latex(r"f_t(x) = \begin{cases} C x & \text{if } t \bmod 3 = 1, \\ -x & \text{otherwise.} \end{cases}")
 st.markdown(
-    "Reddi, Kale and Kumar (ICLR 2018), Theorem 1: on [−1, 1], f_t(x) = C·x when t mod 3 = 1, else −x. "
-    "On average the gradient is positive, so the best point is x = −1. With β₁ = 0, β₂ = 1/(1 + C²) and "
-    f"step α/√t (α = {ALPHA:g}), each x is projected back into [−1, 1] after its step."
+    r"On average the gradient is positive, so the best point is $x = -1$. With $\beta_1 = 0$, "
+    rf"$\beta_2 = 1/(1 + C^2)$ and step $\alpha/\sqrt{{t}}$ ($\alpha = {ALPHA:g}$), each $x$ is projected back "
+    "into $[-1, 1]$ after its step."
 )
 c1, c2 = st.columns(2)
 C = c1.slider("C", 2.5, 6.0, 3.0, 0.5, key="fail_C")
@@ -33,14 +35,14 @@ ams = counterexample(C, ALPHA, steps)
 options = {"near −1, the best point": -1.0, "near 0": 0.0, "near +1, the worst point": 1.0}
 if predict_then_reveal(
     "fail_ams",
-    f"C = {C:g}, {steps} steps. Where does Adam end?",
+    f"$C = {C:g}$, {steps} steps. Where does Adam end?",
     options,
     min(options, key=lambda o: abs(options[o] - ams["adam"][-1])),
-    "With β₂ = 1/(1 + C²) Adam's v forgets the rare large gradient within a step or two, so the two small "
-    "gradients the other way push harder. AMSGrad keeps the largest v seen so far, so the large gradient keeps its "
-    f"weight and it heads for −1 (it ends at {ams['amsgrad'][-1]:.2f}).",
+    r"With $\beta_2 = 1/(1 + C^2)$ Adam's $v$ forgets the rare large gradient within a step or two, so the two "
+    r"small gradients the other way push harder. AMSGrad keeps the largest $v$ seen so far, so the large gradient "
+    f"keeps its weight and it heads for $-1$ (it ends at {ams['amsgrad'][-1]:.2f}).",
 ):
-    st.plotly_chart(curves({"Adam": ams["adam"], "AMSGrad": ams["amsgrad"]}, "x_t (dashed: the best point)",
+    st.plotly_chart(curves({"Adam": ams["adam"], "AMSGrad": ams["amsgrad"]}, "xₜ (dashed: the best point)",
                            y_title="x", hline=ams["best"]), key="fail_ams_plot")
     a1, a2, a3 = st.columns(3)
     a1.metric("best point", f"{ams['best']:g}")
@@ -48,28 +50,30 @@ if predict_then_reveal(
     a3.metric("AMSGrad ends at", f"{ams['amsgrad'][-1]:.4f}")
 show_code(failures.amsgrad_counterexample)
 
-st.subheader("2. Divergence just past lr = 2/λ_max")
+st.subheader(r"2. Divergence just past $\mathrm{lr} = 2/\lambda_{\max}$")
 factors = (0.9, 0.99, 1.01, 1.1)
 KAPPA = 10.0
 lam_min, lam_max = quadratic(KAPPA).hessian_eigs
 rows = failures.divergence_past_two_over_lambda(factors, KAPPA)
-st.markdown(f"Gradient descent on the quadratic with κ = {KAPPA:g} (Hessian eigenvalues λ = {lam_min:g} and "
-            f"{lam_max:g}), at learning rates around 2/λ_max = {2 / lam_max:g}:")
+st.markdown(rf"Gradient descent on the quadratic with $\kappa = {KAPPA:g}$ (Hessian eigenvalues "
+            rf"$\lambda = {lam_min:g}$ and ${lam_max:g}$), at learning rates around "
+            rf"$2/\lambda_{{\max}} = {2 / lam_max:g}$:")
 st.dataframe(rows, hide_index=True, column_config={
-    "lr / (2 / lambda_max)": st.column_config.NumberColumn("lr ÷ (2/λ_max)"),
-    "predicted rate": st.column_config.NumberColumn("predicted rate max|1 − lr·λ|", format="%.4f"),
+    "lr / (2 / lambda_max)": st.column_config.NumberColumn("lr ÷ (2/λₘₐₓ)"),
+    "predicted rate": st.column_config.NumberColumn("predicted rate maxᵢ |1 − lr·λᵢ|", format="%.4f"),
     "measured rate": st.column_config.NumberColumn("measured rate per step", format="%.4f"),
     "final distance": st.column_config.NumberColumn("final distance to the minimum", format="%.4g"),
 })
-st.markdown("Rate below 1: the distance shrinks every step; above 1: it grows. The boundary is exactly 2/λ_max.")
+st.markdown(r"Rate below 1: the distance shrinks every step; above 1: it grows. The boundary is exactly "
+            r"$\mathrm{lr} = 2/\lambda_{\max}$, where $|1 - \mathrm{lr}\cdot\lambda_{\max}| = 1$.")
 show_code(failures.divergence_past_two_over_lambda)
 
 st.subheader("3. Adam without bias correction")
 lr = st.select_slider("lr", [0.001, 0.01, 0.1], 0.01, key="fail_lr")
 grad, betas = (3.0, -0.002), (0.9, 0.999)  # one large and one tiny gradient coordinate; torch's default betas
 first = failures.adam_first_step(grad, lr, betas)
-st.markdown(f"Adam's first step on a gradient g = ({grad[0]:g}, {grad[1]:g}), with β₁ = {betas[0]:g}, "
-            f"β₂ = {betas[1]:g}:")
+st.markdown(rf"Adam's first step on a gradient $g = ({grad[0]:g}, {grad[1]:g})$, with $\beta_1 = {betas[0]:g}$, "
+            rf"$\beta_2 = {betas[1]:g}$:")
 st.dataframe(
     [{"Adam": "with bias correction (torch)", "step in x": first["with correction"][0],
       "step in y": first["with correction"][1]},
@@ -78,9 +82,10 @@ st.dataframe(
     hide_index=True,
 )
 b1, b2 = st.columns(2)
-b1.metric("expected ratio (1 − β₁)/√(1 − β₂)", f"{first['expected ratio']:.4f}")
+b1.metric(r"expected ratio $(1 - \beta_1)/\sqrt{1 - \beta_2}$", f"{first['expected ratio']:.4f}")
 b2.metric("measured ratio, x coordinate", f"{first['without correction'][0] / first['with correction'][0]:.4f}")
-st.markdown("With the correction the first step is ±lr in every coordinate, whatever the gradient's scale.")
+st.markdown(r"With the correction the first step is $\pm\mathrm{lr}$ in every coordinate, whatever the "
+            "gradient's scale.")
 show_code(failures.adam_first_step)
 
 st.subheader("4. Escaping a saddle")
@@ -93,7 +98,8 @@ st.dataframe(dash_missing([
      "steps to escape": never if r["steps to escape"] is None else r["steps to escape"],
      "expected, ln(1/|y₀|) / ln(1 + 2·lr)": "never" if r.get("expected") == math.inf else r.get("expected")}
     for r in escape]), hide_index=True)
-st.markdown(f"Steps until |y| > 1, lr = {saddle_lr:g}. The formula holds for plain SGD only, whose y grows by the "
-            "factor (1 + 2·lr) each step.")
-st.markdown("f = x² − y²: along y the gradient is −2y, so from y = 0 exactly no gradient method ever leaves.")
+st.markdown(rf"Steps until $|y| > 1$, $\mathrm{{lr}} = {saddle_lr:g}$. The formula holds for plain SGD only, "
+            r"whose $y$ grows by the factor $(1 + 2\,\mathrm{lr})$ each step.")
+st.markdown(r"$f = x^2 - y^2$: along $y$ the gradient is $-2y$, so from $y = 0$ exactly no gradient method ever "
+            "leaves.")
 show_code(failures.saddle_escape)

@@ -26,16 +26,17 @@ late_swing = max(abs(w) for w in runs["without zero_grad"][steps // 2:])  # larg
 options = ["yes, just as before", "no, it overshoots and swings"]
 if predict_then_reveal(
     "zg_skip",
-    f"Gradient descent on L = w²/2 from w = 1, lr = {lr:g}. Without zero_grad, does w still settle at 0?",
+    rf"Gradient descent on $L = w^2/2$ from $w = 1$, $\mathrm{{lr}} = {lr:g}$. Without `zero_grad()`, does $w$ "
+    "still settle at 0?",
     options,
     options[0] if late_swing < 0.1 else options[1],
-    "The summed gradient acts like momentum with μ = 1: nothing ever forgets, so w swings around 0.",
+    r"The summed gradient acts like momentum with $\mu = 1$: nothing ever forgets, so $w$ swings around 0.",
 ):
     st.plotly_chart(curves(runs, "w over the steps", y_title="w", hline=0.0), key="zg_runs")
     st.markdown(
-        f"After {steps} steps: w = **{runs['with zero_grad'][-1]:.4g}** with zero_grad, "
+        f"After {steps} steps: $w$ = **{runs['with zero_grad'][-1]:.4g}** with zero_grad, "
         f"**{runs['without zero_grad'][-1]:.4g}** without; over the last {steps - steps // 2} steps without "
-        f"zero_grad, |w| still reaches **{late_swing:.3g}**."
+        f"zero_grad, $|w|$ still reaches **{late_swing:.3g}**."
     )
 show_code(zero_grad.run_with_and_without_zero_grad)
 

@@ -25,14 +25,15 @@ runs = lr_schedule.change_lr_midway(lr, new_lr, MOMENTUM, switch_at, RUN_STEPS)
 step_sizes = {k: float(((v[switch_at + 1] - v[switch_at]) ** 2).sum() ** 0.5) for k, v in runs.items()}
 if predict_then_reveal(
     "lr_rebuild",
-    f"Both runs switch from lr = {lr:g} to lr = {new_lr:g} at step {switch_at}. Right after the switch, which "
-    "run takes the larger step?",
+    rf"Both runs switch from $\mathrm{{lr}} = {lr:g}$ to $\mathrm{{lr}} = {new_lr:g}$ at step {switch_at}. "
+    "Right after the switch, which run takes the larger step?",
     ["edit in place", "new optimizer"],
     max(step_sizes, key=step_sizes.get),
     "Editing in place keeps the momentum buffer, so the run keeps its speed; the new optimizer starts again at "
-    "b = g.",
+    "$b = g$.",
 ):
-    st.plotly_chart(paths(runs, f"SGD (momentum {MOMENTUM:g}), {RUN_STEPS} steps, on L = (x² + 10y²)/2", minimum=(0.0, 0.0)), key="lr_paths")
+    st.plotly_chart(paths(runs, f"SGD (momentum {MOMENTUM:g}), {RUN_STEPS} steps, on L = (x² + 10y²)/2",
+                          minimum=(0.0, 0.0)), key="lr_paths")
     m1, m2 = st.columns(2)
     m1.metric("step length right after the switch, edit in place", f"{step_sizes['edit in place']:.4f}")
     m2.metric("step length right after the switch, new optimizer", f"{step_sizes['new optimizer']:.4f}")

@@ -8,20 +8,24 @@ from optlab.ui.lesson import predict_then_reveal, show_code
 
 st.title("Weight decay")
 st.markdown(
-    "`weight_decay=λ` in SGD adds λ·w to the gradient (an L2 penalty λ/2·|w|²). For SGD that is the same as "
-    "shrinking w by lr·λ·w each step. For Adam it is not: the added λ·w is divided by √v like the rest of the "
-    "gradient. AdamW *decouples* the decay: it shrinks w by lr·λ·w outside Adam's normalisation."
+    r"`weight_decay=λ` in SGD adds $\lambda w$ to the gradient (an L2 penalty "
+    r"$\tfrac{\lambda}{2}\lVert w\rVert^2$). For SGD that is the same as shrinking $w$ by "
+    r"$\mathrm{lr}\cdot\lambda w$ each step. For Adam it is not: the added $\lambda w$ is divided by $\sqrt{v}$ "
+    r"like the rest of the gradient. AdamW *decouples* the decay: it shrinks $w$ by $\mathrm{lr}\cdot\lambda w$ "
+    "outside Adam's normalisation."
 )
 
-st.subheader("1. One SGD step on loss = (x @ w).sum()")
-st.markdown("x = [[1, 2], [3, 4]], w = [1, −1], lr = 0.1. The gradient of the loss is the column sums of x.")
+st.subheader("1. One SGD step on `loss = (x @ w).sum()`")
+st.markdown("`x = [[1, 2], [3, 4]]`, `w = [1, -1]`, `lr = 0.1`. The gradient of the loss is the column sums of "
+            "`x`.")
 rows = {wd: weight_decay.one_sgd_step(wd) for wd in (0.0, 1.0)}
 st.dataframe(
     [{"weight_decay": wd, "loss": r["loss"], "w before": str(r["w_before"]), "grad (without decay)": str(r["grad"]),
       "w after": str([round(v, 6) for v in r["w_after"]])} for wd, r in rows.items()],
     hide_index=True,
 )
-st.markdown("With λ > 0 the step is w ← w − lr·(grad + λ·w): the decay adds λ·w to the gradient.")
+st.markdown(r"With $\lambda > 0$ the decay adds $\lambda w$ to the gradient, so the step is")
+st.latex(r"w \leftarrow w - \mathrm{lr}\,\bigl(\nabla_w L + \lambda w\bigr)")
 show_code(weight_decay.one_sgd_step)
 
 st.subheader("2. Why L2 and decoupled decay differ under Adam")
@@ -34,15 +38,16 @@ out = weight_decay.decay_under_adam(lr, wd, steps, scales)
 loud, quiet = out["shrink"]["Adam + L2"]
 options = ["the loud one", "the quiet one", "both the same"]
 answer = options[2] if abs(loud - quiet) <= 0.1 * max(abs(loud), abs(quiet)) else options[int(quiet > loud)]
-explanation = "Adam divides the decay term λw by √v; the loud weight has a large v, so its decay is divided away."
+explanation = (r"Adam divides the decay term $\lambda w$ by $\sqrt{v}$; the loud weight has a large $v$, so its "
+               "decay is divided away.")
 quiet_l2, quiet_free = out["final"]["Adam + L2"][1], out["final"]["no decay"][1]
 if answer != options[1] and abs(quiet_l2) < 0.05:
     explanation += (f" At these settings decay took the quiet weight all the way to {quiet_l2:.2g}; its bar only "
                     f"shows how far it had drifted without decay (to {quiet_free:.2g}). Try a smaller lr or decay.")
 if predict_then_reveal(
     "wd_adam",
-    f"Two weights start at 1 and see zero-mean gradient noise, one loud (σ = {scales[0]:g}), one quiet "
-    f"(σ = {scales[1]:g}). With Adam + L2, which weight does decay shrink more?",
+    rf"Two weights start at 1 and see zero-mean gradient noise, one loud ($\sigma = {scales[0]:g}$), one quiet "
+    rf"($\sigma = {scales[1]:g}$). With Adam + L2, which weight does decay shrink more?",
     options,
     answer,
     explanation,

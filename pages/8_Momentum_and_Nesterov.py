@@ -20,10 +20,12 @@ def theory_rows(kappa: float, steps: int) -> list[dict]:
 
 
 st.title("Momentum and Nesterov")
-st.markdown(
-    "PyTorch's SGD keeps a buffer b: b₁ = g₁, then b_t = μ·b_{t−1} + (1 − τ)·g_t, and steps w ← w − lr·b "
-    "(Nesterov: w ← w − lr·(g_t + μ·b_t)). τ is `dampening`, μ is `momentum`."
-)
+st.markdown(r"PyTorch's SGD keeps a buffer $b$ of past gradients $g$, with $\mu$ = `momentum` and "
+            r"$\tau$ = `dampening`:")
+st.latex(r"b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t")
+st.markdown(r"and steps along the buffer (with `nesterov=True`, along the gradient plus $\mu$ times the new buffer):")
+st.latex(r"w \leftarrow w - \mathrm{lr}\cdot b_t \qquad\text{or}\qquad "
+         r"w \leftarrow w - \mathrm{lr}\cdot(g_t + \mu\, b_t)")
 
 st.subheader("1. The buffer is a weighted sum of past gradients")
 c1, c2 = st.columns(2)
@@ -31,15 +33,17 @@ mu = c1.slider("momentum μ", 0.05, 0.99, 0.9, 0.01, key="mom_mu")
 tau = c2.slider("dampening τ", 0.0, 0.9, 0.0, 0.1, key="mom_dampening")
 grads = [1.0, 2.0, -1.0, 0.5, 3.0, 0.0]
 buf = lesson.buffer_vs_formula(grads, mu, tau)
-st.dataframe({"t": list(range(1, len(grads) + 1)), "gradient g_t": grads, "buffer from torch": buf["torch"],
+st.markdown("Unrolling the recursion gives the buffer as a sum by hand, computed next to torch's own:")
+st.latex(r"b_t = \mu^{t-1} g_1 + (1 - \tau) \sum_{k=2}^{t} \mu^{t-k} g_k")
+st.dataframe({"t": list(range(1, len(grads) + 1)), "gradient gₜ": grads, "buffer from torch": buf["torch"],
               "weighted sum by hand": buf["formula"]}, hide_index=True)
 st.markdown(
-    f"The first buffer is **{buf['torch'][0]:g}**, the first gradient itself, not (1 − τ)·g₁: PyTorch starts the "
-    "buffer at g₁ rather than at 0, so the first step is not shrunk by the dampening."
+    rf"The first buffer is **{buf['torch'][0]:g}**, the first gradient itself, not $(1 - \tau)\, g_1$: PyTorch "
+    "starts the buffer at $g_1$ rather than at 0, so the first step is not shrunk by the dampening."
 )
 show_code(lesson.buffer_vs_formula)
 
-st.subheader("2. Under a constant gradient the step grows to lr/(1 − μ)")
+st.subheader(r"2. Under a constant gradient the step grows to $\mathrm{lr}/(1 - \mu)$")
 lr = 0.1
 n_steps = 200
 lengths = lesson.steps_under_constant_gradient(lr, mu, n_steps)
@@ -47,7 +51,7 @@ st.plotly_chart(curves({"step length": lengths}, f"gradient = 1, lr = {lr}, μ =
                        y_title="step length |Δw|", hline=lr / (1 - mu)), key="mom_terminal")
 m1, m2 = st.columns(2)
 m1.metric(f"step length after {n_steps} steps", f"{lengths[-1]:.4f}")
-m2.metric("lr/(1 − μ) (dashed line)", f"{lr / (1 - mu):.4f}")
+m2.metric(r"$\mathrm{lr}/(1 - \mu)$ (dashed line)", f"{lr / (1 - mu):.4f}")
 show_code(lesson.steps_under_constant_gradient)
 
 st.subheader("3. Too much momentum oscillates")
@@ -56,21 +60,22 @@ runs = {f"μ = {m:g}": lesson.run_on_quadratic(KAPPA, LR, m, STEPS) for m in (0.
 distances = {k: float(np.linalg.norm(v[-1])) for k, v in runs.items()}  # the minimum is the origin
 if predict_then_reveal(
     "mom_osc",
-    f"On a bowl with κ = {KAPPA:g} and lr = {LR:g}, which momentum ends closest to the minimum after {STEPS} steps?",
+    rf"On a bowl with $\kappa = {KAPPA:g}$ and $\mathrm{{lr}} = {LR:g}$, which momentum ends closest to the minimum "
+    f"after {STEPS} steps?",
     list(runs),
     min(distances, key=distances.get),
     "Too little momentum crawls along the flat direction; too much circles around the minimum, because its "
-    "complex roots have modulus √μ.",
+    r"complex roots have modulus $\sqrt{\mu}$.",
 ):
-    st.plotly_chart(paths(runs, f"SGD, lr = {LR:g}, on the quadratic with κ = {KAPPA:g}", contour=bowl_grid(KAPPA),
-                          minimum=(0.0, 0.0)), key="mom_paths")
+    st.plotly_chart(paths(runs, f"SGD, lr = {LR:g}, on the quadratic with κ = {KAPPA:g}",
+                          contour=bowl_grid(KAPPA), minimum=(0.0, 0.0)), key="mom_paths")
     st.dataframe([{"momentum": k, f"distance to the minimum after {STEPS} steps": d} for k, d in distances.items()],
                  hide_index=True)
 show_code(lesson.run_on_quadratic)
 
 st.subheader("4. The theory of the quadratic, checked live")
-st.markdown("Tuned step sizes from optlab.theory (Goh, *Why Momentum Really Works*); the measured rate is fitted to "
-            "the distance to the minimum over the run.")
+st.markdown("Tuned step sizes from `optlab.theory` (Goh, *Why Momentum Really Works*); the measured rate is "
+            "fitted to the distance to the minimum over the run.")
 kappa = st.select_slider("condition number κ", [10.0, 30.0, 100.0, 300.0, 1000.0], 100.0, key="mom_kappa")
 rows = theory_rows(kappa, 300)
 st.dataframe(rows, hide_index=True)

@@ -5,6 +5,7 @@ Predict-then-reveal: what gives the answer away is absent until the reader revea
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -119,7 +120,7 @@ def test_zero_grad_page_prints_piled_up_gradients_and_final_weights():
     assert "w over the steps" in chart_titles(at)
     assert f"**{runs['without zero_grad'][-1]:.4g}** without" in texts(at)
     late = max(abs(w) for w in runs["without zero_grad"][20:])
-    assert f"|w| still reaches **{late:.3g}**" in texts(at)
+    assert f"$|w|$ still reaches **{late:.3g}**" in texts(at)
     closure = zero_grad.closure_calls(5)
     assert f"called the closure **{closure['closure_calls']}** times" in texts(at)
     acc = at.dataframe[0].value
@@ -183,7 +184,7 @@ def test_momentum_page_prints_buffers_and_the_theory_table():
     expected = lesson_momentum.buffer_vs_formula([1.0, 2.0, -1.0, 0.5, 3.0, 0.0], 0.9, 0.5)
     assert buffers["buffer from torch"].tolist() == pytest.approx(expected["torch"].tolist())
     assert metric(at, "step length after 200 steps") == "1.0000"  # 0.1 / (1 - 0.9)
-    assert metric(at, "lr/(1 − μ) (dashed line)") == f"{0.1 / (1 - 0.9):.4f}"
+    assert metric(at, r"$\mathrm{lr}/(1 - \mu)$ (dashed line)") == f"{0.1 / (1 - 0.9):.4f}"
     table = at.dataframe[-1].value
     rows = lesson_momentum.theory_vs_measured(100.0, 300)
     assert table["measured rate"].tolist() == pytest.approx([r["measured rate"] for r in rows])
@@ -205,18 +206,21 @@ def test_momentum_page_hides_the_oscillation_paths_until_revealed():
     assert table["distance to the minimum after 60 steps"].tolist() == pytest.approx(list(distances.values()))
 
 
+EMA_LAG = r"expected lag $c\,d/(1 - d)$"
+
+
 def test_ema_page_prints_expected_and_measured_lag():
     at = page("9_EMA_of_weights.py")
     run = ema_weights.shadow_path(0.1, 1.0, 0.95, 0.0, 300)
     assert metric(at, "SGD weights") == f"{run['raw_distance']:.4f}"
     assert metric(at, "EMA of the weights") == f"{run['ema_distance']:.4f}"
-    assert "expected lag c·d/(1 − d)" not in labels(at)
+    assert EMA_LAG not in labels(at)
     reveal(at, "ema_lag", "about 99 steps")
     assert any(i.value.startswith("Right.") for i in at.info)
-    assert metric(at, "expected lag c·d/(1 − d)") == "99.0000"  # REFERENCE.md: 99 steps' worth at d = 0.99
+    assert metric(at, EMA_LAG) == "99.0000"  # REFERENCE.md: 99 steps' worth at d = 0.99
     assert metric(at, "measured lag after 5000 steps") == f"{ema_weights.lag_on_a_ramp(1.0, 0.99, 5000):.4f}"
     at.select_slider(key="ema_lag_decay").set_value(0.9).run()
-    assert metric(at, "expected lag c·d/(1 − d)") == "9.0000"
+    assert metric(at, EMA_LAG) == "9.0000"
     assert metric(at, "measured lag after 5000 steps") == "9.0000"
 
 
@@ -229,14 +233,14 @@ def test_failure_gallery_hides_where_adam_ends_until_revealed():
     assert metric(at, "Adam ends at") == f"{ams['adam'][-1]:.4f}" and float(metric(at, "Adam ends at")) > 0.99
     assert metric(at, "AMSGrad ends at") == f"{ams['amsgrad'][-1]:.4f}"
     assert float(metric(at, "AMSGrad ends at")) < -0.99
-    assert chart_titles(at) == ["x_t (dashed: the best point)"]
+    assert chart_titles(at) == ["xₜ (dashed: the best point)"]
     at.select_slider(key="fail_y0").set_value(0.1).run()
     assert "Adam ends at" in labels(at)  # the answer stays shown across reruns
 
 
 def test_failure_gallery_prints_the_first_step_ratio_and_saddle_table_without_none():
     at = page("10_Failure_gallery.py")
-    assert metric(at, "expected ratio (1 − β₁)/√(1 − β₂)") == "3.1623"
+    assert metric(at, r"expected ratio $(1 - \beta_1)/\sqrt{1 - \beta_2}$") == "3.1623"
     assert metric(at, "measured ratio, x coordinate") == "3.1623"
     for y0 in (0.1, 0.0):
         at.select_slider(key="fail_y0").set_value(y0).run()
@@ -252,3 +256,52 @@ def test_failure_gallery_prints_the_first_step_ratio_and_saddle_table_without_no
     for table in at.dataframe:
         assert not table.value.isna().any().any()
         assert "None" not in table.value.astype(str).to_numpy()
+
+
+# What a formula looks like when it leaks out of math: LaTeX braces, commands, or a one-letter base with a
+# subscript (b_t, W_ema, λ_max). Names like zero_grad or n_tensors have a longer base and pass.
+RAW_MATH = re.compile(r"_\{|\^\{|\\[A-Za-z]|\b\w_\w{1,3}\b")
+CODE_SPAN = re.compile(r"`[^`]*`")
+MATH_SPAN = re.compile(r"\$[^$]+\$")
+
+
+def reveal_everything(at: AppTest) -> AppTest:
+    """Press every "Just show me", so the answers' prose is on the page too."""
+    while shows := [b for b in at.button if b.key and b.key.endswith("_show")]:
+        shows[0].click().run()
+        assert not at.exception, at.exception
+    return at
+
+
+def prose(at: AppTest) -> list[str]:
+    """Text that Streamlit renders as Markdown (where $...$ is math): markdown, headers, info, captions, labels."""
+    parts = [e.value for kind in ("markdown", "title", "subheader", "info", "caption") for e in at.get(kind)]
+    return parts + [m.label for m in at.metric]
+
+
+def plain_labels(at: AppTest) -> list[str]:
+    """Text that cannot render math: Plotly titles, axis titles and legend names, and table headers."""
+    out = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        layout = spec["layout"]
+        out += [layout.get(k, {}).get("title", {}).get("text", "") for k in ("xaxis", "yaxis")]
+        out += [layout.get("title", {}).get("text", "")] + [t.get("name", "") for t in spec["data"]]
+    for table in at.dataframe:
+        config = json.loads(table.proto.columns or "{}")
+        out += [config.get(str(c), {}).get("label", str(c)) for c in table.value.columns]
+    return out
+
+
+@pytest.mark.parametrize("name", LESSON_PAGES)
+def test_lesson_formulas_render_as_math_and_nothing_else_does(name):
+    at = reveal_everything(page(name))
+    for text in prose(at):
+        no_code = CODE_SPAN.sub("", text)
+        assert no_code.count("$") % 2 == 0, f"an unpaired $ in: {text}"
+        outside_math = MATH_SPAN.sub("", no_code)
+        assert not RAW_MATH.search(outside_math), f"a formula outside $...$ in: {text}"
+    for latex in at.latex:
+        assert latex.value.count("{") == latex.value.count("}"), latex.value
+    for label in plain_labels(at):
+        assert not RAW_MATH.search(label) and "$" not in label, f"LaTeX in a label that cannot render it: {label}"
