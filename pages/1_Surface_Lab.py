@@ -8,7 +8,8 @@ Widget keys (stable; tests and browser tests use them):
   ``sl_noise``, ``sl_seed`` gradient noise; ``sl_nruns`` number of runs.
 - run i (1 to 6): ``sl_r<i>_opt`` optimizer, ``sl_r<i>_<opt>_<hyper>`` its settings (``..._lr_log`` the log
   slider), ``sl_r<i>_sched`` and ``sl_r<i>_sched_<schedule>_<param>`` LR schedule, ``sl_r<i>_ema_on``,
-  ``sl_r<i>_ema``, ``sl_r<i>_tau`` EMA shadow (see ``optlab.ui.widgets``).
+  ``sl_r<i>_ema``, ``sl_r<i>_tau`` EMA shadow (see ``optlab.ui.widgets``); ``sl_r<i>_groups`` x and y as two
+  param groups, ``sl_r<i>_lr_y`` (and ``sl_r<i>_lr_y_log``) the y group's lr as a multiple of the run's lr.
 - figures: ``sl_view`` tabs, ``sl_contour`` (clickable), ``sl_replay`` (speed ``sl_replay_speed``), ``sl_3d``,
   ``sl_loss``, ``sl_dist``.
 - basins tab: ``sl_basins_run`` which run, ``sl_basins_n`` starts per side, ``sl_basins`` the figure,

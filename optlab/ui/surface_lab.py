@@ -70,7 +70,7 @@ REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay 
 BASINS_SIDES = (11, 21, BASINS_N, 41)  # starts per side offered in the Basins tab
 LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
 NOTES = "_sl_notes"
-LR_Y = Hyper("lr_y_factor", "y group's lr, × the run's lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
+LR_Y = Hyper("lr_y_factor", "lr_y / lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
              help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
                   "a per-layer learning rate, in two dimensions")
 
@@ -438,7 +438,7 @@ def inspector_panel(tr: Trace, t: int) -> None:
             st.caption("Two param groups, one parameter each: group 0 holds x, group 1 holds y.")
     with st.expander("optimizer.state after the step", expanded=True):
         st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text")
-        if two_groups:
+        if two_groups and tr.state:
             st.caption("Each pair is (state of x, state of y): torch keeps one state per parameter.")
     st.markdown("**The update, with the numbers of this step**")
     if two_groups:  # one column per coordinate, each computed with its own group's settings
@@ -533,6 +533,11 @@ def theory_panel(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> N
         rows.append({"run": tr.label, "predicted rate": "—" if pred is None else f"{pred:.6f}",
                      "measured rate": "—" if measured is None or not math.isfinite(measured) else f"{measured:.6f}"})
     st.markdown("**Predicted vs measured** (measured: the geometric mean shrink of the distance to the minimum)")
+    if any(run.lr_y_factor is not None for run in cfg.runs):
+        st.caption("A run with two param groups on the unrotated bowl is two 1D problems: x (λ₁) with the x "
+                   "group's lr and y (λₙ) with the y group's; the slower one sets the rate. A larger lr for the "
+                   "flat direction is a diagonal preconditioner: it can beat the best single lr. Rotated, the groups "
+                   "mix the directions and no rate is predicted here.")
     st.dataframe(rows, hide_index=True, key="sl_theory_table")
 
 
