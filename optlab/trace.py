@@ -10,7 +10,6 @@ sequence. One forward and one backward pass on the stacked points of all runs se
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import math
@@ -165,6 +164,7 @@ class Trace:
             "schedule_params": dict(self.config.schedule_params),
             "ema_decay": self.config.ema_decay,
             "ema_tau": self.config.ema_tau,
+            "axis_hparams": [dict(a) for a in self.config.axis_hparams] if self.config.axis_hparams else None,
             "optimizer_class": self.optimizer_class,
             "steps": self.n_steps,
             "diverged_at": self.diverged_at,
@@ -462,39 +462,47 @@ def run_grid(surface: Any, config: RunConfig, starts: np.ndarray, steps: int,
              noise_sigma: float = 0.0, seed: int = 0) -> Trace:
     """Many starts at once, as one batched (R, 2) parameter: where does each start end up (basins of attraction)?
 
-    Every coordinate-wise optimizer treats the rows independently, so this equals R separate runs. Only points and
-    losses are recorded; a start that diverges is marked in ``row_diverged_at`` and its later points are NaN.
+    Every coordinate-wise optimizer treats the rows independently, so this equals R separate runs (with
+    ``axis_hparams``, two (R, 1) parameters in two param groups). Only points, losses and learning rates are
+    recorded; a start that diverges is marked in ``row_diverged_at`` and its later points are NaN.
     """
     steps = _check_steps(steps)
     starts_t = torch.as_tensor(np.asarray(starts, dtype=np.float64)).reshape(-1, 2)
-    param = starts_t.clone().requires_grad_(True)
-    optimizer = build_optimizer(dataclasses.replace(config, axis_hparams=None), [param])
+    per_axis = config.axis_hparams is not None
+    params = [starts_t[:, 0:1].clone(), starts_t[:, 1:2].clone()] if per_axis else [starts_t.clone()]
+    for param in params:
+        param.requires_grad_(True)
+    optimizer = build_optimizer(config, params)
     scheduler = make_scheduler(optimizer, config.schedule, steps, **dict(config.schedule_params))
     noise = gradient_noise(steps, noise_sigma, seed)
     centre, limit = _far_limit(surface.bounds)
     points = torch.empty(steps + 1, *starts_t.shape, dtype=torch.float64)
     losses = torch.empty(steps + 1, starts_t.shape[0], dtype=torch.float64)
-    lrs = torch.empty(steps, 1, dtype=torch.float64)
+    lrs = torch.empty(steps, len(optimizer.param_groups), dtype=torch.float64)
     diverged = torch.full((starts_t.shape[0],), -1, dtype=torch.long)
+
+    def position() -> torch.Tensor:
+        return torch.cat(params, dim=-1) if per_axis else params[0]
+
     for t in range(steps + 1):
-        x = param.detach()
+        x = position().detach()
         bad = ~torch.isfinite(x).all(-1) | ((x - centre).abs().amax(-1) > limit)
-        newly = bad & (diverged < 0)
-        diverged[newly] = t
+        diverged[bad & (diverged < 0)] = t
         gone = diverged >= 0
         points[t] = torch.where(gone[:, None], torch.nan, x)
         optimizer.zero_grad()
-        loss = surface.fn(param)
+        loss = surface.fn(position())
         losses[t] = torch.where(gone, torch.nan, loss.detach())
         if t == steps:
             break
         loss.sum().backward()
         with torch.no_grad():
-            if noise is not None:
-                param.grad.add_(noise[t])
-            param.grad[gone] = 0.0  # a diverged start stays where it was; its NaNs are masked above
-            param[gone] = torch.nan_to_num(param[gone], nan=0.0, posinf=0.0, neginf=0.0)
-        lrs[t, 0] = float(optimizer.param_groups[0]["lr"])
+            for i, param in enumerate(params):
+                if noise is not None:  # the same noise sequence as every run of the comparison
+                    param.grad.add_(noise[t, i] if per_axis else noise[t])
+                param.grad[gone] = 0.0  # a diverged start stays where it was; its NaNs are masked above
+                param[gone] = torch.nan_to_num(param[gone], nan=0.0, posinf=0.0, neginf=0.0)
+        lrs[t] = torch.tensor([float(g["lr"]) for g in optimizer.param_groups], dtype=torch.float64)
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
@@ -519,11 +527,14 @@ def run_grid(surface: Any, config: RunConfig, starts: np.ndarray, steps: int,
 # --------------------------------------------------------------------------------------------------------------
 
 CSV_COLUMNS = ["run", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "update_x", "update_y", "lr",
-               "ema_x", "ema_y"]
+               "lr_y", "ema_x", "ema_y"]
 
 
 def traces_to_csv(traces: Sequence[Trace]) -> str:
-    """One row per run and step. A step's gradient, update and lr are those of the step leaving that point."""
+    """One row per run and step. A step's gradient, update and lr are those of the step leaving that point.
+
+    ``lr_y`` is the second param group's lr when x and y are two groups, and empty otherwise.
+    """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -533,9 +544,10 @@ def traces_to_csv(traces: Sequence[Trace]) -> str:
             grad = tr.grads[t] if moving else (math.nan, math.nan)
             update = tr.updates[t] if moving else (math.nan, math.nan)
             lr = tr.lrs[t, 0] if moving and tr.lrs.shape[1] else math.nan
+            lr_y = tr.lrs[t, 1] if moving and tr.lrs.shape[1] > 1 else math.nan
             ema = tr.ema_points[t] if tr.ema_points is not None else (math.nan, math.nan)
             loss = tr.losses[t] if t < len(tr.losses) else math.nan
-            row = [r, tr.label, t, *tr.points[t], loss, *grad, *update, lr, *ema]
+            row = [r, tr.label, t, *tr.points[t], loss, *grad, *update, lr, lr_y, *ema]
             writer.writerow(["" if isinstance(v, float) and math.isnan(v) else
                              (repr(float(v)) if isinstance(v, float | np.floating) else v) for v in row])
     return buf.getvalue()

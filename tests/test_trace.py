@@ -181,6 +181,10 @@ def test_per_axis_groups_have_their_own_learning_rates():
     expected, _ = torch_loop(ROSEN, torch.optim.SGD, {"lr": 1e-3}, START, 50, groups=({"lr": 1e-3}, {"lr": 3e-3}))
     np.testing.assert_allclose(trace.points, expected, rtol=1e-12)
     assert "Parameter Group 1" in trace.param_groups_repr(10)
+    rows = traces_to_csv([trace]).splitlines()
+    header, first = rows[0].split(","), dict(zip(rows[0].split(","), rows[1].split(","), strict=True))
+    assert "lr_y" in header and float(first["lr"]) == 1e-3 and float(first["lr_y"]) == 3e-3
+    assert json.loads(traces_to_json([trace]))["runs"][0]["axis_hparams"] == [{"lr": 1e-3}, {"lr": 3e-3}]
 
 
 def test_ema_shadow_follows_the_lerp_formula():
@@ -201,6 +205,18 @@ def test_grid_of_starts_equals_separate_runs():
         single = run_trace(ROSEN, cfg, s, 60)
         np.testing.assert_allclose(grid.points[:, r], single.points, rtol=1e-12)
     assert (grid.row_diverged_at == -1).all()
+
+
+def test_grid_with_two_param_groups_equals_separate_per_axis_runs():
+    starts = np.array([[-1.2, 1.0], [0.5, -0.5]])
+    cfg = RunConfig(optimizer="momentum", hparams={"lr": 1e-3, "momentum": 0.9},
+                    axis_hparams=({"lr": 1e-3}, {"lr": 3e-3}))
+    grid = run_grid(ROSEN, cfg, starts, 40, noise_sigma=0.3, seed=2)
+    assert grid.lrs.shape == (40, 2)
+    np.testing.assert_allclose(grid.lrs[0], [1e-3, 3e-3])
+    for r, s in enumerate(starts):
+        single = run_trace(ROSEN, cfg, s, 40, noise_sigma=0.3, seed=2)
+        np.testing.assert_allclose(grid.points[:, r], single.points, rtol=1e-12)
 
 
 def test_grid_marks_diverging_starts_without_spoiling_the_others():

@@ -131,12 +131,8 @@ def cached_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarr
 
 
 def basins_json(cfg: LabConfig, i: int) -> str:
-    """What decides run ``i``'s basins: surface, steps, noise and that run alone (not the start, not other runs).
-
-    The basins runner keeps all starts in one param group, so a run's y-group lr is left out here (and out of
-    the cache key); the page says so.
-    """
-    return replace(cfg, start=None, runs=(replace(cfg.runs[i], lr_y_factor=None),)).to_json()
+    """What decides run ``i``'s basins: surface, steps, noise and that run alone (not the start, not other runs)."""
+    return replace(cfg, start=None, runs=(cfg.runs[i],)).to_json()
 
 
 def compute_basins(key: str, n: int = BASINS_N) -> Basins:

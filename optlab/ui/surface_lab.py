@@ -330,9 +330,6 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
             f"{cfg.steps} steps (darker is lower). Black cross: diverged."
         )
     st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
-    if cfg.runs[int(i)].lr_y_factor is not None:
-        st.info("This map keeps x and y in one param group with the run's lr: the y group's own lr of this run "
-                "is not used here.", icon="ℹ️")
 
 
 def curves(surface: Surface, traces: Sequence[Trace]) -> None:
