@@ -10,15 +10,22 @@ import pytest
 from optlab.registry import REGISTRY
 from optlab.schedules import SCHEDULES
 from optlab.surfaces import SURFACES
+from optlab.ui.cache import BASINS_N
 from optlab.ui.urlstate import (
+    BASINS_SIDE,
+    BASINS_SIDES,
     LR_Y_FACTOR_RANGE,
     MAX_RUNS,
     MAX_STEPS,
+    VIEWS,
     LabConfig,
+    LabView,
     RunSpec,
     decode,
+    decode_view,
     default_runs,
     encode,
+    encode_view,
 )
 
 
@@ -202,11 +209,105 @@ def test_good_parts_of_a_partly_bad_link_are_kept():
 def test_random_junk_never_raises():
     rng = random.Random(0)
     alphabet = string.printable + "∞−é\x00"
-    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r1g", "r6", "?"]
+    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r1g", "r6", "v",
+            "i", "b", "?"]
     for _ in range(300):
         q = {rng.choice(keys): "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
              for _ in range(rng.randint(1, 6))}
         cfg, notes = decode(q)
         assert isinstance(cfg, LabConfig) and isinstance(notes, list)
         assert 1 <= cfg.steps <= MAX_STEPS and 1 <= len(cfg.runs) <= MAX_RUNS
-        decode(encode(cfg))  # whatever was accepted encodes again
+        view, _ = decode_view(q, cfg)
+        assert view.tab in VIEWS and view.basins_n in BASINS_SIDES
+        assert 0 <= view.insp_run < len(cfg.runs) and 0 <= view.basins_run < len(cfg.runs)
+        assert 0 <= view.insp_t < cfg.steps
+        assert decode_view(encode(cfg, view), cfg) == (view, [])  # whatever was accepted encodes again
+
+
+# --- the view: open tab, inspected run and step, basins run and grid --------------------------------------------
+
+THREE = LabConfig(steps=50)  # the default three runs, 50 steps: steps t = 0..49
+
+VIEW_TRIP = [
+    (LabView(), {}),
+    (LabView(tab="basins"), {"v": "basins"}),
+    (LabView(tab="3d"), {"v": "3d"}),
+    (LabView(insp_run=2, insp_t=37), {"i": "3:37"}),
+    (LabView(insp_run=1), {"i": "2:0"}),
+    (LabView(insp_t=49), {"i": "1:49"}),
+    (LabView(basins_run=1, basins_n=11), {"b": "2:11"}),
+    (LabView(basins_n=41), {"b": "1:41"}),
+    (LabView(tab="replay", insp_run=2, insp_t=1, basins_run=2, basins_n=21),
+     {"v": "replay", "i": "3:1", "b": "3:21"}),
+]
+
+
+@pytest.mark.parametrize("view, want", VIEW_TRIP, ids=range(len(VIEW_TRIP)))
+def test_view_to_query_params_and_back_with_defaults_left_out(view, want):
+    assert encode_view(view) == want
+    q = encode(THREE, view)
+    assert {k: v for k, v in q.items() if k in ("v", "i", "b")} == want
+    back, notes = decode_view(q, THREE)
+    assert (back, notes) == (view, [])
+    cfg, notes = decode(q)  # the view keys are known to the configuration's decoder, which leaves them alone
+    assert (cfg, notes) == (THREE, [])
+
+
+def test_the_view_stays_out_of_the_configuration_and_its_cache_key():
+    plain = encode(THREE)
+    pointed = encode(THREE, LabView(tab="basins", insp_run=1, insp_t=20, basins_run=2, basins_n=11))
+    assert set(pointed) - set(plain) == {"v", "i", "b"}
+    assert decode(pointed)[0].to_json() == decode(plain)[0].to_json() == THREE.to_json()
+    assert encode(THREE, LabView()) == plain  # a default view adds nothing to the link
+
+
+def test_the_default_side_is_the_cache_default():
+    assert BASINS_SIDE == BASINS_N and BASINS_SIDE in BASINS_SIDES
+
+
+def test_an_old_link_without_view_keys_opens_the_default_view():
+    assert decode_view({"s": "beale", "n": "20", "r1": "adam"}, LabConfig(steps=20)) == (LabView(), [])
+
+
+# (query, the view it must give on THREE, a piece of the note): clamped to what exists, or read as far as it can be
+VIEW_FIXES = [
+    ({"v": "heatmap"}, LabView(), "unknown view 'heatmap'"),
+    ({"v": "BASINS"}, LabView(tab="basins"), None),  # case does not matter
+    ({"i": "2:500"}, LabView(insp_run=1, insp_t=49), "step=500 is outside [0, 49]; using 49"),
+    ({"i": "2:-3"}, LabView(insp_run=1), "step=-3 is outside"),
+    ({"i": "9:10"}, LabView(insp_t=10), "there is no run 9 (runs 1 to 3); using run 1"),
+    ({"i": "0:10"}, LabView(insp_t=10), "there is no run 0"),
+    ({"i": "3"}, LabView(insp_run=2), None),  # no step: step 0
+    ({"i": "3:7.6"}, LabView(insp_run=2, insp_t=8), "step=7.6 is not a whole number"),
+    ({"i": "x:12"}, LabView(insp_t=12), "i (inspector) run: 'x' is not a number"),
+    ({"i": "2:nan"}, LabView(insp_run=1), "not a finite number"),
+    ({"i": "1:2:3"}, LabView(), "expected run:step"),
+    ({"b": "7:21"}, LabView(basins_n=21), "b (basins): there is no run 7"),
+    ({"b": "2:30"}, LabView(basins_run=1, basins_n=31), "30 starts per side is not offered"),
+    ({"b": "2:5"}, LabView(basins_run=1, basins_n=11), "5 starts per side is not offered"),
+    ({"b": "1:1e9"}, LabView(basins_n=41), "1000000000 starts per side is not offered"),
+    ({"b": "2:many"}, LabView(basins_run=1), "starts per side: 'many' is not a number"),
+]
+
+
+@pytest.mark.parametrize("query, want, note", VIEW_FIXES, ids=[str(q) for q, _, _ in VIEW_FIXES])
+def test_view_values_are_clamped_to_what_exists_with_a_note(query, want, note):
+    view, notes = decode_view(query, THREE)
+    assert view == want
+    if note is None:
+        assert notes == []
+    else:
+        assert any(note in n for n in notes), notes
+
+
+def test_a_step_past_a_shorter_experiment_is_its_last_step():
+    view, notes = decode_view({"n": "10", "i": "1:37"}, decode({"n": "10"})[0])
+    assert view.insp_t == 9 and any("using 9" in n for n in notes)
+
+
+def test_an_unreadable_mapping_gives_the_default_view():
+    class Broken(dict):
+        def items(self):
+            raise RuntimeError("no")
+
+    assert decode_view(Broken(), THREE) == (LabView(), [])

@@ -23,7 +23,13 @@ r1s     ``cosine,eta_min_ratio:0.1``    run i's LR schedule and its parameters
 r1e     ``0.99,tau:10``                 run i's EMA shadow: decay and warm-up τ
 r1g     ``10``                          run i with x and y as two param groups; the y group's lr is this
                                         many times the run's lr (x keeps the run's lr)
+v       ``basins``                      the open figure tab: contour (default), replay, 3d or basins
+i       ``2:37``                        the step inspector at run 2, step t = 37 (default ``1:0``)
+b       ``1:21``                        the Basins tab's run and starts per side (default ``1:31``)
 ======  ==============================  =================================================================
+
+The last three are the *view* (:class:`LabView`): what the page points at, not what it computes, so they stay
+out of :meth:`LabConfig.to_json` and a new step or tab never recomputes a run.
 """
 
 from __future__ import annotations
@@ -50,6 +56,9 @@ EMA_DECAY_RANGE = (0.0, 0.9999)
 EMA_TAU_RANGE = (0.0, 10_000.0)
 LR_Y_FACTOR_RANGE = (0.01, 100.0)  # the y group's lr as a multiple of the run's lr
 CUSTOM = "custom"
+VIEWS = ("contour", "replay", "3d", "basins")  # the figure tabs, in the page's order
+BASINS_SIDES = (11, 21, 31, 41)  # starts per side offered in the Basins tab
+BASINS_SIDE = 31  # the default; equal to optlab.ui.cache.BASINS_N
 
 Pairs = tuple[tuple[str, Any], ...]
 
@@ -118,6 +127,20 @@ def _tuples(pairs: Sequence[Sequence[Any]]) -> Pairs:
     return tuple((str(k), v) for k, v in pairs)
 
 
+@dataclass(frozen=True)
+class LabView:
+    """What the page points at: the open tab, the inspected run and step, the Basins tab's run and grid.
+
+    Run indices count from 0 here (the link writes them from 1, as the page labels its runs).
+    """
+
+    tab: str = "contour"  # one of VIEWS
+    insp_run: int = 0
+    insp_t: int = 0
+    basins_run: int = 0
+    basins_n: int = BASINS_SIDE  # one of BASINS_SIDES
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Encoding
 # --------------------------------------------------------------------------------------------------------------
@@ -135,8 +158,20 @@ def _settings(values: Pairs, defaults: Mapping[str, Any]) -> str:
     return "".join(f",{k}:{_num(v)}" for k, v in values if k not in defaults or defaults[k] != v)
 
 
-def encode(cfg: LabConfig) -> dict[str, str]:
-    """The query parameters for ``cfg``; run settings equal to the preset's defaults are left out."""
+def encode_view(view: LabView) -> dict[str, str]:
+    """The query parameters for ``view``; each is left out while it holds its default, so default links stay short."""
+    base, q = LabView(), {}
+    if view.tab != base.tab:
+        q["v"] = view.tab
+    if (view.insp_run, view.insp_t) != (base.insp_run, base.insp_t):
+        q["i"] = f"{view.insp_run + 1}:{view.insp_t}"
+    if (view.basins_run, view.basins_n) != (base.basins_run, base.basins_n):
+        q["b"] = f"{view.basins_run + 1}:{view.basins_n}"
+    return q
+
+
+def encode(cfg: LabConfig, view: LabView | None = None) -> dict[str, str]:
+    """The query parameters for ``cfg`` (and ``view``, if given); settings equal to their defaults are left out."""
     q: dict[str, str] = {"s": cfg.surface}
     if cfg.surface == CUSTOM:
         q["f"] = cfg.formula
@@ -161,7 +196,7 @@ def encode(cfg: LabConfig) -> dict[str, str]:
             q[f"r{i}e"] = _num(run.ema_decay) + (f",tau:{_num(run.ema_tau)}" if run.ema_tau else "")
         if run.lr_y_factor is not None:
             q[f"r{i}g"] = _num(run.lr_y_factor)
-    return q
+    return q if view is None else {**q, **encode_view(view)}
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -296,9 +331,17 @@ def _decode_run(i: int, q: Mapping[str, str], notes: list[str]) -> RunSpec | Non
     return run
 
 
-KNOWN_KEYS = {"s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed"} | {
+KNOWN_KEYS = {"s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "v", "i", "b"} | {
     f"r{i}{suffix}" for i in range(1, MAX_RUNS + 1) for suffix in ("", "s", "e", "g")
 }
+
+
+def _read(params: Mapping[str, str | Sequence[str]]) -> dict[str, str] | None:
+    """One text per key (the last, if a key was repeated), or None for a mapping that cannot be read."""
+    try:
+        return {str(k): _one(v) for k, v in params.items()}
+    except Exception:
+        return None
 
 
 def decode(params: Mapping[str, str | Sequence[str]]) -> tuple[LabConfig, list[str]]:
@@ -308,9 +351,8 @@ def decode(params: Mapping[str, str | Sequence[str]]) -> tuple[LabConfig, list[s
     """
     notes: list[str] = []
     base = LabConfig()
-    try:
-        q = {str(k): _one(v) for k, v in params.items()}
-    except Exception:  # a mapping that cannot even be read: start over
+    q = _read(params)
+    if q is None:  # a mapping that cannot even be read: start over
         return base, ["The link could not be read; showing the default experiment."]
     unknown = sorted(k for k in q if k not in KNOWN_KEYS)
     if unknown:
@@ -362,3 +404,63 @@ def decode(params: Mapping[str, str | Sequence[str]]) -> tuple[LabConfig, list[s
     cfg = LabConfig(surface=surface, formula=formula, window=window, kappa=kappa, angle=angle, start=start,
                     steps=steps, noise=noise, seed=seed, runs=tuple(runs))
     return cfg, notes
+
+
+def _index_pair(text: str, what: str, names: tuple[str, str], notes: list[str]) -> tuple[int | None, int | None]:
+    """``a:b`` (or just ``a``) -> two whole numbers; an unreadable part is None, with a note."""
+    parts = text.split(":")
+    if len(parts) > 2:
+        notes.append(f"{what}: expected {names[0]}:{names[1]} like '2:37', got {text[:40]!r}; using the default.")
+        return None, None
+    out: list[int | None] = []
+    for name, part in zip(names, (*parts, "")[:2], strict=True):
+        if not part.strip():
+            out.append(None)
+            continue
+        v = _float(part.strip(), f"{what} {name}", notes)
+        if v is not None and v != int(v):
+            notes.append(f"{what} {name}={v:g} is not a whole number; using {round(v)}.")
+        out.append(None if v is None else int(round(v)))
+    return out[0], out[1]
+
+
+def _run_index(run: int | None, n_runs: int, what: str, notes: list[str]) -> int:
+    """A run number from the link (1 = the first run) -> an index into the runs; one that is not there -> 0."""
+    if run is None:
+        return 0
+    if not 1 <= run <= n_runs:
+        notes.append(f"{what}: there is no run {run} (runs 1 to {n_runs}); using run 1.")
+        return 0
+    return run - 1
+
+
+def decode_view(params: Mapping[str, str | Sequence[str]], cfg: LabConfig) -> tuple[LabView, list[str]]:
+    """The view a link asks for, fitted to ``cfg`` (its runs and steps), and notes on what had to be fixed.
+
+    Never raises: an unknown tab opens the contour, a run that is not there becomes run 1, a step past the end
+    becomes the last step, a grid size that is not offered becomes the nearest one that is.
+    """
+    notes: list[str] = []
+    base = LabView()
+    q = _read(params)
+    if q is None:
+        return base, notes  # decode() already said the link could not be read
+
+    tab = q.get("v", base.tab).strip().lower()
+    if tab not in VIEWS:
+        notes.append(f"v: unknown view {tab[:40]!r} (known: {', '.join(VIEWS)}); showing the contour.")
+        tab = base.tab
+
+    run, t = _index_pair(q.get("i", ""), "i (inspector)", ("run", "step"), notes)
+    insp_run = _run_index(run, len(cfg.runs), "i (inspector)", notes)
+    insp_t = base.insp_t if t is None else int(_clamped(t, 0, cfg.steps - 1, "i (inspector) step", notes))
+
+    run, n = _index_pair(q.get("b", ""), "b (basins)", ("run", "starts per side"), notes)
+    basins_run = _run_index(run, len(cfg.runs), "b (basins)", notes)
+    basins_n = base.basins_n
+    if n is not None:
+        basins_n = min(BASINS_SIDES, key=lambda side: (abs(side - n), side))
+        if basins_n != n:
+            notes.append(f"b (basins): {n} starts per side is not offered ({', '.join(map(str, BASINS_SIDES))}); "
+                         f"using {basins_n}.")
+    return LabView(tab, insp_run, insp_t, basins_run, basins_n), notes
