@@ -18,7 +18,10 @@ Widget keys (stable; tests and browser tests use them):
 - theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
 - export: ``sl_csv``, ``sl_json``.
 
-The whole configuration is kept in the URL (``optlab.ui.urlstate``), so a link reproduces the experiment.
+The whole configuration is kept in the URL (``optlab.ui.urlstate``), so a link reproduces the experiment; so is
+the view, so it also opens where the teacher was looking: ``v`` the open tab (``sl_view``), ``i=<run>:<t>`` the
+inspector's run and step (``sl_insp_run``, ``sl_insp_t``), ``b=<run>:<side>`` the Basins tab's run and starts per
+side (``sl_basins_run``, ``sl_basins_n``). The view never enters the trace cache key.
 """
 
 import inspect

@@ -13,8 +13,9 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from optlab.registry import REGISTRY
+from optlab.ui import surface_lab
 from optlab.ui.cache import build_surface, compute_traces
-from optlab.ui.urlstate import LabConfig, RunSpec, decode, encode
+from optlab.ui.urlstate import LabConfig, LabView, RunSpec, decode, decode_view, encode
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Surface_Lab.py")
 
@@ -223,12 +224,8 @@ def test_a_run_with_a_schedule_and_an_ema_shadow():
 
 
 def open_basins(query: dict[str, str]) -> AppTest:
-    """The page with the Basins tab open (the tab's key holds the open tab's label)."""
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    for k, v in query.items():
-        at.query_params[k] = v
-    at.session_state["sl_view"] = "Basins"
-    return at.run()
+    """The page with the Basins tab open, as a link with ``v=basins`` opens it."""
+    return open_page({**query, "v": "basins"})
 
 
 def _basins_table(at: AppTest):
@@ -403,3 +400,92 @@ def test_basins_of_a_two_group_run_use_both_groups():
     assert _basins_table(at)["starts"].sum() == 31 * 31
     one_group = open_basins({"n": "30", "r1": "sgd,lr:0.001"})
     assert not _basins_table(at).equals(_basins_table(one_group)), "the y group's lr changes where starts end"
+
+
+# --- the view in the link: open tab, inspected step, basins run and grid ----------------------------------------
+
+
+@pytest.fixture
+def trace_keys(monkeypatch) -> list[str]:
+    """Every key the page asks the trace cache for (the cache still answers)."""
+    keys: list[str] = []
+    real = surface_lab.cached_traces
+
+    def spy(key: str):
+        keys.append(key)
+        return real(key)
+
+    monkeypatch.setattr(surface_lab, "cached_traces", spy)
+    return keys
+
+
+def _view(at: AppTest) -> LabView:
+    params = dict(at.query_params)
+    return decode_view(params, decode(params)[0])[0]
+
+
+POINTED = {"n": "50", "r1": "sgd,lr:0.001", "r2": "adam"}
+
+
+def test_a_link_opens_the_inspector_at_its_run_and_step_without_a_new_cache_key(trace_keys):
+    plain = open_page(POINTED)
+    assert_clean(plain)
+    assert _inspector_step(plain).startswith("**Step 0**")
+    at = open_page({**POINTED, "i": "2:37"})
+    assert_clean(at)
+    assert not at.warning
+    assert at.selectbox(key="sl_insp_run").value == 1 and at.slider(key="sl_insp_t").value == 37
+    assert _inspector_step(at).startswith("**Step 37**")
+    state = next(c.value for c in at.code if c.value.startswith("step:"))
+    assert state.splitlines()[0] == "step: 38" and "exp_avg" in state  # the Adam run's state after step 37
+    assert at.query_params["i"] == "2:37"  # the link keeps pointing there
+    assert len(set(trace_keys)) == 1, "the inspected step must not enter the trace cache key"
+    # moving the step (slider or buttons) rewrites the link and asks the cache for the same key again
+    at.slider(key="sl_insp_t").set_value(12).run()
+    assert at.query_params["i"] == "2:12"
+    at.button(key="sl_insp_next").click().run()
+    assert at.query_params["i"] == "2:13" and _inspector_step(at).startswith("**Step 13**")
+    at.selectbox(key="sl_insp_run").set_value(0).run()
+    assert at.query_params["i"] == "1:13"
+    at.slider(key="sl_insp_t").set_value(0).run()
+    assert "i" not in at.query_params  # back at the default: the link is short again
+    assert_clean(at)
+    assert len(set(trace_keys)) == 1 and len(trace_keys) >= 6
+    assert decode(dict(at.query_params)) == decode(POINTED)
+
+
+def test_a_link_with_a_view_that_does_not_fit_is_fitted_with_a_notice():
+    # run 9 does not exist; tab 'heatmap' neither; 21 starts per side are offered but run 5 is not there
+    at = open_page({**POINTED, "i": "9:999", "v": "heatmap", "b": "5:21"})
+    assert_clean(at)
+    notice = "\n".join(w.value for w in at.warning)
+    assert "there is no run 9" in notice and "unknown view 'heatmap'" in notice and "there is no run 5" in notice
+    assert at.selectbox(key="sl_insp_run").value == 0 and at.slider(key="sl_insp_t").value == 49
+    assert figures(at)[0]["data"][0]["type"] == "contour"  # the contour tab is open
+    assert _view(at) == LabView(insp_t=49, basins_n=21)
+
+
+def test_a_step_past_a_diverged_runs_end_is_its_last_step():
+    at = open_page({"n": "100", "r1": "sgd,lr:0.01", "i": "1:90"})  # diverges after a few steps
+    assert_clean(at)
+    (tr,) = surface_lab.compute(decode(dict(at.query_params))[0])
+    assert tr.diverged_at is not None and 0 < tr.n_steps - 1 < 90
+    assert at.slider(key="sl_insp_t").value == tr.n_steps - 1
+    assert at.query_params["i"] == f"1:{tr.n_steps - 1}"
+
+
+def test_the_basins_view_is_kept_in_the_link_while_another_tab_is_open():
+    at = open_page({**POINTED, "n": "30", "v": "basins", "b": "2:11"})
+    assert_clean(at)
+    assert at.selectbox(key="sl_basins_run").value == 1 and at.select_slider(key="sl_basins_n").value == 11
+    assert _basins_table(at)["starts"].sum() == 11 * 11
+    at.select_slider(key="sl_basins_n").set_value(21).run()
+    assert at.query_params["b"] == "2:21" and at.query_params["v"] == "basins"
+    at.session_state["sl_view"] = "Contour"  # as a click on the Contour tab sets it
+    at.run()
+    assert_clean(at)
+    assert "v" not in at.query_params and at.query_params["b"] == "2:21"  # the basins widgets are gone, not the view
+    at.session_state["sl_view"] = "Basins"
+    at.run()
+    assert at.selectbox(key="sl_basins_run").value == 1 and at.select_slider(key="sl_basins_n").value == 21
+    assert at.query_params["v"] == "basins"

@@ -1,14 +1,16 @@
 """The Surface Lab's panels: controls, figures, step inspector, theory check and export (Streamlit; no math).
 
 The page wires these together. Numbers come from ``optlab.trace`` and ``optlab.theory``, figures from
-``optlab.plots``; the configuration lives in the URL through ``optlab.ui.urlstate``. Every widget key starts
-with ``sl_`` (see the page module for the list).
+``optlab.plots``; the configuration lives in the URL through ``optlab.ui.urlstate``, and so does the view (open
+tab, inspected step, basins run and grid), remembered apart from the widgets because a hidden tab's widgets are
+not drawn. Every widget key starts with ``sl_`` (see the page module for the list).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -26,7 +28,6 @@ from optlab.registry import REGISTRY, Hyper
 from optlab.surfaces import SURFACES, Surface
 from optlab.trace import Trace, traces_to_csv, traces_to_json
 from optlab.ui.cache import (
-    BASINS_N,
     GRID_N,
     basins_json,
     build_surface,
@@ -40,6 +41,7 @@ from optlab.ui.cache import (
 )
 from optlab.ui.urlstate import (
     ANGLE_RANGE,
+    BASINS_SIDES,
     CUSTOM,
     EMA_DECAY_RANGE,
     EMA_TAU_RANGE,
@@ -49,11 +51,15 @@ from optlab.ui.urlstate import (
     MAX_STEPS,
     NOISE_RANGE,
     SEED_RANGE,
+    VIEWS,
     WINDOW_LIMIT,
     LabConfig,
+    LabView,
     RunSpec,
     decode,
+    decode_view,
     encode,
+    encode_view,
 )
 from optlab.ui.widgets import (
     log_float_control,
@@ -67,9 +73,12 @@ from optlab.ui.widgets import (
 SS = st.session_state
 SURFACE_CHOICES = [*SURFACES, CUSTOM]
 REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay frame
-BASINS_SIDES = (11, 21, BASINS_N, 41)  # starts per side offered in the Basins tab
+TAB_LABELS = {"contour": "Contour", "replay": "Replay", "3d": "3D", "basins": "Basins"}  # VIEWS -> tab label
 LINK_READ = "_sl_link_read"  # session flag: the URL was read into the widgets once
 NOTES = "_sl_notes"
+VIEW = "_sl_view_state"  # the LabView last shown; outlives the widgets of a tab that is not open
+BASINS_DRAWN = "_sl_basins_drawn"  # the basins widgets were drawn last run (else their state is stale or gone)
+STEP_DRAWN = "_sl_step_drawn"  # the same for the inspector's step slider
 LR_Y = Hyper("lr_y_factor", "lr_y / lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
              help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
                   "a per-layer learning rate, in two dimensions")
@@ -112,22 +121,51 @@ def load_config(cfg: LabConfig) -> None:
         set_log_float(LR_Y, f"sl_r{i}_lr_y", 1.0 if run.lr_y_factor is None else run.lr_y_factor)
 
 
+def load_view(view: LabView) -> None:
+    """Put ``view`` into the tab, inspector and basins widgets' session state, and remember it."""
+    SS[VIEW] = view
+    SS.sl_view = TAB_LABELS[view.tab]
+    SS.sl_insp_run, SS.sl_insp_t = view.insp_run, view.insp_t
+    SS.sl_basins_run, SS.sl_basins_n = view.basins_run, view.basins_n
+
+
+def current_view() -> LabView:
+    return SS.get(VIEW) or LabView()
+
+
+def remember_view(**changes: Any) -> None:
+    """Record what the page now shows (``LabView`` fields) and put it into the URL's view keys at once."""
+    view = replace(current_view(), **changes)
+    if view == current_view():
+        return
+    SS[VIEW] = view
+    want = encode_view(view)
+    for key in ("v", "i", "b"):  # the view's keys only; the configuration's keys are write_link's
+        if key in want and st.query_params.get(key) != want[key]:
+            st.query_params[key] = want[key]
+        elif key not in want and key in st.query_params:
+            del st.query_params[key]
+
+
 def read_link_once() -> list[str]:
-    """On a session's first run, load the configuration the URL describes; return notes on what was fixed."""
+    """On a session's first run, load the configuration and view the URL describes; return notes on fixes."""
     if not SS.get(LINK_READ):
         SS[LINK_READ] = True
         params = {k: st.query_params.get_all(k) for k in st.query_params}
         cfg, notes = decode(params)
+        view, view_notes = decode_view(params, cfg)
+        notes = notes + view_notes
         if notes:
             notes = ["Parts of the link could not be used; they were reset to defaults:", *notes]
         load_config(cfg)
+        load_view(view)
         SS[NOTES] = notes
     return SS.get(NOTES, [])
 
 
 def write_link(cfg: LabConfig) -> None:
-    """Keep the URL equal to the configuration, so copying the address bar shares the experiment."""
-    want = encode(cfg)
+    """Keep the URL equal to the configuration and view, so copying the address bar shares what is shown."""
+    want = encode(cfg, current_view())
     have = {k: st.query_params.get(k) for k in st.query_params}
     if have != want:
         st.query_params.from_dict(want)
@@ -276,7 +314,8 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
     f_min = surface.min_value
     start = cfg.start if cfg.start is not None else surface.start
     common = dict(bounds=surface.bounds, log_levels=surface.log_levels, f_min=f_min)
-    tabs = st.tabs(["Contour", "Replay", "3D", "Basins"], key="sl_view", on_change="rerun")
+    tabs = st.tabs([TAB_LABELS[v] for v in VIEWS], key="sl_view", on_change="rerun")
+    remember_view(tab=next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0]))
     if tabs[0].open:
         with tabs[0]:
             fig = contour_figure(xs, ys, Z, traces=traces, minima=surface.minima, start=start, **common)
@@ -296,19 +335,25 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
                             key="sl_3d")
-    if tabs[3].open:
+    if not tabs[3].open:
+        SS[BASINS_DRAWN] = False
+    else:
         with tabs[3]:
             basins_panel(surface, cfg, (xs, ys, Z), start)
 
 
 def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[float]) -> None:
     """One run from a whole grid of starts: each start coloured by the minimum it ends at, and the counts."""
+    if not SS.get(BASINS_DRAWN):  # the tab was closed, and its widgets with it: back to what it showed
+        SS.sl_basins_run, SS.sl_basins_n = current_view().basins_run, current_view().basins_n
     if SS.get("sl_basins_run") not in range(len(cfg.runs)):  # the run it showed was removed
         SS.sl_basins_run = 0
     c1, c2 = st.columns([3, 2])
     i = c1.selectbox("run", range(len(cfg.runs)), format_func=lambda k: run_label(k + 1, cfg.runs[k]),
                      key="sl_basins_run")
-    n = c2.select_slider("starts per side", BASINS_SIDES, value=BASINS_N, key="sl_basins_n")
+    n = c2.select_slider("starts per side", BASINS_SIDES, key="sl_basins_n")
+    SS[BASINS_DRAWN] = True
+    remember_view(basins_run=int(i), basins_n=int(n))
     with st.spinner(f"Running from {n * n} starts…"):
         b = cached_basins(basins_json(cfg, int(i)), int(n))
     fig = basins_figure(*grid, bounds=surface.bounds, starts=b.starts, finals=b.finals, final_losses=b.final_losses,
@@ -364,25 +409,33 @@ MOMENTUM_KEYS = (("momentum_buffer", "−momentum b"), ("exp_avg", "−first mom
 def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
     """Pick a run and a step t (slider and back/forward). Returns (trace, t), or None if it took no step."""
     labels = list(range(len(traces)))
-    if SS.get("sl_insp_run") not in labels:
-        SS.sl_insp_run = 0
+    view = current_view()
+    if SS.get("sl_insp_run") not in labels:  # a run that was removed, or a slider that was not drawn last time
+        SS.sl_insp_run = view.insp_run if view.insp_run in labels else 0
     r = st.selectbox("run", labels, format_func=lambda i: traces[i].label, key="sl_insp_run")
     tr = traces[r]
     if tr.n_steps == 0:
         st.info(f"{tr.label} took no step" + (f" (diverged at step {tr.diverged_at})." if tr.diverged_at is not None
                                               else "."))
+        SS[STEP_DRAWN] = False
+        remember_view(insp_run=int(r), insp_t=0)
         return None
     last = tr.n_steps - 1
-    if int(SS.get("sl_insp_t", 0)) > last:
+    if not SS.get(STEP_DRAWN):  # the slider was not drawn last run: the step the view points at
+        SS.sl_insp_t = view.insp_t
+    if int(SS.sl_insp_t) > last:  # a shorter run (fewer steps, or diverged): its last step
         SS.sl_insp_t = last
     c1, c2, c3 = st.columns([1, 6, 1], vertical_alignment="bottom")
     c1.button("◀", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back")
     if last > 0:
         t = c2.slider("step t", 0, last, key="sl_insp_t")
+        SS[STEP_DRAWN] = True
     else:
         SS.sl_insp_t = t = 0
+        SS[STEP_DRAWN] = False
         c2.caption("step t = 0 (the only step)")
     c3.button("▶", key="sl_insp_next", on_click=_move_t, args=(1, last), help="step forward")
+    remember_view(insp_run=int(r), insp_t=int(t))
     return tr, int(t)
 
 
@@ -559,6 +612,6 @@ def compute(cfg: LabConfig) -> list[Trace]:
 
 __all__ = [
     "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs", "inspector_arrows",
-    "inspector_controls", "inspector_panel", "load_config", "read_link_once", "sidebar_controls", "theory_panel",
-    "write_link",
+    "inspector_controls", "inspector_panel", "load_config", "load_view", "read_link_once", "remember_view",
+    "sidebar_controls", "theory_panel", "write_link",
 ]
