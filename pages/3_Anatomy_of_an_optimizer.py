@@ -61,7 +61,6 @@ a_col.markdown("**after step()**")
 a_col.code(format_state_dict(after), language="text", wrap_lines=True)
 st.markdown("Parameters appear as positions `0, 1`: the dict can be saved and loaded into a new optimizer.")
 resume = anatomy.resume_from_state_dict(lr, momentum)
-r1, r2 = st.columns(2)
 st.markdown(f"Train {resume['steps']} steps straight through, or stop after {resume['stopped_at']}, save, load "
             "into fresh objects and finish. Largest difference in the final `w` from the run that never stopped:")
 r1, r2 = st.columns(2)

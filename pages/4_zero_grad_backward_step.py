@@ -34,9 +34,9 @@ if predict_then_reveal(
 ):
     st.plotly_chart(curves(runs, "w over the steps", y_title="w", hline=0.0), key="zg_runs")
     st.markdown(
-        f"After {steps} steps: $w$ = **{runs['with zero_grad'][-1]:.4g}** with zero_grad, "
+        f"After {steps} steps: $w$ = **{runs['with zero_grad'][-1]:.4g}** with `zero_grad()`, "
         f"**{runs['without zero_grad'][-1]:.4g}** without; over the last {steps - steps // 2} steps without "
-        f"zero_grad, $|w|$ still reaches **{late_swing:.3g}**."
+        f"`zero_grad()`, $|w|$ still reaches **{late_swing:.3g}**."
     )
 show_code(zero_grad.run_with_and_without_zero_grad)
 
@@ -68,6 +68,6 @@ max_iter = st.slider("L-BFGS max_iter", 1, 20, 5, key="zg_max_iter")
 closure = zero_grad.closure_calls(max_iter)
 st.markdown(
     f"One `step(closure)` called the closure **{closure['closure_calls']}** times, returned the loss "
-    f"**{closure['loss_returned']:g}** and moved w to **({closure['w_after'][0]:.4f}, {closure['w_after'][1]:.4f})**."
+    f"**{closure['loss_returned']:g}** and moved $w$ to **({closure['w_after'][0]:.4f}, {closure['w_after'][1]:.4f})**."
 )
 show_code(zero_grad.closure_calls)

@@ -15,8 +15,9 @@ st.subheader("1. Features vs classifier")
 c1, c2 = st.columns(2)
 features_lr = c1.select_slider("features lr", [0.0, 1e-4, 1e-3, 1e-2, 0.1], 1e-3, key="pl_features_lr")
 classifier_lr = c2.select_slider("classifier lr (the default)", [1e-3, 1e-2, 0.1, 0.5], 0.1, key="pl_head_lr")
-st.markdown("Group 0 is the features (`0.*`), group 1 the classifier (`1.*`). Each tensor's step divided by its "
-            "gradient, measured after one `step()`, is the lr its group used:")
+st.markdown(r"Group 0 is the features (`0.*`), group 1 the classifier (`1.*`). After one `step()`, each tensor's "
+            r"step length over its gradient's, $\lVert \Delta w \rVert / \lVert \nabla_w L \rVert$, is the lr its "
+            "group used:")
 st.dataframe(per_layer.fine_tune_step(features_lr, classifier_lr), hide_index=True)
 show_code(per_layer.small_net, per_layer.fine_tune_step)
 

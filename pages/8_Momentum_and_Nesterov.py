@@ -35,7 +35,7 @@ grads = [1.0, 2.0, -1.0, 0.5, 3.0, 0.0]
 buf = lesson.buffer_vs_formula(grads, mu, tau)
 st.markdown("Unrolling the recursion gives the buffer as a sum by hand, computed next to torch's own:")
 st.latex(r"b_t = \mu^{t-1} g_1 + (1 - \tau) \sum_{k=2}^{t} \mu^{t-k} g_k")
-st.dataframe({"t": list(range(1, len(grads) + 1)), "gradient gₜ": grads, "buffer from torch": buf["torch"],
+st.dataframe({"t": list(range(1, len(grads) + 1)), "gradient g": grads, "buffer from torch": buf["torch"],
               "weighted sum by hand": buf["formula"]}, hide_index=True)
 st.markdown(
     rf"The first buffer is **{buf['torch'][0]:g}**, the first gradient itself, not $(1 - \tau)\, g_1$: PyTorch "

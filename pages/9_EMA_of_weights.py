@@ -51,7 +51,7 @@ st.latex(r"d_t = \text{decay}\cdot\bigl(1 - e^{-t/\tau}\bigr)")
 st.markdown("Early on the average follows the weights closely and forgets its start.")
 st.plotly_chart(
     curves({f"τ = {t:g}": ema_weights.decay_warmup(0.999, t, 2000) for t in (0.0, 100.0, 500.0, 2000.0)},
-           "decay used at update t (decay = 0.999)", x_title="update t", y_title="dₜ"),
+           "decay used at update t (decay = 0.999)", x_title="update t", y_title="decay dₜ"),
     key="ema_warmup",
 )
 show_code(ema_weights.decay_warmup)
