@@ -16,9 +16,10 @@ st.markdown(
 )
 
 st.subheader("1. One SGD step on `loss = (x @ w).sum()`")
-st.markdown("`x = [[1, 2], [3, 4]]`, `w = [1, -1]`, `lr = 0.1`. The gradient of the loss is the column sums of "
-            "`x`.")
 rows = {wd: weight_decay.one_sgd_step(wd) for wd in (0.0, 1.0)}
+first = rows[0.0]
+st.markdown(f"`x = {first['x']}`, `w = {first['w_before']}`, `lr = {first['lr']}`. The gradient of the loss is "
+            "the column sums of `x`.")
 st.dataframe(
     [{"weight_decay": wd, "loss": r["loss"], "w before": str(r["w_before"]), "grad (without decay)": str(r["grad"]),
       "w after": str([round(v, 6) for v in r["w_after"]])} for wd, r in rows.items()],

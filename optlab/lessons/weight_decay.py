@@ -15,6 +15,8 @@ def one_sgd_step(weight_decay: float, lr: float = 0.1) -> dict:
     loss.backward()
     opt.step()
     return {
+        "x": x.tolist(),
+        "lr": lr,
         "loss": loss.item(),
         "w_before": before.flatten().tolist(),
         "grad": w.grad.flatten().tolist(),  # dL/dw, without the decay term
