@@ -30,6 +30,7 @@ import streamlit as st
 
 from optlab.ui import surface_lab as lab
 from optlab.ui.cache import build_surface
+from optlab.ui.text import literal
 
 st.set_page_config(page_title="Surface Lab", layout="wide")
 st.title("Surface Lab")
@@ -38,10 +39,11 @@ notes = lab.read_link_once()
 cfg, formula_error = lab.sidebar_controls()
 lab.write_link(cfg)
 if notes:
-    st.warning("\n\n".join(notes), icon="🔗")
+    st.warning("\n\n".join(literal(n) for n in notes), icon="🔗")
 
 if formula_error:
-    st.error(f"The formula cannot be used: {formula_error}. Fix it in the sidebar; nothing was run.", icon="⚠️")
+    st.error(f"The formula cannot be used: {literal(formula_error)}. Fix it in the sidebar; nothing was run.",
+             icon="⚠️")
     st.stop()
 
 surface = build_surface(cfg)

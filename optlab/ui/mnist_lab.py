@@ -17,6 +17,7 @@ from optlab.mnist.models import MODELS, build_model
 from optlab.mnist.train import Trainer, build_optimizer, default_device, predict
 from optlab.plots.training import curves_figure, digits_figure, state_histograms_figure
 from optlab.registry import REGISTRY
+from optlab.ui.text import literal
 from optlab.ui.training_job import TrainingJob
 from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values
 
@@ -44,7 +45,7 @@ def data_controls() -> Digits | None:
     try:
         digits = cached_digits(source, folder or None, 0)
     except MnistDataError as e:
-        st.error(str(e))
+        st.error(literal(e))
         return None
     st.caption(digits.name)
     return digits
@@ -108,7 +109,7 @@ def config_controls() -> TrainConfig | None:
         for spec in config.runs:
             REGISTRY[spec.optimizer].kwargs(**dict(spec.hparams))
     except ValueError as e:
-        st.error(f"Settings not valid: {e}")
+        st.error(f"Settings not valid: {literal(e)}")
         return None
     return config
 
@@ -120,7 +121,7 @@ def param_groups_panel(config: TrainConfig) -> None:
         try:
             st.code(param_groups_text(build_optimizer(config.runs[0], model, config)), language="text")
         except ValueError as e:
-            st.error(str(e))
+            st.error(literal(e))
 
 
 def accumulation_panel(config: TrainConfig, digits: Digits) -> None:
@@ -191,7 +192,7 @@ def live_panel() -> None:
         status = job.snapshot()
         st.progress(min(1.0, status.fraction), text=_status_line(status))
         if status.error:
-            st.error(status.error)
+            st.error(literal(status.error))
         if status.history.labels:
             st.plotly_chart(curves_figure(status.history), key="mnist_curves")
             accs = [a[-1] for a in status.history.test_acc if a]
@@ -270,7 +271,7 @@ def checkpoint_panel(digits: Digits | None) -> None:
         try:
             trainer = load_checkpoint(data, digits, default_device())
         except CheckpointError as e:
-            st.error(f"Cannot resume: {e}")
+            st.error(f"Cannot resume: {literal(e)}")
             return
         if job is not None and job.running:
             st.warning("Stop the current run first.")

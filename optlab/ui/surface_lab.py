@@ -39,6 +39,7 @@ from optlab.ui.cache import (
     run_label,
     surface_json,
 )
+from optlab.ui.text import literal
 from optlab.ui.urlstate import (
     ANGLE_RANGE,
     BASINS_SIDES,
@@ -207,7 +208,7 @@ def surface_controls() -> tuple[str, str, tuple, float, float, str | None]:
             build_surface(LabConfig(surface=CUSTOM, formula=formula, window=window))
         except FormulaError as e:
             error = str(e)
-            st.error(f"Formula: {error}", icon="⚠️")
+            st.error(f"Formula: {literal(error)}", icon="⚠️")
     elif key == "quadratic":
         st.slider("condition number κ", KAPPA_RANGE[0], 1000.0, key="sl_kappa", step=1.0,
                   help="λ_max / λ_min of the Hessian")

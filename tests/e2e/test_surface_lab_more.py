@@ -190,9 +190,6 @@ def test_basins_tab_draws_its_figure_and_counts(app):
     assert app.exceptions() == [] and app.console_errors == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="st.error renders the message as Markdown, so __import__ shows as bold 'import'"
-)
 def test_a_bad_formula_from_a_link_is_named_as_typed(app):
     # The formula comes from a shared link; the message must quote it as written, not as Markdown reads it.
     app.goto("Surface_Lab?s=custom&f=__import__%28%27os%27%29")
