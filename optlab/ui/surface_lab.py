@@ -413,7 +413,11 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
     view = current_view()
     if SS.get("sl_insp_run") not in labels:  # a run that was removed, or a slider that was not drawn last time
         SS.sl_insp_run = view.insp_run if view.insp_run in labels else 0
-    r = st.selectbox("run", labels, format_func=lambda i: traces[i].label, key="sl_insp_run")
+    names = [tr.label for tr in traces]
+    if SS.get("sl_insp_names") != names:  # a run was renamed (new lr...): send the selection again so the closed
+        SS.sl_insp_run = int(SS.sl_insp_run)  # picker shows the new name, not the one it showed before
+        SS.sl_insp_names = names
+    r = st.selectbox("run", labels, format_func=lambda i: names[i], key="sl_insp_run")
     tr = traces[r]
     if tr.n_steps == 0:
         st.info(f"{tr.label} took no step" + (f" (diverged at step {tr.diverged_at})." if tr.diverged_at is not None

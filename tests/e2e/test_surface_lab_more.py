@@ -132,6 +132,7 @@ def test_theory_panel_use_it_sets_run_one_to_the_optimal_step(app):
     assert app.number("sl_r1_sgd_lr") == alpha
     assert figure_data(app, "sl_contour") != before
     assert "r1=sgd" in app.page.url, app.page.url
+    assert app.selected("sl_insp_run").startswith("1 · SGD lr=1.98"), "the inspector's picker names the new run"
     # The predicted-vs-measured table now holds run 1 at α*: theory's rate, and a measured rate that matches it.
     table = app.page.locator('[data-testid="stDataFrame"]').filter(has_text="predicted rate")
     rows = dataframe_rows(table)
