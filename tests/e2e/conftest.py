@@ -207,6 +207,14 @@ class AppPage:
         )
         self.settle()
 
+    def open_tab(self, name: str, figure_key: str):
+        """Click the tab called ``name`` and wait until the Plotly figure with this key inside it is drawn."""
+        self.act(lambda: self.page.get_by_role("tab", name=name).click())
+        figure = self.key(figure_key).locator(".js-plotly-plot").first
+        figure.wait_for()
+        self.settle()
+        return figure
+
     def settle(self, timeout_ms: int = 20_000) -> None:
         """Give lazily loaded elements time to draw: every Plotly chart its SVG, every code block its text.
 

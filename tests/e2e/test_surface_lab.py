@@ -99,10 +99,7 @@ def test_change_run_click_start_and_share_the_link(app, browser):
 
 def test_replay_plays_and_keeps_the_contour(app):
     app.goto("Surface_Lab")
-    app.act(lambda: app.page.get_by_role("tab", name="Replay").click())
-    replay = app.key("sl_replay").locator(".js-plotly-plot").first
-    replay.wait_for()
-    app.settle()
+    replay = app.open_tab("Replay", "sl_replay")
     assert replay.evaluate("g => g._fullLayout.sliders[0].active") == 0
     assert replay.evaluate("g => g.data[0].type") == "contour"
     heads_before = trace_named(app, "sl_replay", "now")

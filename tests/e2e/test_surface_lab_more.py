@@ -169,10 +169,7 @@ def test_export_buttons_and_csv_download(app):
 
 def test_basins_tab_draws_its_figure_and_counts(app):
     app.goto("Surface_Lab")
-    app.act(lambda: app.page.get_by_role("tab", name="Basins").click())
-    basins = app.key("sl_basins").locator(".js-plotly-plot").first
-    basins.wait_for()
-    app.settle()
+    basins = app.open_tab("Basins", "sl_basins")
     assert basins.locator(".main-svg").first.bounding_box()["width"] > 0
     assert basins.evaluate("g => g.data.length") >= 2  # the contour and the grid of starts at least
     # st.dataframe puts no st-key-<key> class on the page, so the counts table is found inside the open tab.
