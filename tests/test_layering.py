@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "optlab.plots": 3,
     "optlab.trace": 2,
     "optlab.basins": 2,
+    "optlab.sweep": 2,
     "optlab.mnist": 2,
     "optlab.lessons": 2,
     "optlab.registry": 1,

@@ -1,0 +1,200 @@
+"""Sweeps: one run's optimizer from many settings, or from many starts, computed in one batched pass.
+
+A student who drags a knob wants to see the path move while dragging. The page therefore computes, next to the
+runs it shows, the runs a student is likely to try next: the selected run at many learning rates (or momentum
+or β₁ values), and from a grid of starts. The figure then switches between them in the browser.
+
+Exact, not approximate: every member is run by the same optimizer class as a single run, with the same start,
+budget, schedule and gradient noise, and equals ``run_trace`` of its own configuration (the tests check 1e-12
+in float64). What this file leaves out: recording state and explained terms (a sweep keeps only the points),
+and drawing.
+
+How the batch works. Members that differ in a hyperparameter become param groups of ONE optimizer, one group
+(or two, for a run whose x and y are two groups) per member, each carrying its own value: ``step()`` then
+updates every member, and each group's scheduler state is its own. Members that differ only in the start are
+rows of one (N, 2) parameter (``optlab.trace.run_grid``), since every optimizer here acts coordinate-wise. The
+loss and gradient of all members come from one forward and one backward pass on the stacked points.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+
+from optlab.registry import REGISTRY
+from optlab.schedules import make_scheduler
+from optlab.trace import RunConfig, _constructor_kwargs, _far_limit, gradient_noise, run_grid
+
+#: Knobs a sweep can vary, in the flat names of ``optlab.registry``.
+SWEEP_KNOBS = ("lr", "momentum", "beta1")
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One run repeated along one knob: member k used ``values[k]`` and walked ``points[k]``.
+
+    ``knob`` is a hyperparameter name (``values`` of shape (N,)) or ``"start"`` (``values`` of shape (N, 2)).
+    ``points`` is (N, steps + 1, 2); a member that diverged at step t has NaN from point t on, and
+    ``diverged_at[k] = t`` (-1 when it never did).
+    """
+
+    knob: str
+    values: np.ndarray
+    points: np.ndarray
+    diverged_at: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def nearest(self, value: float | Sequence[float]) -> int:
+        """The member closest to ``value`` (on a log scale for positive knobs, in the plane for starts)."""
+        if self.knob == "start":
+            d = np.linalg.norm(self.values - np.asarray(value, dtype=np.float64), axis=1)
+            return int(np.argmin(d))
+        v = np.asarray(self.values, dtype=np.float64)
+        if (v > 0).all() and float(value) > 0:
+            return int(np.argmin(np.abs(np.log(v) - math.log(float(value)))))
+        return int(np.argmin(np.abs(v - float(value))))
+
+
+def knob_range(config: RunConfig, knob: str) -> tuple[float, float, bool] | None:
+    """(min, max, log) of a knob of the run's optimizer preset, or None when the preset has no such knob."""
+    spec = REGISTRY.get(config.optimizer)
+    if spec is None or knob not in spec.names():
+        return None
+    h = spec.hyper(knob)
+    if h.kind != "float" or h.min is None or h.max is None:
+        return None
+    return float(h.min), float(h.max), bool(h.log)
+
+
+def sweep_values(config: RunConfig, knob: str, n: int = 25) -> np.ndarray:
+    """``n`` values of ``knob`` around the run's own value, which is always one of them.
+
+    A log-scaled knob (lr) spans two decades below and above the current value (clipped to its range),
+    log-spaced; momentum and β₁ span [min, 0.999] evenly in the "memory" 1/(1 − β), where their effect lives.
+    """
+    bounds = knob_range(config, knob)
+    if bounds is None:
+        raise ValueError(f"the {config.optimizer!r} run has no {knob!r} to sweep")
+    lo, hi, log = bounds
+    current = float(dict(config.hparams).get(knob, REGISTRY[config.optimizer].hyper(knob).default))
+    if log:
+        a, b = max(lo, current / 100), min(hi, current * 100)
+        values = np.geomspace(a, b, n)
+    else:  # β in [lo, 0.999]: evenly spaced in log(1 − β), so 0.9, 0.99 and 0.999 are equally far apart
+        a, b = math.log1p(-max(lo, 0.0)), math.log1p(-min(hi, 0.999))
+        values = -np.expm1(np.linspace(a, b, n))
+    values[np.argmin(np.abs(values - current))] = current  # the run itself is a member, exactly
+    return np.unique(values)
+
+
+def _member_groups(config: RunConfig, params: list[torch.Tensor]) -> list[dict[str, Any]]:
+    """The param groups ``build_optimizer`` would make for this configuration, each with every argument."""
+    if config.axis_hparams is None:
+        return [{"params": params, **_constructor_kwargs(config)[1]}]
+    return [{"params": [p], **_constructor_kwargs(config, overrides)[1]}
+            for p, overrides in zip(params, config.axis_hparams, strict=True)]
+
+
+def _with_value(config: RunConfig, knob: str, value: float) -> RunConfig:
+    """The configuration with one hyperparameter changed (for two groups, lr changes both by the same factor)."""
+    hparams = {**dict(config.hparams), knob: float(value)}
+    axis = config.axis_hparams
+    if axis is not None and knob == "lr":
+        old = float(dict(config.hparams)["lr"])
+        axis = tuple(tuple((k, v * float(value) / old if k == "lr" else v) for k, v in a) for a in axis)
+    return replace(config, hparams=tuple(hparams.items()), axis_hparams=axis)
+
+
+def member_config(config: RunConfig, knob: str, value: float) -> RunConfig:
+    """The single run a sweep member equals (for tests, and to compute it exactly on release)."""
+    return _with_value(config, knob, value)
+
+
+def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float], start: Sequence[float],
+              steps: int, noise_sigma: float = 0.0, seed: int = 0) -> Sweep:
+    """The run at every value of ``knob``, as one optimizer with one param group (or two) per member.
+
+    Divergence follows ``run_traces``: a member whose loss or gradient is not finite, or whose point left
+    the plot far behind, stops there (its later points are NaN); the others go on.
+    """
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    start_t = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(2)
+    per_axis = config.axis_hparams is not None
+    members = []  # each member's parameters: [xy] or [x, y]
+    groups: list[dict[str, Any]] = []
+    for value in values:
+        params = ([start_t[0:1].clone().requires_grad_(True), start_t[1:2].clone().requires_grad_(True)]
+                  if per_axis else [start_t.clone().requires_grad_(True)])
+        members.append(params)
+        groups += _member_groups(_with_value(config, knob, value), params)
+    cls, kwargs = _constructor_kwargs(config)
+    optimizer = cls(groups, **kwargs)
+    scheduler = make_scheduler(optimizer, config.schedule, steps, **dict(config.schedule_params))
+    noise = gradient_noise(steps, noise_sigma, seed)
+    centre, limit = _far_limit(surface.bounds)
+
+    n = len(values)
+    points = np.full((n, steps + 1, 2), np.nan)
+    diverged = np.full(n, -1, dtype=np.int64)
+    alive = list(range(n))
+    for t in range(steps + 1):
+        x = torch.stack([torch.cat(members[k]) if per_axis else members[k][0] for k in alive]).detach()
+        x.requires_grad_(True)
+        loss = surface.fn(x).expand(x.shape[:-1])
+        final = t == steps
+        if final or not loss.requires_grad:
+            grad = torch.zeros_like(x)
+        else:
+            (grad,) = torch.autograd.grad(loss, x, torch.ones_like(loss))
+            if noise is not None:
+                grad = grad + noise[t]
+        x = x.detach()
+        healthy = (torch.isfinite(loss.detach() + grad.sum(-1)) & ((x - centre).abs().amax(-1) <= limit)).tolist()
+        still = []
+        for row, k in enumerate(alive):
+            if not healthy[row]:
+                diverged[k] = t
+                if t == 0:
+                    points[k, 0] = x[row].numpy()  # the start is always drawn
+                for p in members[k]:
+                    p.grad = None  # the optimizer skips it from now on
+                continue
+            points[k, t] = x[row].numpy()
+            still.append(k)
+            if not final:
+                if per_axis:
+                    members[k][0].grad, members[k][1].grad = grad[row, 0:1], grad[row, 1:2]
+                else:
+                    members[k][0].grad = grad[row]
+        alive = still
+        if final or not alive:
+            break
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+    return Sweep(knob=knob, values=values, points=points, diverged_at=diverged)
+
+
+def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int = 11) -> np.ndarray:
+    """An n × n grid of starts over the window, inset by half a cell so no start sits on the border."""
+    (x0, x1), (y0, y1) = bounds
+    gx = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
+    gy = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
+    xx, yy = np.meshgrid(gx, gy)
+    return np.stack([xx.ravel(), yy.ravel()], axis=1)
+
+
+def run_start_sweep(surface: Any, config: RunConfig, starts: np.ndarray, steps: int,
+                    noise_sigma: float = 0.0, seed: int = 0) -> Sweep:
+    """The run from every start of ``starts`` (N, 2) at once: rows of one (N, 2) parameter."""
+    grid = run_grid(surface, config, starts, steps, noise_sigma, seed)
+    points = np.transpose(grid.points, (1, 0, 2))  # (steps+1, N, 2) -> (N, steps+1, 2)
+    return Sweep(knob="start", values=np.asarray(starts, dtype=np.float64), points=points,
+                 diverged_at=np.asarray(grid.row_diverged_at))

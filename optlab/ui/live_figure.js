@@ -1,0 +1,307 @@
+// The live surface figure: paths over the contour picture, equal axes, redrawn while a knob or the start is
+// dragged. Display only: every path it can show was computed on the server by the real optimizers and came in
+// `data`; releasing a knob or the start reports the value back (setStateValue) so the server computes it exactly.
+
+const SVG = "http://www.w3.org/2000/svg";
+const MARGIN = { left: 56, right: 12, top: 10, bottom: 40 };
+
+function el(name, attrs, parent) {
+  const node = document.createElementNS(SVG, name);
+  for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+  if (parent) parent.appendChild(node);
+  return node;
+}
+
+function fmt(v) {
+  if (!isFinite(v)) return String(v);
+  const a = Math.abs(v);
+  if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(2).replace("e+", "e");
+  return String(Number(v.toPrecision(3)));
+}
+
+function niceTicks(lo, hi, n) {
+  const raw = (hi - lo) / n;
+  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) || raw;
+  const out = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi + 1e-9 * step; v += step) out.push(Math.abs(v) < 1e-12 * step ? 0 : v);
+  return out;
+}
+
+// A path arrives as base64 of little-endian uint16 (x, y) pairs over the window widened by one window width on
+// each side (optlab.plots.live.encode_path); decoded once per render into a flat [x0, y0, x1, y1, ...] array.
+function decoder(bounds) {
+  const [x0, x1, y0, y1] = bounds;
+  const wx = x1 - x0, wy = y1 - y0;
+  return (text) => {
+    if (!text) return [];
+    const bin = atob(text);
+    const out = new Float64Array(bin.length / 2);
+    for (let k = 0; k < out.length; k++) {
+      const q = bin.charCodeAt(2 * k) | (bin.charCodeAt(2 * k + 1) << 8);
+      out[k] = k % 2 === 0 ? x0 - wx + (q / 65535) * 3 * wx : y0 - wy + (q / 65535) * 3 * wy;
+    }
+    return out;
+  };
+}
+
+function decodeAll(data) {
+  const dec = decoder(data.bounds);
+  return {
+    ...data,
+    runs: data.runs.map((r) => ({ ...r, path: dec(r.path), ema: r.ema ? dec(r.ema) : null })),
+    sweep: data.sweep ? { ...data.sweep, paths: data.sweep.paths.map(dec) } : null,
+    starts: data.starts
+      ? { ...data.starts, runs: Object.fromEntries(Object.entries(data.starts.runs).map(([k, v]) => [k, v.map(dec)])) }
+      : null,
+  };
+}
+
+function draw(root, data, send) {
+  const [x0, x1, y0, y1] = data.bounds;
+  const width = Math.max(240, root.clientWidth || 600);
+  const maxH = data.maxHeight || 480;
+  // equal aspect: one unit of x is as many pixels as one unit of y
+  let plotW = width - MARGIN.left - MARGIN.right;
+  let plotH = (plotW * (y1 - y0)) / (x1 - x0);
+  if (plotH > maxH) {
+    plotH = maxH;
+    plotW = (plotH * (x1 - x0)) / (y1 - y0);
+  }
+  const W = plotW + MARGIN.left + MARGIN.right;
+  const H = plotH + MARGIN.top + MARGIN.bottom;
+  const px = (x) => MARGIN.left + ((x - x0) / (x1 - x0)) * plotW;
+  const py = (y) => MARGIN.top + ((y1 - y) / (y1 - y0)) * plotH;
+  const fromPx = (u, v) => [x0 + ((u - MARGIN.left) / plotW) * (x1 - x0), y1 - ((v - MARGIN.top) / plotH) * (y1 - y0)];
+  const pathD = (flat) => {
+    let d = "";
+    for (let k = 0; k + 1 < flat.length; k += 2) d += (k ? "L" : "M") + px(flat[k]).toFixed(1) + "," + py(flat[k + 1]).toFixed(1);
+    return d;
+  };
+
+  root.querySelector(".olf-plot")?.remove();
+  const holder = document.createElement("div");
+  holder.className = "olf-plot";
+  root.insertBefore(holder, root.querySelector(".olf-legend"));
+  const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "loss surface with optimizer paths" }, holder);
+  const defs = el("defs", {}, svg);
+  const clip = el("clipPath", { id: "olf-clip" }, defs);
+  el("rect", { x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH }, clip);
+
+  el("image", { href: data.image, x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH, preserveAspectRatio: "none" }, svg);
+  el("rect", { x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH, class: "olf-frame" }, svg);
+  const axes = el("g", { class: "olf-axes" }, svg);
+  for (const v of niceTicks(x0, x1, Math.max(3, Math.round(plotW / 90)))) {
+    el("line", { x1: px(v), x2: px(v), y1: MARGIN.top + plotH, y2: MARGIN.top + plotH + 5 }, axes);
+    el("text", { x: px(v), y: MARGIN.top + plotH + 20, "text-anchor": "middle" }, axes).textContent = fmt(v);
+  }
+  for (const v of niceTicks(y0, y1, Math.max(3, Math.round(plotH / 70)))) {
+    el("line", { x1: MARGIN.left - 5, x2: MARGIN.left, y1: py(v), y2: py(v) }, axes);
+    el("text", { x: MARGIN.left - 8, y: py(v) + 5, "text-anchor": "end" }, axes).textContent = fmt(v);
+  }
+  el("text", { x: MARGIN.left + plotW / 2, y: H - 4, "text-anchor": "middle", class: "olf-axis-title" }, axes).textContent = "x";
+  el("text", { x: 14, y: MARGIN.top + plotH / 2, "text-anchor": "middle", class: "olf-axis-title" }, axes).textContent = "y";
+
+  const layer = el("g", { "clip-path": "url(#olf-clip)" }, svg);
+  const runs = data.runs.map((run) => {
+    const g = el("g", { class: "olf-run" }, layer);
+    const ema = run.ema ? el("path", { d: pathD(run.ema), stroke: run.color, class: "olf-ema" }, g) : null;
+    const line = el("path", { d: pathD(run.path), stroke: run.color, class: "olf-path" }, g);
+    const end = el("circle", { r: 5, fill: run.color, class: "olf-end" }, g);
+    const cross = el("path", { stroke: run.color, class: "olf-cross" }, g);
+    const setPath = (flat, diverged) => {
+      line.setAttribute("d", pathD(flat));
+      const n = flat.length;
+      const ex = n >= 2 ? px(flat[n - 2]) : -99, ey = n >= 2 ? py(flat[n - 1]) : -99;
+      end.setAttribute("cx", ex);
+      end.setAttribute("cy", ey);
+      end.style.display = diverged ? "none" : "";
+      cross.setAttribute("d", diverged ? `M${ex - 7},${ey - 7}L${ex + 7},${ey + 7}M${ex - 7},${ey + 7}L${ex + 7},${ey - 7}` : "");
+    };
+    setPath(run.path, run.diverged);
+    return { run, line, ema, setPath };
+  });
+
+  for (const [mx, my] of data.minima) {
+    const r = 9, cx = px(mx), cy = py(my);
+    let pts = "";
+    for (let k = 0; k < 10; k++) {
+      const a = -Math.PI / 2 + (k * Math.PI) / 5, rr = k % 2 ? r * 0.45 : r;
+      pts += `${(cx + rr * Math.cos(a)).toFixed(1)},${(cy + rr * Math.sin(a)).toFixed(1)} `;
+    }
+    el("polygon", { points: pts, class: "olf-min" }, svg);
+  }
+
+  if (data.arrows) {
+    const a = data.arrows;
+    const len = a.length * Math.min(plotW, plotH);
+    const ax = px(a.point[0]), ay = py(a.point[1]);
+    a.vectors.forEach((v, k) => {
+      const id = `olf-head-${k}`;
+      const m = el("marker", { id, viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" }, defs);
+      el("path", { d: "M0,0L10,5L0,10z", fill: v.color }, m);
+      const tx = ax + len * v.dx, ty = ay - len * v.dy;
+      el("line", { x1: ax, y1: ay, x2: tx, y2: ty, stroke: v.color, class: "olf-arrow", "marker-end": `url(#${id})` }, svg);
+      // labels sit beyond the arrow tip, pushed apart vertically so that two never overlap
+      const lbl = el("text", { x: tx + 6 * Math.sign(v.dx || 1), y: ty - 6 * Math.sign(v.dy || 1), "text-anchor": v.dx >= 0 ? "start" : "end", fill: v.color, class: "olf-arrow-label" }, svg);
+      lbl.textContent = `${v.name} (${fmt(v.norm)})`;
+    });
+    el("rect", { x: ax - 5, y: ay - 5, width: 10, height: 10, transform: `rotate(45 ${ax} ${ay})`, class: "olf-inspected" }, svg);
+    spreadLabels(svg);
+  }
+
+  const start = el("circle", { cx: px(data.start[0]), cy: py(data.start[1]), r: 9, class: "olf-start" }, svg);
+  const readout = el("text", { x: MARGIN.left + 8, y: MARGIN.top + 20, class: "olf-readout" }, svg);
+
+  // --- the knob slider: switch the swept run's path between precomputed members -----------------------------
+  const bar = root.querySelector(".olf-bar");
+  bar.replaceChildren();
+  const sweep = data.sweep;
+  if (sweep) {
+    const target = runs[sweep.run];
+    const label = document.createElement("label");
+    label.textContent = `${sweep.label}:`;
+    const input = document.createElement("input");
+    Object.assign(input, { type: "range", min: 0, max: sweep.values.length - 1, step: 1, value: sweep.current, className: "olf-knob" });
+    input.setAttribute("aria-label", sweep.label);
+    const out = document.createElement("output");
+    out.className = "olf-value";
+    const hint = document.createElement("span");
+    hint.className = "olf-hint";
+    hint.textContent = data.hint || "";
+    const show = (k) => {
+      const t0 = performance.now();
+      out.textContent = `${sweep.symbol} = ${fmt(sweep.values[k])}`;
+      target.setPath(sweep.paths[k], sweep.diverged[k] >= 0);
+      root.dataset.member = String(k);
+      root.dataset.drawMs = (performance.now() - t0).toFixed(2);
+    };
+    input.addEventListener("input", () => show(Number(input.value)));
+    input.addEventListener("change", () => {
+      const k = Number(input.value);
+      if (k !== sweep.current) send("knob", { run: sweep.run, knob: sweep.knob, value: sweep.values[k], nonce: Date.now() });
+    });
+    bar.append(label, input, out, hint);
+    show(sweep.current);
+    root.dataset.member = String(sweep.current);
+  }
+
+  // --- the start: press anywhere to start there; drag to preview the path from the nearest grid start ----------
+  const starts = data.starts;
+  let dragging = false, moved = false, nearest = -1;
+  const toData = (ev) => {
+    const box = svg.getBoundingClientRect();
+    const [x, y] = fromPx(((ev.clientX - box.left) * W) / box.width, ((ev.clientY - box.top) * H) / box.height);
+    return [Math.min(x1, Math.max(x0, x)), Math.min(y1, Math.max(y0, y))];
+  };
+  const preview = (x, y) => {
+    const t0 = performance.now();
+    start.setAttribute("cx", px(x));
+    start.setAttribute("cy", py(y));
+    if (starts) {
+      let best = 0, bestD = Infinity;
+      starts.starts.forEach(([sx, sy], k) => {
+        const d = ((sx - x) / (x1 - x0)) ** 2 + ((sy - y) / (y1 - y0)) ** 2;
+        if (d < bestD) { bestD = d; best = k; }
+      });
+      if (best !== nearest) {
+        nearest = best;
+        runs.forEach((r, i) => {
+          const paths = starts.runs[String(i)];
+          if (paths) r.setPath(paths[best], false);
+          if (r.ema) r.ema.style.display = "none";
+        });
+      }
+    }
+    root.dataset.drawMs = (performance.now() - t0).toFixed(2);
+  };
+  svg.addEventListener("pointerdown", (ev) => {
+    const [x, y] = toData(ev);
+    if (!(ev.clientX >= 0)) return;
+    dragging = true; moved = false;
+    svg.setPointerCapture(ev.pointerId);
+    root.classList.add("olf-dragging");
+    preview(x, y);
+  });
+  svg.addEventListener("pointermove", (ev) => {
+    const [x, y] = toData(ev);
+    readout.textContent = `x = ${fmt(x)}, y = ${fmt(y)}`;
+    if (!dragging) return;
+    moved = true;
+    preview(x, y);
+  });
+  svg.addEventListener("pointerleave", () => { if (!dragging) readout.textContent = ""; });
+  const release = (ev) => {
+    if (!dragging) return;
+    dragging = false;
+    root.classList.remove("olf-dragging");
+    const [x, y] = toData(ev);
+    send("start", { x: Number(x.toPrecision(4)), y: Number(y.toPrecision(4)), nonce: Date.now() });
+  };
+  svg.addEventListener("pointerup", release);
+  svg.addEventListener("pointercancel", () => { dragging = false; root.classList.remove("olf-dragging"); });
+}
+
+function spreadLabels(svg) {
+  // move arrow labels down until none overlaps another (they start at the arrow tips)
+  const labels = [...svg.querySelectorAll(".olf-arrow-label")];
+  const placed = [];
+  for (const t of labels) {
+    let box = t.getBBox();
+    for (let tries = 0; tries < 12 && placed.some((b) => overlap(b, box)); tries++) {
+      t.setAttribute("y", Number(t.getAttribute("y")) + 18);
+      box = t.getBBox();
+    }
+    placed.push(box);
+  }
+}
+
+function overlap(a, b) {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
+
+function legend(root, data) {
+  const box = root.querySelector(".olf-legend");
+  box.replaceChildren();
+  for (const run of data.runs) {
+    const item = document.createElement("span");
+    item.className = "olf-item";
+    const swatch = document.createElement("i");
+    swatch.style.background = run.color;
+    item.append(swatch, document.createTextNode(run.label + (run.diverged ? " (diverged)" : "")));
+    box.append(item);
+  }
+  if (data.runs.some((r) => r.ema)) {
+    const item = document.createElement("span");
+    item.className = "olf-item olf-note";
+    item.textContent = "dotted: EMA of the weights";
+    box.append(item);
+  }
+}
+
+export default function (component) {
+  const { parentElement, data, setStateValue } = component;
+  let root = parentElement.querySelector(".olf");
+  if (!root) {
+    root = document.createElement("div");
+    root.className = "olf";
+    root.innerHTML = '<div class="olf-bar"></div><div class="olf-legend"></div>';
+    parentElement.appendChild(root);
+  }
+  const send = (name, value) => setStateValue(name, value);
+  const model = decodeAll(data);
+  const render = () => {
+    legend(root, model);
+    draw(root, model, send);
+  };
+  render();
+  let lastWidth = root.clientWidth;
+  const observer = new ResizeObserver(() => {
+    if (Math.abs(root.clientWidth - lastWidth) > 4) {
+      lastWidth = root.clientWidth;
+      render();
+    }
+  });
+  observer.observe(root);
+  return () => observer.disconnect();
+}

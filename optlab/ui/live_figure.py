@@ -1,0 +1,40 @@
+"""The live surface figure as a Streamlit component: drawn in the browser, redrawn while a knob is dragged.
+
+The browser part (``live_figure.js`` and ``live_figure.css`` beside this file) only draws what it is sent
+(``optlab.plots.live.live_payload``) and reports two things back when the student lets go: the knob value
+(``knob``: run, knob name, value) and the start point (``start``: x, y). Each report carries a nonce so that
+letting go twice at the same value still counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+_HERE = Path(__file__).parent
+_COMPONENT = st.components.v2.component(
+    "optlab_live_surface",
+    css=(_HERE / "live_figure.css").read_text(encoding="utf-8"),
+    js=(_HERE / "live_figure.js").read_text(encoding="utf-8"),
+)
+
+
+def live_figure(payload: dict, *, key: str, on_knob: Callable[[], None], on_start: Callable[[], None],
+                max_height: int = 480, hint: str = "") -> Any:
+    """Mount the figure; ``on_knob`` and ``on_start`` run (before the page reruns) when a value is reported.
+
+    The reported values are then in ``st.session_state[key]["knob"]`` and ``["start"]``.
+    """
+    data = {**payload, "maxHeight": max_height, "hint": hint}
+    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None},
+                      on_knob_change=on_knob, on_start_change=on_start)
+
+
+def reported(key: str, name: str) -> dict | None:
+    """The last value the figure ``key`` reported under ``name`` ("knob" or "start"), or None."""
+    state = st.session_state.get(key)
+    value = state.get(name) if hasattr(state, "get") else None
+    return value if isinstance(value, dict) else None
