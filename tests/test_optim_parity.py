@@ -319,3 +319,77 @@ def test_step_counter_is_a_float32_scalar_like_torch():
     opt.step()
     step = opt.state[p]["step"]
     assert step.dtype == torch.float32 and step.dim() == 0 and step.item() == 1.0
+
+
+# ---- complex parameters ----------------------------------------------------------------------------------------
+# torch steps a complex parameter as its real view (torch.view_as_real): Re θ and Im θ are two real coordinates.
+
+COMPLEX_STEPS = 10
+
+
+def make_complex_params() -> list[torch.Tensor]:
+    """Complex w (4×3) and b (4), a real c (3) beside them, and a complex parameter that never gets a gradient."""
+    g = torch.Generator().manual_seed(2)
+    shapes = [((4, 3), torch.complex128), ((4,), torch.complex128), ((3,), torch.float64), ((2,), torch.complex128)]
+    return [torch.randn(s, generator=g, dtype=dtype).requires_grad_() for s, dtype in shapes]
+
+
+def complex_loss(params: list[torch.Tensor], t: int) -> torch.Tensor:
+    """A real loss of complex parameters whose real and imaginary parts get different gradients."""
+    w, b, c, _ = params
+    x = _INPUTS_BY_DTYPE[torch.float64][t]
+    z = x.to(torch.complex128) @ w.T + b
+    return ((z.real.tanh().sum(1) - 0.5).pow(2).mean() + z.imag.sin().mean() + (c * x[0]).sin().sum()
+            + 0.1 * (w.abs() ** 2).sum())
+
+
+def run_complex(opt, params, steps: int, start: int = 0) -> None:
+    for t in range(start, start + steps):
+        opt.zero_grad()
+        complex_loss(params, t).backward()
+        opt.step()
+
+
+@pytest.mark.parametrize(("name", "kwargs", "overrides"), PARAMS)
+def test_complex_parameters_match_torch(name, kwargs, overrides):
+    """complex128 parameters (mixed with a real one, in two groups) for 10 steps: every part of θ and of the
+    state agrees with torch to 1e-10, the state stays complex like torch's, and state_dicts still cross over."""
+    ours_p, theirs_p = make_complex_params(), make_complex_params()
+    ours = getattr(oo, name)(groups(ours_p, overrides), **fresh(kwargs))
+    theirs = getattr(torch.optim, name)(groups(theirs_p, overrides), **fresh(kwargs))
+    ours.explain = True  # recording the terms must not change the numbers
+    run_complex(ours, ours_p, COMPLEX_STEPS)
+    run_complex(theirs, theirs_p, COMPLEX_STEPS)
+    assert not torch.equal(ours_p[0], make_complex_params()[0])  # it moved
+    assert_same(ours, ours_p, theirs, theirs_p, TOL[torch.float64])
+    for p in ours_p[:2]:
+        assert all(v.dtype == torch.complex128 for k, v in ours.state[p].items() if v.dim() > 0)
+
+    # torch loads optlab's state_dict and both go on alike (torch's load casts NAdam's mu_product of the real
+    # parameter to float64, so dtypes may differ there)
+    copied = [p.detach().clone().requires_grad_() for p in ours_p]
+    loaded = getattr(torch.optim, name)(groups(copied, overrides), **fresh(kwargs))
+    loaded.load_state_dict(copy.deepcopy(ours.state_dict()))
+    run_complex(ours, ours_p, 4, start=COMPLEX_STEPS)
+    run_complex(loaded, copied, 4, start=COMPLEX_STEPS)
+    assert_same(ours, ours_p, loaded, copied, TOL[torch.float64], dtypes=False)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_complex_parameter_is_explained_as_its_real_view(name):
+    """The recorded terms of a complex parameter are those of its real view: shape (..., 2), real numbers, and
+    the update is the change of (Re θ, Im θ)."""
+    p = torch.tensor([1.0 + 2.0j, -0.5 + 0.25j], dtype=torch.complex128, requires_grad=True)
+    opt = getattr(oo, name)([p], lr=0.1)
+    opt.explain = True
+    for _ in range(3):
+        before = torch.view_as_real(p.detach()).clone()
+        opt.zero_grad()
+        ((p * (0.5 - 1.5j)).real.sin() + p.abs() ** 2).sum().backward()
+        opt.step()
+        (terms,) = opt.explanations()
+        for key, value in terms.items():
+            assert not value.is_complex(), key
+            assert value.dim() == 0 or value.shape == (2, 2), (key, value.shape)
+        torch.testing.assert_close(terms["update"], torch.view_as_real(p.detach()) - before, rtol=0, atol=0)
+        torch.testing.assert_close(terms["grad"], torch.view_as_real(p.grad), rtol=0, atol=0)

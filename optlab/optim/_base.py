@@ -34,6 +34,19 @@ def to_scalar(x):
     return x
 
 
+def real_view(t: Tensor) -> Tensor:
+    """A complex tensor as torch.optim updates it: its real view, a real tensor with a trailing axis of 2 that
+    holds the real and imaginary parts and shares the memory (``torch.view_as_real``); a real tensor as it is.
+
+    torch's optimizers step a complex parameter as two independent real coordinates (Re θ, Im θ): Adam, AdamW,
+    RMSprop, Adagrad, NAdam and RAdam call ``torch.view_as_real`` on the parameter, its gradient and its state
+    before the moment updates (torch/optim/adam.py, ``_single_tensor_adam``; pytorch/pytorch#83860). SGD needs no
+    view: its update is linear in g_t, so the complex operations already act on each part alone.
+    See https://pytorch.org/docs/stable/generated/torch.view_as_real.html.
+    """
+    return torch.view_as_real(t) if torch.is_complex(t) else t
+
+
 def refuse_unsupported(*, foreach=None, fused=None, capturable=False, differentiable=False) -> None:
     """Accept the default modes only: optlab runs torch's single-tensor algorithm, written out line by line.
 
@@ -83,7 +96,8 @@ class ExplainedOptimizer(Optimizer):
     A step records a term only when that part of the algorithm ran (no ``momentum_buffer`` without momentum, no
     weight-decay term when λ = 0), in the order the algorithm computes them, so the recorded terms read as the
     equations of exactly the algorithm that ran. Each term has one formula, valid whenever it is recorded;
-    variants (L2 or decoupled decay, Nesterov or heavy ball) record differently named terms.
+    variants (L2 or decoupled decay, Nesterov or heavy ball) record differently named terms. A complex
+    parameter is updated, and its terms recorded, as its real view (:func:`real_view`), as torch updates it.
 
     Attributes:
         explain: when True, ``step()`` records the terms of that step; when False (the default) it records

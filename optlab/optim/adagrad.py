@@ -1,6 +1,7 @@
 """Adagrad (Duchi, Hazan and Singer 2011), exactly as torch.optim.Adagrad computes it for dense gradients.
 
-Leaves out torch's foreach/fused kernels, sparse gradients and complex parameters; the math is the same.
+Leaves out torch's foreach/fused kernels and sparse gradients; the math is the same, and a complex parameter is
+updated as its real view, as torch does (its ``sum`` starts at τ + τi: τ in each part).
 """
 
 import torch
@@ -11,6 +12,7 @@ from ._base import (
     GRAD_FORMULAS,
     ExplainedOptimizer,
     new_step,
+    real_view,
     record_grad,
     refuse_unsupported,
     snapshot,
@@ -107,6 +109,8 @@ class Adagrad(ExplainedOptimizer):
         if len(state) == 0:
             state["step"] = new_step()
             init = self.defaults["initial_accumulator_value"]
+            # a complex θ: τ + τi, so that each part of its real view starts at τ (as torch)
+            init = complex(init, init) if torch.is_complex(p) else init
             state["sum"] = torch.full_like(p, init, memory_format=torch.preserve_format)
         return state
 
@@ -120,9 +124,9 @@ class Adagrad(ExplainedOptimizer):
             maximize = group["maximize"]
             for p in self._params_with_grad(group, records, "optlab Adagrad does not support sparse gradients"):
                 state = self._init_state(p)
-                state_sum, step_t = state["sum"], state["step"]
+                step_t = state["step"]
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # t <- t + 1
                 step_t += 1
@@ -134,21 +138,23 @@ class Adagrad(ExplainedOptimizer):
                     grad = _weight_decay.l2(grad, p, weight_decay)
                 # γ̃ = γ / (1 + (t - 1) η)
                 clr = lr / (1 + (step - 1) * lr_decay)
+                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the sum (torch's order)
+                param, grad, state_sum = real_view(p), real_view(grad), real_view(state["sum"])
                 # sum_t = sum_{t-1} + g_t²
                 state_sum.addcmul_(grad, grad, value=1)
                 # √sum_t + ε
                 std = state_sum.sqrt().add_(eps)
                 # θ_t = θ_{t-1} - γ̃ g_t / (√sum_t + ε)
-                p.addcdiv_(grad, std, value=-clr)
+                param.addcdiv_(grad, std, value=-clr)
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
+                    record_grad(terms, real_view(p.grad), maximize)
                     _weight_decay.record(terms, before, grad, lr, weight_decay, False)
                     terms.update(
                         clr=snapshot(clr),
                         sum=snapshot(state_sum),
                         std=snapshot(std),
-                        update=p - before,
+                        update=param - before,
                     )
                     records.append(terms)
         return loss

@@ -1,6 +1,7 @@
 """Adam, AMSGrad (a flag) and AdamW (Adam with decoupled weight decay), exactly as torch.optim computes them.
 
-Leaves out torch's foreach/fused/capturable kernels, complex and sparse parameters; the math is the same.
+Leaves out torch's foreach/fused/capturable kernels and sparse gradients; the math is the same, and a complex
+parameter is updated as its real view, as torch does.
 """
 
 import torch
@@ -11,6 +12,7 @@ from ._base import (
     GRAD_FORMULAS,
     ExplainedOptimizer,
     new_step,
+    real_view,
     record_grad,
     refuse_unsupported,
     snapshot,
@@ -146,7 +148,7 @@ class Adam(ExplainedOptimizer):
         """Which v the denominator uses: v_t for Adam, the running maximum v_t^max for AMSGrad."""
         if amsgrad:
             # v_t^max = max(v_{t-1}^max, v_t)
-            max_exp_avg_sq = state["max_exp_avg_sq"]
+            max_exp_avg_sq = real_view(state["max_exp_avg_sq"])
             torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
             return max_exp_avg_sq
         return exp_avg_sq
@@ -163,9 +165,9 @@ class Adam(ExplainedOptimizer):
             sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
             for p in self._params_with_grad(group, records, sparse_error):
                 state = self._init_state(p, amsgrad)
-                exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                step_t = state["step"]
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
@@ -173,9 +175,14 @@ class Adam(ExplainedOptimizer):
                 step_t += 1
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
                 grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
+                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
+                param, grad = real_view(p), real_view(grad)
+                exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
 
                 # a tensor β1 is moved to the parameter's dtype, as torch does
-                device_beta1 = beta1.to(dtype=p.dtype, device=p.device) if isinstance(beta1, Tensor) else beta1
+                device_beta1 = (
+                    beta1.to(dtype=param.dtype, device=param.device) if isinstance(beta1, Tensor) else beta1
+                )
                 # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
                 exp_avg.lerp_(grad, 1 - device_beta1)
                 # v_t = β2 v_{t-1} + (1 - β2) g_t²
@@ -193,10 +200,10 @@ class Adam(ExplainedOptimizer):
                 # denom = √v_t / √(1 - β2^t) + ε = √v̂_t + ε
                 denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
                 # θ_t = θ_{t-1} - γ_t m_t / denom = θ_{t-1} - γ m̂_t / (√v̂_t + ε)
-                p.addcdiv_(exp_avg, denom, value=-step_size)
+                param.addcdiv_(exp_avg, denom, value=-step_size)
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
+                    record_grad(terms, real_view(p.grad), maximize)
                     _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
                     terms.update(m=snapshot(exp_avg), v=snapshot(exp_avg_sq))
                     if amsgrad:
@@ -211,7 +218,7 @@ class Adam(ExplainedOptimizer):
                         step_size=snapshot(step_size),
                         denom=snapshot(denom),
                         step=-step_size * exp_avg / denom,
-                        update=p - before,
+                        update=param - before,
                     )
                     records.append(terms)
         return loss

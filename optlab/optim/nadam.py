@@ -1,6 +1,7 @@
 """NAdam (Dozat 2016: Adam with Nesterov momentum), exactly as torch.optim.NAdam computes it.
 
-Leaves out torch's foreach/capturable kernels, complex and sparse parameters; the math is the same.
+Leaves out torch's foreach/capturable kernels and sparse gradients; the math is the same, and a complex parameter
+is updated as its real view, as torch does.
 """
 
 import torch
@@ -11,6 +12,7 @@ from ._base import (
     GRAD_FORMULAS,
     ExplainedOptimizer,
     new_step,
+    real_view,
     record_grad,
     refuse_unsupported,
     snapshot,
@@ -126,20 +128,22 @@ class NAdam(ExplainedOptimizer):
             maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
             for p in self._params_with_grad(group, records, "NAdam does not support sparse gradients"):
                 state = self._init_state(p)
-                exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
                 mu_product, step_t = state["mu_product"], state["step"]
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
+                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
+                param, grad = real_view(p), real_view(grad)
+                exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
                 # t <- t + 1
                 step_t += 1
                 step = step_t.item()
                 # 1 - β2^t
                 bias_correction2 = 1 - beta2**step
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
+                grad = _weight_decay.apply(param, grad, lr, weight_decay, decoupled)
 
                 # μ_t = β1 (1 - ½ 0.96^{tψ}) and μ_{t+1} = β1 (1 - ½ 0.96^{(t+1)ψ})
                 mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
@@ -159,12 +163,12 @@ class NAdam(ExplainedOptimizer):
                 mu_product_next = mu_product_now * mu_next
                 denom.add_(eps)
                 # θ_t = θ_{t-1} - γ (1 - μ_t) / (1 - Π_{i≤t} μ_i) · g_t / denom   (the Nesterov "look-ahead" part)
-                p.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - mu_product_now)))
+                param.addcdiv_(grad, denom, value=(-lr * (1.0 - mu) / (1.0 - mu_product_now)))
                 # θ_t <- θ_t - γ μ_{t+1} / (1 - Π_{i≤t+1} μ_i) · m_t / denom      (the momentum part)
-                p.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
+                param.addcdiv_(exp_avg, denom, value=(-lr * mu_next) / (1.0 - mu_product_next))
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
+                    record_grad(terms, real_view(p.grad), maximize)
                     _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
                     # m̂_t = μ_{t+1} m_t / (1 - Π_{i≤t+1} μ_i) + (1 - μ_t) g_t / (1 - Π_{i≤t} μ_i)
                     m_hat = exp_avg * (mu_next / (1.0 - mu_product_next))
@@ -180,7 +184,7 @@ class NAdam(ExplainedOptimizer):
                         m_hat=m_hat,
                         denom=snapshot(denom),
                         step=-lr * m_hat / denom,
-                        update=p - before,
+                        update=param - before,
                     )
                     records.append(terms)
         return loss

@@ -1,6 +1,7 @@
 """RAdam (Liu et al. 2020: Adam with a rectified warm-up), exactly as torch.optim.RAdam computes it.
 
-Leaves out torch's foreach/capturable kernels, complex and sparse parameters; the math is the same.
+Leaves out torch's foreach/capturable kernels and sparse gradients; the math is the same, and a complex parameter
+is updated as its real view, as torch does.
 """
 
 import torch
@@ -11,6 +12,7 @@ from ._base import (
     GRAD_FORMULAS,
     ExplainedOptimizer,
     new_step,
+    real_view,
     record_grad,
     refuse_unsupported,
     snapshot,
@@ -122,17 +124,20 @@ class RAdam(ExplainedOptimizer):
             maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
             for p in self._params_with_grad(group, records, "RAdam does not support sparse gradients"):
                 state = self._init_state(p)
-                exp_avg, exp_avg_sq, step_t = state["exp_avg"], state["exp_avg_sq"], state["step"]
+                step_t = state["step"]
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
+                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
+                param, grad = real_view(p), real_view(grad)
+                exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
                 # t <- t + 1
                 step_t += 1
                 step = step_t.item()
                 # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
+                grad = _weight_decay.apply(param, grad, lr, weight_decay, decoupled)
 
                 # m_t = β1 m_{t-1} + (1 - β1) g_t
                 exp_avg.lerp_(grad, 1 - beta1)
@@ -153,13 +158,13 @@ class RAdam(ExplainedOptimizer):
                     # l_t = √(1 - β2^t) / (√v_t + ε): Adam's adaptive learning rate
                     adaptive_lr = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(eps)
                     # θ_t = θ_{t-1} - γ m̂_t l_t r_t
-                    p.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
+                    param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
                 else:
                     # θ_t = θ_{t-1} - γ m̂_t: SGD with bias-corrected momentum while ρ_t ≤ 5
-                    p.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
+                    param.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
+                    record_grad(terms, real_view(p.grad), maximize)
                     _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
                     terms.update(
                         m=snapshot(exp_avg),
@@ -178,7 +183,7 @@ class RAdam(ExplainedOptimizer):
                         )
                     else:
                         terms["step_unrectified"] = -lr * bias_corrected_exp_avg
-                    terms["update"] = p - before
+                    terms["update"] = param - before
                     records.append(terms)
         return loss
 

@@ -1,6 +1,7 @@
 """RMSprop (Hinton's lecture 6e; centered form from Graves 2013), exactly as torch.optim.RMSprop computes it.
 
-Leaves out torch's foreach/capturable kernels, complex and sparse parameters; the math is the same.
+Leaves out torch's foreach/capturable kernels and sparse gradients; the math is the same, and a complex parameter
+is updated as its real view, as torch does.
 """
 
 import torch
@@ -11,6 +12,7 @@ from ._base import (
     GRAD_FORMULAS,
     ExplainedOptimizer,
     new_step,
+    real_view,
     record_grad,
     refuse_unsupported,
     snapshot,
@@ -128,9 +130,8 @@ class RMSprop(ExplainedOptimizer):
             momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
             for p in self._params_with_grad(group, records, "RMSprop does not support sparse gradients"):
                 state = self._init_state(p, group)
-                square_avg = state["square_avg"]
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
@@ -138,11 +139,13 @@ class RMSprop(ExplainedOptimizer):
                 # g_t <- g_t + λ θ_{t-1}
                 if weight_decay != 0:
                     grad = _weight_decay.l2(grad, p, weight_decay)
+                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the state (torch's order)
+                param, grad, square_avg = real_view(p), real_view(grad), real_view(state["square_avg"])
 
                 # v_t = α v_{t-1} + (1 - α) g_t²
                 square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
                 if centered:
-                    grad_avg = state["grad_avg"]
+                    grad_avg = real_view(state["grad_avg"])
                     # g^ave_t = α g^ave_{t-1} + (1 - α) g_t
                     grad_avg.lerp_(grad, 1 - alpha)
                     # √(v_t - (g^ave_t)²): the gradient's standard deviation
@@ -154,27 +157,27 @@ class RMSprop(ExplainedOptimizer):
                 avg = avg.add_(eps)
 
                 if momentum > 0:
-                    buf = state["momentum_buffer"]
+                    buf = real_view(state["momentum_buffer"])
                     # b_t = μ b_{t-1} + g_t / σ_t;  θ_t = θ_{t-1} - γ b_t
                     buf.mul_(momentum).addcdiv_(grad, avg)
-                    p.add_(buf, alpha=-lr)
+                    param.add_(buf, alpha=-lr)
                 else:
                     # θ_t = θ_{t-1} - γ g_t / σ_t
-                    p.addcdiv_(grad, avg, value=-lr)
+                    param.addcdiv_(grad, avg, value=-lr)
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
+                    record_grad(terms, real_view(p.grad), maximize)
                     _weight_decay.record(terms, before, grad, lr, weight_decay, False)
                     terms["square_avg"] = snapshot(square_avg)
                     if centered:
-                        terms["grad_avg"] = snapshot(state["grad_avg"])
+                        terms["grad_avg"] = snapshot(grad_avg)
                     terms["avg_centered" if centered else "avg"] = snapshot(avg)
                     if momentum > 0:
-                        terms["momentum_buffer"] = snapshot(state["momentum_buffer"])
-                        terms["direction_momentum"] = snapshot(state["momentum_buffer"])
+                        terms["momentum_buffer"] = snapshot(buf)
+                        terms["direction_momentum"] = snapshot(buf)
                     else:
                         terms["direction"] = grad / avg
-                    terms["update"] = p - before
+                    terms["update"] = param - before
                     records.append(terms)
         return loss
 

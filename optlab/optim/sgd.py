@@ -1,13 +1,23 @@
 """Stochastic gradient descent with optional (Nesterov) momentum, exactly as torch.optim.SGD computes it.
 
-Leaves out torch's foreach/fused kernels and sparse gradients; the math per parameter is the same.
+Leaves out torch's foreach/fused kernels and sparse gradients; the math per parameter is the same. A complex
+parameter is updated with complex operations, as torch does (the update is linear in g_t, so each part of θ
+moves on its own); its terms are recorded as its real view, like the other optimizers'.
 """
 
 import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import GRAD_FORMULAS, ExplainedOptimizer, record_grad, refuse_unsupported, snapshot, to_scalar
+from ._base import (
+    GRAD_FORMULAS,
+    ExplainedOptimizer,
+    real_view,
+    record_grad,
+    refuse_unsupported,
+    snapshot,
+    to_scalar,
+)
 from ._checks import check_lr, check_non_negative
 from ._docs import ALGORITHMS, with_algorithm
 
@@ -92,7 +102,7 @@ class SGD(ExplainedOptimizer):
             dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
             for p in self._params_with_grad(group, records, "optlab SGD does not support sparse gradients"):
                 terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                before = real_view(p).clone() if terms is not None else None
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
@@ -121,14 +131,16 @@ class SGD(ExplainedOptimizer):
                 p.add_(direction, alpha=-lr)
 
                 if terms is not None:
-                    record_grad(terms, p.grad, maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
+                    record_grad(terms, real_view(p.grad), maximize)
+                    _weight_decay.record(terms, before, real_view(grad), lr, weight_decay, False)
                     if buf is None:
-                        terms["direction"] = snapshot(direction)
+                        terms["direction"] = snapshot(real_view(direction))
                     else:
-                        terms["momentum_buffer"] = snapshot(buf)
-                        terms["direction_nesterov" if nesterov else "direction_heavy_ball"] = snapshot(direction)
-                    terms["update"] = p - before
+                        terms["momentum_buffer"] = snapshot(real_view(buf))
+                        terms["direction_nesterov" if nesterov else "direction_heavy_ball"] = snapshot(
+                            real_view(direction)
+                        )
+                    terms["update"] = real_view(p) - before
                     records.append(terms)
         return loss
 
