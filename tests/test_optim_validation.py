@@ -93,3 +93,73 @@ def test_sparse_gradients_are_refused(name):
     p.grad = torch.zeros(3).to_sparse()
     with pytest.raises(RuntimeError, match="sparse"):
         opt.step()
+
+
+def _constructor_message(name: str, flag: str) -> str:
+    with pytest.raises(ValueError) as info:
+        getattr(oo, name)([torch.zeros(2, requires_grad=True)], **{flag: True})
+    return str(info.value)
+
+
+def _in_constructor_group(name, flag):
+    getattr(oo, name)([{"params": [torch.zeros(2, requires_grad=True)]},
+                       {"params": [torch.zeros(2, requires_grad=True)], flag: True}])
+
+
+def _added_group(name, flag):
+    opt = getattr(oo, name)([torch.zeros(2, requires_grad=True)])
+    try:
+        opt.add_param_group({"params": [torch.zeros(3, requires_grad=True)], flag: True})
+    finally:
+        assert len(opt.param_groups) == 1, "a refused group must not be left in param_groups"
+
+
+def _loaded_group(name, flag):
+    p = torch.zeros(2, requires_grad=True)
+    saved = getattr(oo, name)([p]).state_dict()
+    saved["param_groups"][0][flag] = True
+    opt = getattr(oo, name)([p])
+    try:
+        opt.load_state_dict(saved)
+    finally:
+        assert opt.param_groups[0][flag] in (False, None), "a refused state_dict must not be loaded"
+
+
+GROUP_WAYS = {"constructor group": _in_constructor_group, "add_param_group": _added_group,
+              "load_state_dict": _loaded_group}
+
+
+@pytest.mark.parametrize("way", list(GROUP_WAYS))
+@pytest.mark.parametrize(("name", "flag"), UNSUPPORTED)
+def test_unsupported_modes_are_refused_in_a_param_group_with_the_constructors_message(name, flag, way):
+    """A group cannot turn on what the constructor refuses (it would silently run the plain algorithm)."""
+    with pytest.raises(ValueError) as info:
+        GROUP_WAYS[way](name, flag)
+    assert str(info.value) == _constructor_message(name, flag)
+
+
+@pytest.mark.parametrize("way", ["constructor group", "add_param_group"])
+@pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam"])
+def test_a_group_may_name_the_default_modes_and_foreach(name, way):
+    """A group that states the default modes (or a foreach choice) is accepted, and keeps what it states."""
+    cls = getattr(oo, name)
+    p = torch.zeros(2, requires_grad=True)
+    opt = cls([p])
+    keys = [k for k in ("fused", "capturable", "differentiable") if k in opt.defaults]
+    group = {"params": [torch.zeros(3, requires_grad=True)], "foreach": True, **{k: opt.defaults[k] for k in keys}}
+    if way == "constructor group":
+        opt = cls([{"params": [p]}, group])
+    else:
+        opt.add_param_group(group)
+    assert opt.param_groups[1]["foreach"] is True
+    assert all(opt.param_groups[1][k] == opt.defaults[k] for k in keys)
+
+
+@pytest.mark.parametrize("flag", ["capturable", "fused"])
+def test_a_mode_the_optimizer_does_not_have_is_left_alone_as_torch_leaves_it(flag):
+    """torch's RMSprop has no ``fused`` and SGD no ``capturable``: such a key is carried, unused, by both."""
+    name = "RMSprop" if flag == "fused" else "SGD"
+    group = {"params": [torch.zeros(2, requires_grad=True)], flag: True}
+    ours = getattr(oo, name)([dict(group)])
+    theirs = getattr(torch.optim, name)([dict(group)])
+    assert ours.param_groups[0][flag] is theirs.param_groups[0][flag] is True

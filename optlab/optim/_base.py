@@ -47,17 +47,21 @@ def real_view(t: Tensor) -> Tensor:
     return torch.view_as_real(t) if torch.is_complex(t) else t
 
 
+#: The modes a param group may not turn on, each with the value that leaves it off.
+UNSUPPORTED_MODES = {"fused": "None (or False)", "capturable": "False", "differentiable": "False"}
+
+
 def refuse_unsupported(*, foreach=None, fused=None, capturable=False, differentiable=False) -> None:
     """Accept the default modes only: optlab runs torch's single-tensor algorithm, written out line by line.
 
-    ``foreach`` is accepted and ignored (it only picks a faster torch kernel for the same math).
+    ``foreach`` is accepted and ignored (it only picks a faster torch kernel for the same math). The same check
+    runs on every param group (:meth:`ExplainedOptimizer.add_param_group`), so a group cannot turn a mode on.
     """
-    if fused:
-        raise ValueError("fused=True is not supported by optlab optimizers; leave fused=None (or False)")
-    if capturable:
-        raise ValueError("capturable=True is not supported by optlab optimizers; leave capturable=False")
-    if differentiable:
-        raise ValueError("differentiable=True is not supported by optlab optimizers; leave differentiable=False")
+    for mode, value in (("fused", fused), ("capturable", capturable), ("differentiable", differentiable)):
+        if value:
+            raise ValueError(
+                f"{mode}=True is not supported by optlab optimizers; leave {mode}={UNSUPPORTED_MODES[mode]}"
+            )
 
 
 def snapshot(value) -> Tensor:
@@ -116,6 +120,30 @@ class ExplainedOptimizer(Optimizer):
         self.explain = False
         self._explanations: list[Explanation] = []
         super().__init__(params, defaults)
+
+    def add_param_group(self, param_group: dict) -> None:
+        """torch's ``add_param_group`` (the constructor adds its groups through it too), refusing a group that
+        turns on a mode this optimizer has but optlab does not run (``fused``, ``capturable``,
+        ``differentiable``), with the constructor's message. A key the optimizer does not have is left alone, as
+        torch leaves it.
+        """
+        if isinstance(param_group, dict):
+            self._refuse_group_modes(param_group)
+        super().add_param_group(param_group)
+
+    def _refuse_group_modes(self, group: dict) -> None:
+        modes = {mode: group[mode] for mode in UNSUPPORTED_MODES if mode in self.defaults and mode in group}
+        refuse_unsupported(**modes)
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """torch's ``load_state_dict``, refusing saved groups that turn on a mode optlab does not run (the same
+        message as the constructor) before anything is loaded."""
+        groups = state_dict.get("param_groups") if isinstance(state_dict, dict) else None
+        if isinstance(groups, list):
+            for group in groups:
+                if isinstance(group, dict):
+                    self._refuse_group_modes(group)
+        super().load_state_dict(state_dict)
 
     def explanations(self) -> list[Explanation]:
         """Terms recorded by the last ``step()``, one dict per parameter of all groups in order.
