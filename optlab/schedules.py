@@ -6,8 +6,14 @@ them: lengths as fractions of the run, floors as fractions of the base lr. What 
 react to the loss (ReduceLROnPlateau) and restarts.
 
 Convention: ``scheduler.step()`` is called once after each ``optimizer.step()``, so step t (t = 0 .. total_steps−1)
-uses lr(t) and the last step of a run uses lr(total_steps − 1). Cosine therefore uses T_max = total_steps − 1,
-so that last step runs at eta_min, the same end point OneCycleLR has.
+uses lr(t) and the last step of a run uses lr(total_steps − 1). Cosine therefore uses T = total_steps − 1, so that
+last step runs at its floor, the same end point OneCycleLR has.
+
+Cosine is ``LambdaLR`` with the factor f + (1 − f)(1 + cos(πt/T))/2, which gives every param group its own floor
+f·lr. ``CosineAnnealingLR`` takes one ``eta_min`` for all groups, so a floor written as a fraction of the lr could
+be right for one group only; per group the two are the same schedule (SGDR, Loshchilov and Hutter 2017, eq. 5:
+η_t = η_min + ½(η_max − η_min)(1 + cos(πt/T)); https://pytorch.org/docs/stable/generated/
+torch.optim.lr_scheduler.CosineAnnealingLR.html).
 """
 
 from __future__ import annotations
@@ -50,6 +56,10 @@ class ScheduleSpec:
 _WARMUP = ScheduleParam("warmup_fraction", "Warm-up length (fraction of the run)", 0.1, 0.0, 0.9)
 _START = ScheduleParam("start_factor", "Warm-up starts at (fraction of lr)", 0.01, 0.001, 1.0, log=True)
 _FLOOR = ScheduleParam("min_fraction", "Final lr (fraction of lr)", 0.0, 0.0, 1.0)
+_COSINE_NOTE = (
+    "# each param group: lr(t) = f·lr + (1 − f)·lr·(1 + cos(πt/T))/2, its own lr down to f times it,\n"
+    "# the same as CosineAnnealingLR(optimizer, T_max=T, eta_min=f * its lr)"
+)
 
 SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
@@ -76,11 +86,13 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)",
         ),
         ScheduleSpec(
-            "cosine", "Cosine annealing (CosineAnnealingLR)",
+            "cosine", "Cosine annealing",
             (_FLOOR,),
-            "lr follows half a cosine from its start value down to eta_min at the last step.",
-            "torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total_steps - 1, eta_min=eta_min)\n"
-            "# eta_min = min_fraction * lr",
+            "lr follows half a cosine from its start value down to min_fraction·lr at the last step; each "
+            "param group ends at that fraction of its own lr.",
+            "f, T = min_fraction, max(1, total_steps - 1)\n"
+            "torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: f + (1 - f) * (1 + math.cos(math.pi * t / T)) / 2)\n"
+            + _COSINE_NOTE,
         ),
         ScheduleSpec(
             "onecycle", "One cycle (OneCycleLR)",
@@ -91,21 +103,23 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             ),
             "lr rises from lr/div_factor to the run's lr (max_lr), then anneals far below the start. "
             "Momentum is left alone here (cycle_momentum=False) so only the lr changes.",
-            "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=total_steps,\n"
+            "max_lr = [group['lr'] for group in optimizer.param_groups]  # each group peaks at its own lr\n"
+            "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps,\n"
             "    pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,\n"
             "    cycle_momentum=False)",
         ),
         ScheduleSpec(
             "warmup_cosine", "Linear warm-up, then cosine",
             (_WARMUP, _START, _FLOOR),
-            "lr ramps up linearly from start_factor·lr, then follows a cosine down to eta_min: the usual "
-            "recipe for transformers.",
+            "lr ramps up linearly from start_factor·lr, then follows a cosine down to min_fraction·lr (of "
+            "each param group's own lr): the usual recipe for transformers.",
             "warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor,\n"
             "    end_factor=1.0, total_iters=warmup_steps)\n"
-            "cosine = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,\n"
-            "    T_max=total_steps - 1 - warmup_steps, eta_min=eta_min)\n"
+            "f, T = min_fraction, max(1, total_steps - 1 - warmup_steps)\n"
+            "cosine = torch.optim.lr_scheduler.LambdaLR(optimizer,\n"
+            "    lambda t: f + (1 - f) * (1 + math.cos(math.pi * t / T)) / 2)\n"
             "torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])\n"
-            "# warmup_steps = round(warmup_fraction * total_steps), eta_min = min_fraction * lr",
+            "# warmup_steps = round(warmup_fraction * total_steps)\n" + _COSINE_NOTE,
         ),
         ScheduleSpec(
             "warmup", "Linear warm-up (LinearLR)",
@@ -164,7 +178,7 @@ def make_scheduler(
     """
     v = _values(key, params)
     _check_steps(total_steps)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]
+    base_lrs = [group["lr"] for group in optimizer.param_groups]  # OneCycleLR's max_lr, one per group
     if key == "constant":
         return None
     if key == "step":
@@ -173,7 +187,7 @@ def make_scheduler(
     if key == "exponential":
         return lr_scheduler.ExponentialLR(optimizer, gamma=v["gamma"])
     if key == "cosine":
-        return _cosine(optimizer, total_steps - 1, v["min_fraction"], base_lrs)
+        return _cosine(optimizer, total_steps - 1, v["min_fraction"])
     if key == "onecycle":
         if total_steps < 2:
             raise ValueError("OneCycleLR needs a run of at least 2 steps")
@@ -188,18 +202,36 @@ def make_scheduler(
         ) if warmup_steps > 0 else lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
     # warmup_cosine
     if warmup_steps == 0:
-        return _cosine(optimizer, total_steps - 1, v["min_fraction"], base_lrs)
+        return _cosine(optimizer, total_steps - 1, v["min_fraction"])
     warmup = lr_scheduler.LinearLR(
         optimizer, start_factor=v["start_factor"], end_factor=1.0, total_iters=warmup_steps
     )
-    cosine = _cosine(optimizer, total_steps - 1 - warmup_steps, v["min_fraction"], base_lrs)
+    cosine = _cosine(optimizer, total_steps - 1 - warmup_steps, v["min_fraction"])
     return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
 
 
-def _cosine(optimizer, t_max: int, min_fraction: float, base_lrs: list[float]) -> LRScheduler:
-    # eta_min is one number for all groups in torch; use the first group's lr for the floor
-    eta_min = min_fraction * base_lrs[0]
-    return lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, t_max), eta_min=eta_min)
+def cosine_factor(t_max: int, min_fraction: float):
+    """The cosine's factor of the base lr at step t: f + (1 − f)(1 + cos(πt/T)) / 2 with f = ``min_fraction``.
+
+    It is 1 at t = 0 and f at t = T. A plain function (not a callable object), so the scheduler's
+    ``state_dict()`` stores nothing of it and a loaded state cannot change the schedule.
+    """
+    f, big_t = float(min_fraction), int(t_max)
+
+    def factor(t: int) -> float:
+        # f + (1 − f)(1 + cos(π t / T)) / 2
+        return f + (1 - f) * (1 + math.cos(math.pi * t / big_t)) / 2
+
+    return factor
+
+
+def _cosine(optimizer, t_max: int, min_fraction: float) -> LRScheduler:
+    """Cosine from each group's own lr down to ``min_fraction`` of it over ``t_max`` steps (at least 1).
+
+    LambdaLR multiplies every group's base lr by the same factor, so each group gets its own floor f·lr;
+    CosineAnnealingLR's single ``eta_min`` would give all groups the floor of one.
+    """
+    return lr_scheduler.LambdaLR(optimizer, cosine_factor(max(1, t_max), min_fraction))
 
 
 def lr_curve(key: str, lr: float, total_steps: int, **params: float) -> np.ndarray:
@@ -230,10 +262,10 @@ def scheduler_code(key: str, total_steps: int, **params: float) -> str:
     if key == "exponential":
         return f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={v['gamma']:g})"
     if key == "cosine":
-        return (f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={max(1, total_steps - 1)}, "
-                f"eta_min={v['min_fraction']:g} * lr)")
+        return f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}"
     if key == "onecycle":
-        return (f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps={total_steps}, "
+        return ("max_lr = [group['lr'] for group in optimizer.param_groups]  # each group peaks at its own lr\n"
+                f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps={total_steps}, "
                 f"pct_start={v['pct_start']:g}, div_factor={v['div_factor']:g}, "
                 f"final_div_factor={v['final_div_factor']:g}, cycle_momentum=False)")
     w = _warmup_steps(v, total_steps)
@@ -241,9 +273,16 @@ def scheduler_code(key: str, total_steps: int, **params: float) -> str:
             f"end_factor=1.0, total_iters={max(1, w)})")
     if key == "warmup":
         return warm if w > 0 else "# a warm-up of 0 steps: lr stays constant (no scheduler)"
-    cos = (f"torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max={max(1, total_steps - 1 - w)}, "
-           f"eta_min={v['min_fraction']:g} * lr)")
     if w == 0:
-        return cos
-    return (f"warmup = {warm}\ncosine = {cos}\n"
-            f"torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])")
+        return f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}"
+    cos = _cosine_code(max(1, total_steps - 1 - w), v["min_fraction"]).split("\n")
+    return "\n".join(["import math", f"warmup = {warm}", f"cosine = {cos[0]}", *cos[1:],
+                      f"torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])"])
+
+
+def _cosine_code(t_max: int, min_fraction: float) -> str:
+    """The LambdaLR that :func:`_cosine` builds, with the numbers filled in, and what it equals per group."""
+    f = f"{min_fraction:g}"
+    return (f"torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: {f} + (1 - {f}) * "
+            f"(1 + math.cos(math.pi * t / {t_max})) / 2)\n"
+            f"# per param group, the same as CosineAnnealingLR(optimizer, T_max={t_max}, eta_min={f} * its lr)")

@@ -1,5 +1,6 @@
 """Tests for optlab.schedules: curves against torch schedulers driven by hand, end points, and refused input."""
 
+import ast
 import math
 import warnings
 
@@ -211,7 +212,7 @@ def test_bad_lr_is_refused(lr):
 @pytest.mark.parametrize("key", list(SCHEDULES))
 def test_code_text_names_the_torch_class_with_numbers(key):
     text = scheduler_code(key, 40)
-    classes = {"step": "StepLR", "exponential": "ExponentialLR", "cosine": "CosineAnnealingLR",
+    classes = {"step": "StepLR", "exponential": "ExponentialLR", "cosine": "LambdaLR",
                "onecycle": "OneCycleLR", "warmup": "LinearLR", "warmup_cosine": "SequentialLR"}
     if key in classes:
         assert classes[key] in text and classes[key] in SCHEDULES[key].code
@@ -219,3 +220,124 @@ def test_code_text_names_the_torch_class_with_numbers(key):
         "torch.optim.lr_scheduler.StepLR(optimizer, step_size=10, gamma=0.5)"
     )
     assert "milestones=[4]" in scheduler_code("warmup_cosine", 40)
+
+
+# ---- several param groups ---------------------------------------------------------------------------------------
+
+GROUP_LRS = (0.01, 0.1)
+
+
+def _group_curves(build, lrs=GROUP_LRS, total=TOTAL) -> np.ndarray:
+    """lr(t) of every group (shape groups × steps) of an SGD whose groups start at ``lrs``."""
+    params = [torch.tensor([1.0, -2.0], requires_grad=True) for _ in lrs]
+    opt = torch.optim.SGD([{"params": [p], "lr": lr} for p, lr in zip(params, lrs, strict=True)], momentum=0.9)
+    sched = build(opt)
+    out = np.empty((len(lrs), total))
+    for t in range(total):
+        out[:, t] = [g["lr"] for g in opt.param_groups]
+        opt.zero_grad()
+        sum((p**2).sum() for p in params).backward()
+        opt.step()
+        if sched is not None:
+            sched.step()
+    return out
+
+
+# (key, params, the same schedule for ONE group with that lr, written with torch's CosineAnnealingLR)
+COSINE_PER_GROUP = [
+    ("cosine", {"min_fraction": 0.5},
+     lambda o, lr: lr_scheduler.CosineAnnealingLR(o, T_max=TOTAL - 1, eta_min=0.5 * lr)),
+    ("cosine", {"min_fraction": 0.1},
+     lambda o, lr: lr_scheduler.CosineAnnealingLR(o, T_max=TOTAL - 1, eta_min=0.1 * lr)),
+    ("warmup_cosine", {"warmup_fraction": 0.2, "start_factor": 0.1, "min_fraction": 0.5},
+     lambda o, lr: lr_scheduler.SequentialLR(
+         o, [lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=8),
+             lr_scheduler.CosineAnnealingLR(o, T_max=TOTAL - 1 - 8, eta_min=0.5 * lr)], milestones=[8])),
+    ("warmup_cosine", {"warmup_fraction": 0.0, "min_fraction": 0.25},
+     lambda o, lr: lr_scheduler.CosineAnnealingLR(o, T_max=TOTAL - 1, eta_min=0.25 * lr)),
+]
+
+
+@pytest.mark.parametrize("key, params, single", COSINE_PER_GROUP, ids=[f"{k}-{i}" for i, (k, *_) in
+                                                                      enumerate(COSINE_PER_GROUP)])
+def test_cosine_floor_is_each_groups_own_fraction(key, params, single):
+    """Groups at lr 0.01 and 0.1: each follows CosineAnnealingLR with eta_min = f × its own lr, run alone."""
+    ours = _group_curves(lambda o: make_scheduler(o, key, TOTAL, **params))
+    for i, lr in enumerate(GROUP_LRS):
+        alone = _group_curves(lambda o, lr=lr: single(o, lr), lrs=(lr,))[0]
+        np.testing.assert_allclose(ours[i], alone, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(ours[:, -1], [params["min_fraction"] * lr for lr in GROUP_LRS], rtol=1e-12)
+
+
+def test_cosine_of_two_groups_ends_at_half_of_each():
+    """The reported case: groups at 0.01 and 0.1 with min_fraction 0.5 end at 0.005 and 0.05."""
+    for key in ("cosine", "warmup_cosine"):
+        curves = _group_curves(lambda o, key=key: make_scheduler(o, key, 100, min_fraction=0.5), total=100)
+        assert curves[:, 0] == pytest.approx([0.01, 0.1] if key == "cosine" else [0.01 * 0.01, 0.1 * 0.01])
+        assert curves[:, -1] == pytest.approx([0.005, 0.05], rel=1e-12)
+        # every group is the same shape, scaled by its lr
+        np.testing.assert_allclose(curves[1], 10 * curves[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("key", ["cosine", "warmup_cosine"])
+def test_cosine_state_dict_resumes_the_same_and_stores_no_function(key):
+    """Stop half way, save the scheduler, load it into a fresh one: the rest of the curve is the same; the
+    factor is a plain function, so the saved state holds nothing of it that a file could change."""
+    def fresh():
+        opt = torch.optim.SGD([{"params": [torch.zeros(1, requires_grad=True)], "lr": lr} for lr in GROUP_LRS])
+        return opt, make_scheduler(opt, key, TOTAL, min_fraction=0.3)
+
+    opt, sched = fresh()
+    straight = []
+    for _ in range(TOTAL):
+        straight.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    opt, sched = fresh()
+    for _ in range(TOTAL // 2):
+        opt.step()
+        sched.step()
+    saved, saved_lrs = sched.state_dict(), [g["lr"] for g in opt.param_groups]
+    lambdas = saved["lr_lambdas"] if key == "cosine" else saved["_schedulers"][1]["lr_lambdas"]
+    assert lambdas == [None, None]
+    opt, sched = fresh()
+    sched.load_state_dict(saved)
+    for g, lr in zip(opt.param_groups, saved_lrs, strict=True):
+        g["lr"] = lr  # the optimizer's own state_dict carries the lr; here it is set by hand
+    resumed = []
+    for _ in range(TOTAL - TOTAL // 2):
+        resumed.append([g["lr"] for g in opt.param_groups])
+        opt.step()
+        sched.step()
+    np.testing.assert_allclose(resumed, straight[TOTAL // 2:], rtol=1e-12)
+
+
+def _scheduler_from_code(text: str, optimizer):
+    """Run the code the page shows, with ``optimizer`` defined; the value of its last line is the scheduler."""
+    tree = ast.parse(text)
+    if not tree.body:  # only comments: no scheduler
+        return None
+    namespace = {"torch": torch, "optimizer": optimizer}
+    *body, last = tree.body
+    exec(compile(ast.Module(body=body, type_ignores=[]), "<scheduler_code>", "exec"), namespace)
+    assert isinstance(last, ast.Expr), text
+    return eval(compile(ast.Expression(last.value), "<scheduler_code>", "eval"), namespace)
+
+
+CODE_CASES = [(key, {}) for key in SCHEDULES] + [
+    ("cosine", {"min_fraction": 0.5}),
+    ("warmup_cosine", {"warmup_fraction": 0.25, "start_factor": 0.1, "min_fraction": 0.2}),
+    ("warmup_cosine", {"warmup_fraction": 0.0, "min_fraction": 0.5}),
+    ("warmup", {"warmup_fraction": 0.0}),
+    ("step", {"step_fraction": 0.25, "gamma": 0.3}),
+    ("onecycle", {"pct_start": 0.25, "div_factor": 10.0, "final_div_factor": 100.0}),
+]
+
+
+@pytest.mark.parametrize("key, params", CODE_CASES, ids=[f"{k}-{i}" for i, (k, _) in enumerate(CODE_CASES)])
+def test_the_code_shown_builds_the_same_schedule(key, params):
+    """The text of scheduler_code, run as it is on a two-group optimizer, gives the lr curves make_scheduler
+    gives: what the page shows is what runs."""
+    shown = _group_curves(lambda o: _scheduler_from_code(scheduler_code(key, TOTAL, **params), o))
+    built = _group_curves(lambda o: make_scheduler(o, key, TOTAL, **params))
+    np.testing.assert_allclose(shown, built, rtol=1e-12, atol=1e-15)
