@@ -9,7 +9,8 @@ st.title("Anatomy of an optimizer")
 st.markdown(
     "An optimizer is two things: **param_groups**, a list of dicts that hold the tensors to update and the "
     "hyperparameters for them, and **state**, a dict from each tensor to whatever the algorithm remembers "
-    "(for SGD with momentum, the `momentum_buffer`). Everything below is printed by running the code."
+    "(for SGD with momentum, the `momentum_buffer`; plain SGD, with momentum 0, keeps nothing). Everything below "
+    "is printed by running the code."
 )
 left, right = st.columns(2)
 lr = left.number_input("lr", min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
@@ -28,14 +29,24 @@ if predict_then_reveal(
     "How many entries does `optimizer.state` have before the first `step()`?",
     ["0", "1", "2"],
     str(state["entries_before"]),
-    "The state is created lazily, inside the first step(), one entry per parameter.",
+    "The state is created lazily, inside the first step(), one entry per parameter."
+    if state["entries_after"]
+    else "The state is created lazily, inside step(), and only for what the algorithm must remember: with "
+    "momentum 0 that is nothing, so it is still empty after the step.",
 ):
     c1, c2 = st.columns(2)
     c1.metric("entries before step()", state["entries_before"])
     c2.metric("entries after step()", state["entries_after"])
-    keys = ", ".join(f"`{k}`" for k in state["keys_after"])
-    st.markdown(f"Each entry, after the step, holds: {keys}.")
-    st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
+    if state["keys_after"]:
+        keys = ", ".join(f"`{k}`" for k in state["keys_after"])
+        st.markdown(f"Each entry, after the step, holds: {keys}.")
+        st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
+    else:
+        st.markdown(
+            "With momentum 0, SGD remembers nothing between steps: torch's `SGD` creates a `momentum_buffer` "
+            "only when momentum is not 0, so `optimizer.state` stays empty after `step()`. Move the momentum "
+            "slider above 0 to see one appear."
+        )
 show_code(anatomy.state_before_and_after_step)
 
 st.subheader("3. The tensors in param_groups are the model's own")
@@ -66,4 +77,8 @@ st.markdown(f"Train {resume['steps']} steps straight through, or stop after {res
 r1, r2 = st.columns(2)
 r1.metric("max |w| gap, resumed with load_state_dict", f"{resume['gap_resumed']:.3g}")
 r2.metric("max |w| gap, resumed with a fresh optimizer", f"{resume['gap_fresh_optimizer']:.3g}")
+if not after["state"] and resume["gap_fresh_optimizer"] == resume["gap_resumed"] == 0:
+    st.markdown("With momentum 0 the state is empty, so there is nothing to lose: a fresh optimizer resumes "
+                "exactly too. Saving the optimizer matters as soon as it remembers something, such as a momentum "
+                "buffer.")
 show_code(anatomy.state_dict_before_and_after, anatomy.resume_from_state_dict)

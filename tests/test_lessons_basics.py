@@ -16,12 +16,19 @@ def test_param_groups_hold_our_values_and_torch_defaults(lr, momentum):
     assert group["lr"] == lr and group["momentum"] == momentum
 
 
-def test_state_is_lazy_and_first_buffer_is_the_gradient():
-    out = anatomy.state_before_and_after_step(0.1, 0.9)
+@pytest.mark.parametrize("momentum", [0.0, 0.5, 0.9])
+def test_state_is_lazy_and_holds_what_torch_keeps(momentum):
+    """Before the step the state is empty; after it, it holds exactly what torch.optim.SGD keeps: one buffer per
+    parameter with momentum (the first one the gradient itself), nothing at all with momentum 0."""
+    out = anatomy.state_before_and_after_step(0.1, momentum)
+    w, b = anatomy.two_tensors()
+    reference = torch.optim.SGD([w, b], lr=0.1, momentum=momentum)
+    anatomy.loss_of(w, b).backward()
+    reference.step()
     assert out["entries_before"] == 0
-    assert out["entries_after"] == 2
-    assert out["keys_after"] == ["momentum_buffer"]
-    assert out["buffer_equals_grad"] is True
+    assert out["entries_after"] == len(reference.state) == (2 if momentum else 0)
+    assert out["keys_after"] == sorted(reference.state.get(w, {})) == (["momentum_buffer"] if momentum else [])
+    assert out["buffer_equals_grad"] is (True if momentum else None)
 
 
 def test_param_groups_hold_the_models_tensors():
@@ -46,6 +53,14 @@ def test_state_dict_indexes_params_and_gains_buffers():
     grad_b = 2 * (x @ w.detach() + b.detach())
     assert torch.allclose(after["state"][1]["momentum_buffer"], grad_b)
     assert torch.allclose(after["state"][0]["momentum_buffer"], torch.outer(x, grad_b))
+
+
+def test_without_momentum_there_is_no_state_to_save_and_a_fresh_optimizer_resumes_exactly():
+    before, after = anatomy.state_dict_before_and_after(0.1, 0.0)
+    assert before["state"] == after["state"] == {}
+    assert after["param_groups"][0]["params"] == [0, 1]
+    out = anatomy.resume_from_state_dict(0.05, 0.0)
+    assert out["gap_resumed"] == out["gap_fresh_optimizer"] == 0.0
 
 
 @pytest.mark.parametrize(("lr", "momentum"), [(0.05, 0.9), (0.02, 0.5)])

@@ -27,18 +27,25 @@ def param_groups_filled_in(lr: float, momentum: float) -> list[dict]:
 
 
 def state_before_and_after_step(lr: float, momentum: float) -> dict:
-    """``state`` is empty until the first step(); then each parameter has its own momentum_buffer."""
+    """``state`` is empty until the first step(); then it holds what the algorithm must remember.
+
+    With momentum, each parameter gets its ``momentum_buffer``. With momentum 0 torch's SGD remembers nothing
+    (it creates no buffer), so ``state`` is still empty after the step.
+    """
     w, b = two_tensors()
     opt = optim.SGD([w, b], lr=lr, momentum=momentum)
     before = len(opt.state)
     loss_of(w, b).backward()
     opt.step()
+    # .get, not opt.state[w]: state is a defaultdict, and indexing it would create an empty entry
+    kept = opt.state.get(w, {})
+    buffer = kept.get("momentum_buffer")
     return {
         "entries_before": before,
         "entries_after": len(opt.state),
-        "keys_after": sorted(opt.state[w].keys()),
-        # first step: the buffer is the gradient itself (b_1 = g_1), whatever the momentum
-        "buffer_equals_grad": bool(torch.equal(opt.state[w]["momentum_buffer"], w.grad)),
+        "keys_after": sorted(kept),
+        # first step: the buffer is the gradient itself (b_1 = g_1), whatever the momentum; None without a buffer
+        "buffer_equals_grad": None if buffer is None else bool(torch.equal(buffer, w.grad)),
     }
 
 
