@@ -1,5 +1,9 @@
 """The explain API: off by default, free of side effects, and it records exactly the terms of the algorithm that ran."""
 
+import ast
+import inspect
+import re
+
 import pytest
 import torch
 
@@ -332,13 +336,60 @@ def test_switching_explain_off_forgets_the_last_record():
     assert opt.explanations() == []
 
 
+# How the docstrings write each LaTeX symbol of SYMBOLS.
+UNICODE = {r"\gamma": "γ", r"\beta_1": "β1", r"\beta_2": "β2", r"\epsilon": "ε", r"\lambda": "λ", r"\mu": "μ",
+           r"\tau": "τ", r"\alpha": "α", r"\eta": "η", r"\psi": "ψ"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "lambda", "mu", "nu", "psi", "rho", "sigma", "tau"}
+# Greek letters a formula may use besides the hyperparameters' symbols (θ and ∇ are not in GREEK): quantities the
+# algorithm computes, written by hand from the papers' notation.
+COMPUTED = {"RMSprop": {"sigma"}, "NAdam": {"mu"}, "RAdam": {"rho"}}
+
+
+def numeric_hyperparameters(cls) -> dict[str, object]:
+    """Constructor arguments that take a number (or a pair of numbers), with their defaults."""
+    return {name: p.default for name, p in inspect.signature(cls.__init__).parameters.items()
+            if name not in ("self", "params") and not isinstance(p.default, bool)
+            and isinstance(p.default, int | float | tuple)}
+
+
+def args_entry(cls, name: str) -> str:
+    """The line of the docstring's Args block that documents ``name``."""
+    args = cls.__doc__.split("Args:", 1)[1]
+    lines = [line.strip() for line in args.splitlines() if line.strip().startswith(f"{name} (")]
+    assert len(lines) == 1, (name, lines)
+    return lines[0]
+
+
 @pytest.mark.parametrize("name", list(oo.OPTIMIZERS))
 def test_every_class_documents_its_symbols_and_algorithm(name):
+    """SYMBOLS covers exactly the numeric hyperparameters; each symbol is in the pseudo-code's inputs and in the
+    hyperparameter's Args entry, whose stated default is the constructor's; formulas use no undocumented Greek."""
     cls = oo.OPTIMIZERS[name]
-    assert cls.SYMBOLS["lr"] == r"\gamma"
-    assert cls.ALGORITHM_LATEX == oo.ALGORITHMS[name.lower()]
+    hypers = numeric_hyperparameters(cls)
+    assert set(cls.SYMBOLS) - {"beta1", "beta2"} == set(hypers)
+    assert ("betas" in hypers) == ({"beta1", "beta2"} <= set(cls.SYMBOLS))
+
+    inputs = cls.ALGORITHM_LATEX.split(r"\textbf{input}:", 1)[1].split("\n", 1)[0]
+    for key, symbol in cls.SYMBOLS.items():
+        for part in symbol.strip("()").split(", "):
+            assert part in inputs, (key, part)
+    for key, default in hypers.items():
+        entry = args_entry(cls, key)
+        for part in cls.SYMBOLS[key].strip("()").split(", "):
+            assert UNICODE[part] in entry, (key, entry)
+        stated = entry.rsplit("(default: ", 1)[1].removesuffix(").")
+        assert ast.literal_eval(stated) == default, (key, stated, default)
+
+    documented = {letter for symbol in cls.SYMBOLS.values() for letter in re.findall(r"\\([a-z]+)", symbol)}
+    for term, formula in cls.FORMULAS.items():
+        used = set(re.findall(r"\\([a-z]+)", formula)) & GREEK
+        assert used <= documented | COMPUTED.get(name, set()), (term, used - documented)
     assert r"\begin{aligned}" in cls.ALGORITHM_LATEX and cls.ALGORITHM_LATEX in cls.__doc__.replace("       ", "")
-    assert "Args:" in cls.__doc__
+
+
+def test_there_is_one_algorithm_per_optimizer():
+    assert set(oo.ALGORITHMS) == {name.lower() for name in oo.OPTIMIZERS}
+    assert len(set(oo.ALGORITHMS.values())) == len(oo.ALGORITHMS)
 
 
 def test_render_step_plugs_numbers_into_the_formulas():

@@ -1,6 +1,7 @@
 """The optimizer registry: every preset builds both implementations, maps flat knobs to torch kwargs, refuses bad values."""
 
 import dataclasses
+import inspect
 import math
 
 import pytest
@@ -70,11 +71,43 @@ def test_kwargs_maps_betas_and_adds_fixed_arguments():
     assert get_spec("adam").kwargs(beta1=0, lr=1)["betas"] == (0.0, 0.999)
 
 
-def test_defaults_are_the_flat_defaults():
-    spec = get_spec("rmsprop")
-    assert spec.defaults() == {h.name: h.default for h in spec.hypers}
-    assert spec.kwargs() == spec.defaults()
-    assert get_spec("adam").defaults()["lr"] == 0.05
+# The presets' defaults that are deliberately not torch's: a learning rate that moves on a 2D surface within a few
+# hundred steps, and momentum presets that have momentum. Every other default must be torch's own.
+CHOSEN_DEFAULTS = {
+    "sgd": {"lr"}, "momentum": {"lr", "momentum"}, "nesterov": {"lr", "momentum"}, "adam": {"lr"},
+    "amsgrad": {"lr"}, "adamw": {"lr"}, "nadam": {"lr"}, "radam": {"lr"}, "rmsprop": set(), "adagrad": {"lr"},
+}
+
+
+def as_constructor_arguments(flat: dict) -> dict:
+    """The registry's flat knobs named as the constructor names them (beta1, beta2 -> betas)."""
+    out = dict(flat)
+    if "beta1" in out:
+        out["betas"] = (out.pop("beta1"), out.pop("beta2"))
+    return out
+
+
+@pytest.mark.parametrize("key", KEYS)
+def test_defaults_build_both_classes_and_differ_from_torchs_only_where_chosen(key):
+    """With no settings, both classes get the preset's knobs and fixed arguments, torch's own default for every
+    other constructor argument, and the knobs differ from torch's defaults only where CHOSEN_DEFAULTS says."""
+    spec = get_spec(key)
+    signature = {name: param.default for name, param in inspect.signature(spec.torch_cls.__init__).parameters.items()
+                 if name not in ("self", "params")}
+    knobs = as_constructor_arguments(spec.defaults())
+    assert set(knobs) <= set(signature), set(knobs) - set(signature)
+    assert set(spec.fixed) <= set(signature), set(spec.fixed) - set(signature)
+    assert {name for name, value in knobs.items() if value != signature[name]} == CHOSEN_DEFAULTS[key]
+
+    expected = {**signature, **knobs, **spec.fixed}
+    built = {}
+    for impl in ("torch", "optlab"):
+        (group,) = spec.build([torch.zeros(2, requires_grad=True)], impl=impl).param_groups
+        built[impl] = {name: value for name, value in group.items() if name != "params"}
+        got = {name: built[impl].get(name) for name in expected}
+        assert got == expected, (impl, {k: (got[k], v) for k, v in expected.items() if got[k] != v})
+    # keys the class adds itself (AdamW's decoupled_weight_decay=True) are the same in both
+    assert built["optlab"] == built["torch"]
 
 
 BAD = [
