@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "optlab.basins": 2,
     "optlab.sweep": 2,
     "optlab.mnist": 2,
+    "optlab.jobs": 2,
     "optlab.lessons": 2,
     "optlab.registry": 1,
     "optlab.optim": 0,
