@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "optlab.trace": 2,
     "optlab.basins": 2,
     "optlab.sweep": 2,
+    "optlab.presets": 2,
     "optlab.mnist": 2,
     "optlab.jobs": 2,
     "optlab.lessons": 2,
