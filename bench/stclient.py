@@ -56,7 +56,7 @@ class RunResult:
 
 
 class StreamlitSession:
-    def __init__(self, base_url: str, timeout: float = 120.0):
+    def __init__(self, base_url: str, timeout: float = 120.0, cookies: str = ""):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.ws = None
@@ -67,7 +67,8 @@ class StreamlitSession:
         self.query = ""
         self.auto_reruns: dict[str, float] = {}  # fragment id -> interval (s)
         self.session_id = ""
-        self.cookies = ""
+        self.cookies = cookies  # a Cookie header to send with the websocket handshake
+        self.response_headers: dict[str, str] = {}  # the handshake's response (a proxy's headers among them)
 
     async def connect(self) -> None:
         parsed = urlparse(self.base_url)
@@ -80,6 +81,7 @@ class StreamlitSession:
                                ping_interval=None),
             self.timeout,
         )
+        self.response_headers = dict(self.ws.response.headers.raw_items())
 
     async def close(self) -> None:
         if self.ws is not None:
@@ -139,11 +141,20 @@ class StreamlitSession:
         return found[nth]
 
     def value(self, label: str, nth: int = 0):
-        """The value the server drew a number input, slider, checkbox or text input with."""
+        """The value a number input, slider or checkbox shows, decided as the frontend decides it: a value the
+        server set (set_value), else the one this client sent, else the widget's default."""
         w = self.widget(label, nth)
-        if w.kind == "slider":
-            return list(w.proto.value)
-        return w.proto.value
+        if w.kind not in ("number_input", "slider", "checkbox"):
+            raise ProtocolError(f"reading a {w.kind} ({label!r}) is not supported by this client")
+        if w.proto.set_value:
+            raw = w.proto.value
+        elif w.id in self.states:
+            sent = self.states[w.id]
+            raw = getattr(sent, sent.WhichOneof("value"))
+            raw = raw.data if hasattr(raw, "data") else raw
+        else:
+            raw = w.proto.default
+        return list(raw) if w.kind == "slider" else raw
 
     # --- the protocol -------------------------------------------------------------------------------------------
 
