@@ -216,26 +216,30 @@ class AppPage:
         return figure
 
     def settle(self, timeout_ms: int = 20_000) -> None:
-        """Give lazily loaded elements time to draw: every Plotly chart its SVG, every code block its text.
+        """Wait until what the last run drew is on screen: every Plotly chart has its SVG, every code block its
+        text, every shown dataframe its rows (the table it keeps for screen readers), and no element of an
+        earlier run is left.
 
         Streamlit fetches the Plotly and code-highlighting bundles on first use, after the run itself has ended,
-        and shows a skeleton (stSkeleton) in their place meanwhile.
+        and shows a skeleton (stSkeleton) in their place meanwhile. Elements of the previous run stay on screen,
+        marked data-stale="true" (drawn faded), until the new run replaces or drops them.
         A chart that never draws is left for the tests to report (drawn_figures), not raised here.
         """
         try:
             self.page.wait_for_function(
                 """() => !document.querySelector('[data-testid="stSkeleton"]')
+                         && !document.querySelector('[data-testid="stElementContainer"][data-stale="true"]')
                          && Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
                               .every(c => c.querySelector('.main-svg'))
                          && Array.from(document.querySelectorAll('[data-testid="stCode"]'))
-                              .every(c => c.querySelector('pre'))""",
+                              .every(c => c.querySelector('pre'))
+                         && Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
+                              .every(d => d.offsetParent === null || d.querySelector('table tr'))""",
                 timeout=timeout_ms,
                 polling=100,
             )
         except PlaywrightTimeout:
             pass
-        # Elements of the previous run are shown faded ("stale") until they are replaced or dropped.
-        self.page.wait_for_timeout(300)
 
     def act(self, action: Callable[[], object], timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         """Do something that reruns the script, and wait until that run is over.
@@ -320,11 +324,14 @@ class AppPage:
         """Click the button with this key."""
         self.act(lambda: self.key(key).locator("button").first.click(), timeout_ms=timeout_ms)
 
+    @staticmethod
+    def plot(figure):
+        """The .js-plotly-plot element of a figure locator (on it or around it)."""
+        return figure.locator(".js-plotly-plot").first if figure.locator(".js-plotly-plot").count() else figure
+
     def figure_point(self, figure, x: float, y: float) -> tuple[float, float]:
         """Page pixel of data point (x, y) in a Plotly figure (a locator on or inside its .js-plotly-plot)."""
-        handle = (
-            figure.locator(".js-plotly-plot").first if figure.locator(".js-plotly-plot").count() else figure
-        )
+        handle = self.plot(figure)
         return tuple(
             handle.evaluate(
                 """(g, [x, y]) => { const L = g._fullLayout, r = g.querySelector('.main-svg').getBoundingClientRect();
@@ -334,13 +341,18 @@ class AppPage:
         )
 
     def click_figure(self, figure, x: float, y: float) -> None:
-        """Click a Plotly figure at data point (x, y), as a student would (hover first, so Plotly sees the point)."""
+        """Click a Plotly figure at data point (x, y), as a student would: hover first and wait until Plotly has
+        taken the hover (its plotly_hover event), since Plotly sends a click only for a point it is hovering."""
         figure.scroll_into_view_if_needed()
         px, py = self.figure_point(figure, x, y)
+        handle = self.plot(figure)
 
         def click():
+            handle.evaluate(
+                "g => { window.__optlabHovered = false; g.once('plotly_hover', () => { window.__optlabHovered = true; }); }"
+            )
             self.page.mouse.move(px, py)
-            self.page.wait_for_timeout(150)
+            self.page.wait_for_function("() => window.__optlabHovered === true", timeout=10_000, polling=20)
             self.page.mouse.click(px, py)
 
         self.act(click)
@@ -370,6 +382,26 @@ class AppPage:
             index,
         )
 
+    def wait_figures_fit(self, timeout_ms: int = 10_000) -> None:
+        """After a resize, wait until every drawn Plotly figure has been laid out again at its element's new
+        width (Plotly relayouts on the window's resize event; until then its SVG keeps the old width).
+
+        A figure given a fixed width narrower than its element never matches and is not waited for.
+        """
+        try:
+            self.page.wait_for_function(
+                """() => Array.from(document.querySelectorAll('.js-plotly-plot')).every(g => {
+                           const svg = g.querySelector('.main-svg');
+                           if (!svg || !g._fullLayout) return true;
+                           const box = g.getBoundingClientRect().width;
+                           return !g._fullLayout.autosize && g._fullLayout.width < box - 1
+                                  || Math.abs(svg.getBoundingClientRect().width - box) <= 1; })""",
+                timeout=timeout_ms,
+                polling="raf",
+            )
+        except PlaywrightTimeout:
+            pass
+
     def screenshot(self, name: str) -> Path:
         """Save the whole page (Streamlit scrolls inside its main section, so grow the viewport to fit it)."""
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -381,7 +413,7 @@ class AppPage:
         self.page.set_viewport_size(
             {"width": size["width"], "height": max(size["height"], min(int(height), 8000))}
         )
-        self.page.wait_for_timeout(500)  # let Plotly resize its figures
+        self.wait_figures_fit()
         path = SCREENSHOTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
         self.page.set_viewport_size(size)

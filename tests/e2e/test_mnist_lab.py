@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from optlab.ui.mnist_lab import POLL_SECONDS
+
 pytestmark = pytest.mark.e2e
 
 CURVES = ".st-key-mnist_curves .js-plotly-plot"
@@ -27,6 +29,8 @@ def progress_text(app) -> str:
 
 
 def test_start_watch_the_curves_grow_then_stop(app):
+    from playwright.sync_api import expect  # here, not at import: without Playwright the fixture says why
+
     app.goto("MNIST_Lab")
     start, stop = app.key("mnist_start").locator("button"), app.key("mnist_stop").locator("button")
     assert start.is_enabled() and stop.is_disabled()
@@ -54,8 +58,21 @@ def test_start_watch_the_curves_grow_then_stop(app):
     )
     step, total = map(int, re.search(r"Stopped at step (\d+) of (\d+)", progress_text(app)).groups())
     assert 0 < step < total
+    # The panel that saw the worker end reruns the whole page once, which flips the buttons: wait for that run.
+    expect(start).to_be_enabled(timeout=30_000)
+    expect(stop).to_be_disabled(timeout=30_000)
+    app.wait_idle(expect_run=False)
     stopped = curve_points(app)
-    app.page.wait_for_timeout(1500)
+    # Stopped means the page no longer polls the worker: no rerun and no new point for three poll periods
+    # (a check that nothing happens needs a window; this one is the page's own polling interval).
+    app.page.evaluate(
+        """() => { window.__runsAfterStop = 0; const a = document.querySelector('[data-testid="stApp"]');
+                   new MutationObserver(() => { if (a.getAttribute('data-test-script-state') === 'running')
+                                                    window.__runsAfterStop += 1; })
+                       .observe(a, {attributes: true, attributeFilter: ['data-test-script-state']}); }"""
+    )
+    app.page.wait_for_timeout(3 * POLL_SECONDS * 1000)
+    assert app.page.evaluate("window.__runsAfterStop") == 0, "the page kept polling after Stop"
     assert curve_points(app) == stopped, "the curves kept growing after Stop"
     app.screenshot("mnist_lab_stopped")
     assert app.exceptions() == [] and app.errors() == []

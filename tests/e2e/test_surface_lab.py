@@ -108,9 +108,10 @@ def test_replay_plays_and_keeps_the_contour(app):
     # Record, at every painted frame while playing, whether the contour is on screen. (Plotly rebuilds the
     # figure for each frame, so a sample taken between paints may catch it half drawn: count paints only.)
     replay.evaluate(
-        """g => { window.__contourShown = []; const t0 = performance.now();
+        """g => { window.__contourShown = []; window.__contourDone = false; const t0 = performance.now();
                   const tick = () => { window.__contourShown.push(g.querySelectorAll('.contourlayer path').length > 0);
-                                       if (performance.now() - t0 < 2500) requestAnimationFrame(tick); };
+                                       if (performance.now() - t0 < 2500) requestAnimationFrame(tick);
+                                       else window.__contourDone = true; };
                   requestAnimationFrame(tick); }"""
     )
     replay.locator(".updatemenu-button", has_text="Play").click()
@@ -120,7 +121,7 @@ def test_replay_plays_and_keeps_the_contour(app):
     )
     heads_after = trace_named(app, "sl_replay", "now")
     assert heads_after != heads_before, "the runs' heads did not move"
-    app.page.wait_for_timeout(2600)
+    app.page.wait_for_function("() => window.__contourDone === true", timeout=15_000)  # the 2.5 s of paints
     shown = app.page.evaluate("window.__contourShown")
     # Frames drawn without redraw=True drop the contour for the whole replay (0 of the paints show it).
     assert len(shown) >= 5 and sum(shown) >= 0.75 * len(shown), (
@@ -129,9 +130,19 @@ def test_replay_plays_and_keeps_the_contour(app):
 
     errors_before_pause = list(app.console_errors)
     replay.locator(".updatemenu-button", has_text="Pause").click()
-    app.page.wait_for_timeout(300)
+    # Paused: Plotly's frame queue is empty and no animation frame is scheduled (or the replay had ended).
+    app.page.wait_for_function(
+        """() => { const t = document.querySelector('.st-key-sl_replay .js-plotly-plot')._transitionData;
+                   return t && (!t._frameQueue || t._frameQueue.length === 0) && !t._animationRaf; }""",
+        timeout=10_000,
+    )
     paused_at = replay.evaluate("g => g._fullLayout.sliders[0].active")
-    app.page.wait_for_timeout(600)
+    # It stays paused: no frame is drawn for three frame durations of the Play button (a check that nothing
+    # happens needs a window; it is the replay's own frame time, read from the figure).
+    frame_ms = replay.evaluate("g => g.layout.updatemenus[0].buttons[0].args[1].frame.duration")
+    replay.evaluate("g => { window.__framesAfterPause = 0; g.on('plotly_animatingframe', () => { window.__framesAfterPause += 1; }); }")
+    app.page.wait_for_timeout(3 * frame_ms)
+    assert app.page.evaluate("window.__framesAfterPause") == 0
     assert replay.evaluate("g => g._fullLayout.sliders[0].active") == paused_at
     assert replay.locator(".contourlayer path").count() > 0
     app.screenshot("surface_lab_replay_paused")
