@@ -89,14 +89,14 @@ class Server:
         end = time.monotonic() + SERVER_START_S
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise SystemExit(f"the server exited with {self.proc.returncode}:\n{self.log_text()}")
+                raise RuntimeError(f"the server exited with {self.proc.returncode}:\n{self.log_text()}")
             try:
                 with urllib.request.urlopen(f"{self.base}/_stcore/health", timeout=2) as r:
                     if r.read().strip() == b"ok":
                         return
             except OSError:
                 time.sleep(0.2)
-        raise SystemExit(f"the server did not answer /_stcore/health within {SERVER_START_S} s")
+        raise RuntimeError(f"the server did not answer /_stcore/health within {SERVER_START_S} s")
 
     def stats(self) -> dict[str, int]:
         try:

@@ -183,11 +183,12 @@ class StreamlitSession:
             fwd.ParseFromString(raw)
             result.bytes += len(raw)
             kind = fwd.WhichOneof("type")
-            if kind == "new_session":  # the start of a full script run (a fragment run sends none)
+            if kind == "new_session":  # the start of a script run; a fragment run names its fragments
                 self.session_id = fwd.new_session.initialize.session_id or self.session_id
-                full_run = True
-                self.auto_reruns.clear()  # as the frontend does: the run re-registers its timers
-                self.widgets = {}
+                if not fwd.metadata.run.fragment_ids:  # a full run: it registers its timers and widgets anew
+                    full_run = True
+                    self.auto_reruns.clear()
+                    self.widgets = {}
             elif kind == "navigation":
                 for p in fwd.navigation.app_pages:
                     self.pages[p.url_pathname] = p.page_script_hash
