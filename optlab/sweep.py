@@ -62,9 +62,9 @@ class Sweep:
         return int(np.argmin(np.abs(v - float(value))))
 
 
-def knob_range(config: RunConfig, knob: str) -> tuple[float, float, bool] | None:
-    """(min, max, log) of a knob of the run's optimizer preset, or None when the preset has no such knob."""
-    spec = REGISTRY.get(config.optimizer)
+def knob_range(optimizer: str, knob: str) -> tuple[float, float, bool] | None:
+    """(min, max, log) of a knob of an optimizer preset, or None when the preset has no such (float) knob."""
+    spec = REGISTRY.get(optimizer)
     if spec is None or knob not in spec.names():
         return None
     h = spec.hyper(knob)
@@ -73,25 +73,26 @@ def knob_range(config: RunConfig, knob: str) -> tuple[float, float, bool] | None
     return float(h.min), float(h.max), bool(h.log)
 
 
-def sweep_values(config: RunConfig, knob: str, n: int = 25) -> np.ndarray:
-    """``n`` values of ``knob`` around the run's own value, which is always one of them.
+#: members of a sweep: a log-scaled knob (lr) gets 8 per decade over its whole range, momentum and β₁ 25
+KNOB_MEMBERS = {"lr": 49, "momentum": 25, "beta1": 25}
 
-    A log-scaled knob (lr) spans two decades below and above the current value (clipped to its range),
-    log-spaced; momentum and β₁ span [min, 0.999] evenly in the "memory" 1/(1 − β), where their effect lives.
+
+def sweep_values(optimizer: str, knob: str, n: int | None = None) -> np.ndarray:
+    """The fixed values a sweep of ``knob`` runs for the preset ``optimizer``: the same whatever the run's own
+    value, so a sweep stays valid (and cached) while the student moves along it.
+
+    A log-scaled knob (lr) is log-spaced over its whole range; momentum and β₁ span [min, 0.999] evenly in
+    log(1 − β), the "memory" 1/(1 − β) where their effect lives, so 0.9, 0.99 and 0.999 are equally far apart.
     """
-    bounds = knob_range(config, knob)
+    bounds = knob_range(optimizer, knob)
     if bounds is None:
-        raise ValueError(f"the {config.optimizer!r} run has no {knob!r} to sweep")
+        raise ValueError(f"{optimizer!r} has no {knob!r} to sweep")
     lo, hi, log = bounds
-    current = float(dict(config.hparams).get(knob, REGISTRY[config.optimizer].hyper(knob).default))
+    n = KNOB_MEMBERS.get(knob, 25) if n is None else n
     if log:
-        a, b = max(lo, current / 100), min(hi, current * 100)
-        values = np.geomspace(a, b, n)
-    else:  # β in [lo, 0.999]: evenly spaced in log(1 − β), so 0.9, 0.99 and 0.999 are equally far apart
-        a, b = math.log1p(-max(lo, 0.0)), math.log1p(-min(hi, 0.999))
-        values = -np.expm1(np.linspace(a, b, n))
-    values[np.argmin(np.abs(values - current))] = current  # the run itself is a member, exactly
-    return np.unique(values)
+        return np.geomspace(max(lo, 1e-5), hi, n)
+    a, b = math.log1p(-max(lo, 0.0)), math.log1p(-min(hi, 0.999))
+    return -np.expm1(np.linspace(a, b, n))
 
 
 def _member_groups(config: RunConfig, params: list[torch.Tensor]) -> list[dict[str, Any]]:
@@ -103,7 +104,8 @@ def _member_groups(config: RunConfig, params: list[torch.Tensor]) -> list[dict[s
 
 
 def _with_value(config: RunConfig, knob: str, value: float) -> RunConfig:
-    """The configuration with one hyperparameter changed (for two groups, lr changes both by the same factor)."""
+    """The configuration with one hyperparameter changed (for two groups, lr scales both by the same factor;
+    a page that keeps each group's lr inside its range builds its members itself and calls ``run_members``)."""
     hparams = {**dict(config.hparams), knob: float(value)}
     axis = config.axis_hparams
     if axis is not None and knob == "lr":
@@ -117,43 +119,46 @@ def member_config(config: RunConfig, knob: str, value: float) -> RunConfig:
     return _with_value(config, knob, value)
 
 
-def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float], start: Sequence[float],
-              steps: int, noise_sigma: float = 0.0, seed: int = 0) -> Sweep:
-    """The run at every value of ``knob``, as one optimizer with one param group (or two) per member.
+def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[float], steps: int,
+                noise_sigma: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Runs of one optimizer class that differ in hyperparameters, as one optimizer with a group (or two) each.
 
-    Divergence follows ``run_traces``: a member whose loss or gradient is not finite, or whose point left
-    the plot far behind, stops there (its later points are NaN); the others go on.
+    Returns the points (N, steps + 1, 2), NaN from a member's divergence on, and each member's divergence step
+    (-1 if none). Divergence follows ``run_traces``: a member whose loss or gradient is not finite, or whose
+    point left the plot far behind, stops there; the others go on.
     """
-    values = np.asarray(values, dtype=np.float64).reshape(-1)
     start_t = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(2)
-    per_axis = config.axis_hparams is not None
+    classes = {_constructor_kwargs(c)[0] for c in configs}
+    if len(classes) != 1 or len({(c.schedule, c.schedule_params) for c in configs}) != 1:
+        raise ValueError("the members of a sweep must share their optimizer class and schedule")
     members = []  # each member's parameters: [xy] or [x, y]
     groups: list[dict[str, Any]] = []
-    for value in values:
+    for config in configs:
+        per_axis = config.axis_hparams is not None
         params = ([start_t[0:1].clone().requires_grad_(True), start_t[1:2].clone().requires_grad_(True)]
                   if per_axis else [start_t.clone().requires_grad_(True)])
         members.append(params)
-        groups += _member_groups(_with_value(config, knob, value), params)
-    cls, kwargs = _constructor_kwargs(config)
+        groups += _member_groups(config, params)
+    cls, kwargs = _constructor_kwargs(configs[0])
     optimizer = cls(groups, **kwargs)
-    scheduler = make_scheduler(optimizer, config.schedule, steps, **dict(config.schedule_params))
+    scheduler = make_scheduler(optimizer, configs[0].schedule, steps, **dict(configs[0].schedule_params))
     noise = gradient_noise(steps, noise_sigma, seed)
     centre, limit = _far_limit(surface.bounds)
 
-    n = len(values)
+    n = len(configs)
     points = np.full((n, steps + 1, 2), np.nan)
     diverged = np.full(n, -1, dtype=np.int64)
     alive = list(range(n))
     for t in range(steps + 1):
-        x = torch.stack([torch.cat(members[k]) if per_axis else members[k][0] for k in alive]).detach()
+        x = torch.stack([torch.cat(members[k]) for k in alive]).detach()
         x.requires_grad_(True)
         loss = surface.fn(x).expand(x.shape[:-1])
         final = t == steps
         if final or not loss.requires_grad:
             grad = torch.zeros_like(x)
-        else:
+        else:  # row r: the gradient at member r's point, all members in one backward pass
             (grad,) = torch.autograd.grad(loss, x, torch.ones_like(loss))
-            if noise is not None:
+            if noise is not None:  # the same noise sequence as every run of the comparison
                 grad = grad + noise[t]
         x = x.detach()
         healthy = (torch.isfinite(loss.detach() + grad.sum(-1)) & ((x - centre).abs().amax(-1) <= limit)).tolist()
@@ -169,7 +174,7 @@ def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float
             points[k, t] = x[row].numpy()
             still.append(k)
             if not final:
-                if per_axis:
+                if len(members[k]) == 2:
                     members[k][0].grad, members[k][1].grad = grad[row, 0:1], grad[row, 1:2]
                 else:
                     members[k][0].grad = grad[row]
@@ -179,7 +184,15 @@ def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
-    return Sweep(knob=knob, values=values, points=points, diverged_at=diverged)
+    return points, diverged
+
+
+def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float], start: Sequence[float],
+              steps: int, noise_sigma: float = 0.0, seed: int = 0) -> Sweep:
+    """The run at every value of ``knob`` (``member_config`` of each), computed together by ``run_members``."""
+    values = np.asarray(values, dtype=np.float64).reshape(-1)
+    configs = [member_config(config, knob, v) for v in values]
+    return Sweep(knob, values, *run_members(surface, configs, start, steps, noise_sigma, seed))
 
 
 def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int = 11) -> np.ndarray:

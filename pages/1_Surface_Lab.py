@@ -33,7 +33,9 @@ from optlab.ui.cache import build_surface
 from optlab.ui.text import literal
 
 st.set_page_config(page_title="Surface Lab", layout="wide")
-st.title("Surface Lab")
+lab.compact_top()
+title, formula = st.columns([1, 3], vertical_alignment="center")
+title.header("Surface Lab", anchor=False)
 
 notes = lab.read_link_once()
 cfg, formula_error = lab.sidebar_controls()
@@ -47,7 +49,8 @@ if formula_error:
     st.stop()
 
 surface = build_surface(cfg)
-st.latex(rf"f(x, y) = {surface.latex}")
+with formula:
+    st.latex(rf"f(x, y) = {surface.latex}")
 traces = lab.compute(cfg)
 lab.divergence_notices(traces)
 

@@ -83,20 +83,24 @@ def test_payload_is_json_and_small():
     s = get_surface("rosenbrock")
     configs = [RunConfig.of("sgd", label="1 · SGD", lr=1e-3), RunConfig.of("adam", label="2 · Adam", lr=0.05)]
     traces = run_traces(s, configs, s.start, 300)
-    sw = run_sweep(s, configs[1], "lr", sweep_values(configs[1], "lr", 25), s.start, 300)
+    sw = run_sweep(s, configs[1], "lr", sweep_values("adam", "lr"), s.start, 300)
     grid = start_grid(s.bounds, 9)
     starts = starts_entry({i: run_start_sweep(s, c, grid, 300) for i, c in enumerate(configs)}, s.bounds)
     payload = live_payload(
         image=data_uri(png_bytes(contour_rgb(s.grid(200)[2], s.log_levels, s.min_value))),
         bounds=s.bounds, traces=traces, minima=s.minima, start=s.start,
         sweep=sweep_entry(sw, 1, "2 · Adam: learning rate", "lr", 0.05, True, s.bounds), starts=starts,
-        arrows=arrows_entry(s.start, {"gradient": [1.0, 0.0], "update": [0.0, 0.0]}))
+        arrows=arrows_entry(s.start, {"gradient": [1.0, 0.0], "update": [0.0, 0.0]}, "#123456"))
     text = json.dumps(payload, allow_nan=False)
     assert len(text) < 250_000
-    assert payload["sweep"]["values"][payload["sweep"]["current"]] == 0.05
+    sweep = payload["sweep"]
+    assert sweep["value"] == 0.05 and len(sweep["paths"]) == len(sweep["values"]) == 49
+    ratio = sweep["values"][sweep["current"]] / 0.05
+    assert 1 / 1.2 < ratio < 1.2  # the slider starts at the member nearest the run's lr
     assert len(payload["starts"]["starts"]) == 81 and set(payload["starts"]["runs"]) == {"0", "1"}
     assert [v["name"] for v in payload["arrows"]["vectors"]] == ["gradient"]  # the zero update is skipped
-    # the swept member that is the run itself draws the run's own path
-    member = decode_path(payload["sweep"]["paths"][payload["sweep"]["current"]], s.bounds)
-    own = decode_path(payload["runs"][1]["path"], s.bounds)
-    np.testing.assert_allclose(member[[0, -1]], own[[0, -1]], atol=1e-3)
+    # a member draws the path its own run draws
+    k = 30
+    member = decode_path(sweep["paths"][k], s.bounds)
+    own = run_traces(s, [RunConfig.of("adam", lr=sweep["values"][k])], s.start, 300)[0]
+    np.testing.assert_allclose(member[[0, -1]], own.points[[0, -1]], atol=1e-3)

@@ -32,6 +32,16 @@ def figures(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
 
+def live(at: AppTest) -> dict:
+    """The live contour figure's data (``optlab.plots.live.live_payload``) as the page sent it to the browser."""
+    (el,) = [e for e in at.get("bidi_component") if e.proto.component_name == "optlab_live_surface"]
+    return json.loads(el.proto.json)
+
+
+def run_labels(at: AppTest) -> list[str]:
+    return [r["label"] for r in live(at)["runs"]]
+
+
 def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [w.value for w in at.warning] + [e.value for e in at.error]
     return "\n".join(parts)
@@ -44,13 +54,15 @@ def assert_clean(at: AppTest) -> None:
 def test_default_render_has_the_figures_and_writes_the_url():
     at = open_page()
     assert_clean(at)
-    figs = figures(at)
-    assert len(figs) >= 3  # contour, loss, distance
-    contour = figs[0]
-    assert contour["data"][0]["type"] == "contour"
-    assert sum(1 for t in contour["data"] if t.get("name", "").startswith("1 · SGD")) == 1
-    assert any(t.get("name") == "minimum" for t in contour["data"])
-    assert contour["layout"].get("annotations")  # the inspector's arrows at step 0
+    assert len(figures(at)) == 2  # loss and distance; the contour is the live figure
+    fig = live(at)
+    assert sum(1 for label in run_labels(at) if label.startswith("1 · SGD")) == 1
+    assert fig["minima"] and fig["image"].startswith("data:image/png;base64,")
+    assert fig["arrows"]["vectors"]  # the inspector's arrows at step 0
+    # the inspected run's learning-rate sweep, and every run from the grid of starts
+    assert fig["sweep"]["run"] == 0 and fig["sweep"]["knob"] == "lr" and len(fig["sweep"]["paths"]) == 49
+    assert fig["sweep"]["value"] == dict(LabConfig().runs[0].hparams)["lr"]
+    assert set(fig["starts"]["runs"]) == {str(i) for i in range(len(LabConfig().runs))}
     # the URL now describes the page's configuration
     cfg, notes = decode(dict(at.query_params))
     assert notes == [] and cfg == LabConfig()
@@ -96,7 +108,7 @@ def test_a_good_formula_runs():
     at = open_page({"s": "custom", "f": "x**2 + 10*y**2", "xr": "-2,2", "yr": "-2,2", "n": "30"})
     assert_clean(at)
     assert not at.error
-    assert figures(at)[0]["data"][0]["type"] == "contour"
+    assert live(at)["image"].startswith("data:image/png")
 
 
 def test_divergence_is_reported_at_its_step_not_as_a_crash():
@@ -104,8 +116,7 @@ def test_divergence_is_reported_at_its_step_not_as_a_crash():
     assert_clean(at)
     warnings = [w.value for w in at.warning]
     assert any("diverged at step" in w and "1 · SGD" in w for w in warnings), warnings
-    contour = figures(at)[0]
-    assert any(t.get("name", "").startswith("diverged at step") for t in contour["data"])
+    assert [r["diverged"] for r in live(at)["runs"]] == [True, False]
 
 
 def test_the_page_reads_its_configuration_from_the_url():
@@ -160,10 +171,11 @@ def test_inspector_at_first_middle_and_last_step():
         assert state.splitlines()[0] == f"step: {t + 1}"  # state after step t has counted t + 1 steps
         assert any("exp_avg" in line for line in state.splitlines())
         assert len(at.get("latex")) >= 3  # the update equations with numbers
-        arrows = figures(at)[0]["layout"]["annotations"]
-        assert {a["text"].split(" (")[0] for a in arrows} == {"−g", "−first moment m", "update Δθ"}
+        arrows = live(at)["arrows"]
+        assert [v["name"] for v in arrows["vectors"]] == ["−g", "−first moment m", "update Δθ"]
+        assert arrows["vectors"][-1]["color"] == live(at)["runs"][1]["color"]  # the update in its run's colour
     # the arrows start at the inspected point
-    assert arrows[0]["ax"] == pytest.approx(float(_inspector_step(at).split("`(")[1].split(",")[0]), rel=1e-4)
+    assert arrows["point"][0] == pytest.approx(float(_inspector_step(at).split("`(")[1].split(",")[0]), rel=1e-4)
     at.button(key="sl_insp_next").click().run()  # already last: stays
     assert _inspector_step(at).startswith("**Step 49**")
     at.button(key="sl_insp_prev").click().run()
@@ -213,9 +225,8 @@ def test_a_run_with_a_schedule_and_an_ema_shadow():
     assert_clean(at)
     assert at.selectbox(key="sl_r1_sched").value == "cosine"
     assert at.checkbox(key="sl_r1_ema_on").value is True
-    contour = figures(at)[0]
-    ema = [t for t in contour["data"] if t.get("name", "").endswith("(EMA)")]
-    assert len(ema) == 1 and ema[0]["line"]["dash"] == "dot"
+    ema = [r for r in live(at)["runs"] if r["ema"]]
+    assert len(ema) == 1 and ema[0]["label"].startswith("1 · Adam")
     assert _lr_shown(at) == pytest.approx(0.05)  # step 0: the full learning rate
     at.slider(key="sl_insp_t").set_value(59).run()
     # cosine from 0.05 down towards 0.1 x 0.05 over 60 steps
@@ -331,7 +342,7 @@ def test_turning_two_param_groups_on_shows_both_groups():
     assert at.number_input(key="sl_r1_lr_y").value == pytest.approx(0.1)
     assert at.query_params["r1g"] == "0.1"
     # legend, inspector text, param_groups as torch prints them, and each group's γ
-    assert any(t.get("name", "") == "1 · SGD lr=2 · lr_y=0.1×lr" for t in figures(at)[0]["data"])
+    assert "1 · SGD lr=2 · lr_y=0.1×lr" in run_labels(at)
     assert "lr = `(2, 0.2)` (group 0: x, group 1: y)" in _inspector_step(at)
     groups = next(c.value for c in at.code if c.value.startswith("SGD ("))
     assert groups.count("Parameter Group") == 2
@@ -345,7 +356,7 @@ def test_turning_two_param_groups_on_shows_both_groups():
     assert update.strip("$\n").endswith(rf"\begin{{pmatrix}} {-2 * g[0]:.5g} \\ {-0.2 * g[1]:.5g} \end{{pmatrix}}")
     at.checkbox(key="sl_r1_groups").uncheck().run()
     assert "r1g" not in at.query_params
-    assert not any("lr_y" in t.get("name", "") for t in figures(at)[0]["data"])
+    assert not any("lr_y" in label for label in run_labels(at))
 
 
 def test_a_link_with_two_param_groups_fills_the_controls_and_the_state_pairs():
@@ -366,7 +377,7 @@ def test_a_y_lr_outside_the_allowed_range_is_capped_with_a_message():
     at = open_page({"n": "10", "r1": "sgd,lr:1", "r1g": "100"})
     assert_clean(at)
     assert any("outside the allowed learning rates" in w.value for w in at.warning)
-    assert any(t.get("name", "") == "1 · SGD lr=1 · lr_y=10" for t in figures(at)[0]["data"])
+    assert "1 · SGD lr=1 · lr_y=10" in run_labels(at)
     assert "lr = `(1, 10)`" in _inspector_step(at)
 
 
@@ -463,7 +474,7 @@ def test_a_link_with_a_view_that_does_not_fit_is_fitted_with_a_notice():
     notice = "\n".join(w.value for w in at.warning)
     assert "there is no run 9" in notice and "unknown view 'heatmap'" in notice and "there is no run 5" in notice
     assert at.selectbox(key="sl_insp_run").value == 0 and at.slider(key="sl_insp_t").value == 49
-    assert figures(at)[0]["data"][0]["type"] == "contour"  # the contour tab is open
+    assert live(at)["runs"]  # the contour tab is open
     assert _view(at) == LabView(insp_t=49, basins_n=21)
 
 

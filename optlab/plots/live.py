@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from optlab.plots.surface import COLORS, color
+from optlab.plots.surface import color
 
 #: a path is drawn with at most this many points (the figure is a few hundred pixels wide)
 MAX_PATH_POINTS = 400
@@ -69,7 +69,7 @@ def run_entry(trace: Any, i: int, bounds: Sequence[Sequence[float]]) -> dict:
 
 def sweep_entry(sweep: Any, run: int, label: str, symbol: str, current: float, log: bool,
                 bounds: Sequence[Sequence[float]]) -> dict:
-    """A knob sweep of one run: the values, the member that is the run itself, and every member's path."""
+    """A knob sweep of one run: the values, the member nearest the run's own value, every member's path."""
     return {
         "run": run,
         "knob": sweep.knob,
@@ -77,6 +77,7 @@ def sweep_entry(sweep: Any, run: int, label: str, symbol: str, current: float, l
         "symbol": symbol,
         "log": log,
         "values": [float(v) for v in sweep.values],
+        "value": float(current),
         "current": sweep.nearest(current),
         "paths": [encode_path(p, bounds, MAX_PATH_POINTS // 2) for p in sweep.points],
         "diverged": [int(d) for d in sweep.diverged_at],
@@ -94,20 +95,26 @@ def starts_entry(sweeps: Mapping[int, Any], bounds: Sequence[Sequence[float]]) -
     }
 
 
-def arrows_entry(point: Sequence[float], vectors: Mapping[str, Sequence[float]], length: float = 0.15) -> dict:
+#: the downhill gradient is drawn red, a momentum or first moment purple; the update takes the run's colour
+GRADIENT_RGB, MOMENT_RGB = "#B2182B", "#6A3D9A"
+
+
+def arrows_entry(point: Sequence[float], vectors: Mapping[str, Sequence[float]], run_color: str,
+                 length: float = 0.15) -> dict:
     """The inspector's arrows: each named vector drawn ``length`` × the window wide, its true length in the label.
 
     Only directions are to scale (gradients and updates differ by orders of magnitude). Zero or non-finite
-    vectors are skipped. The update arrow takes the inspected run's colour (``vectors`` order: gradient first).
+    vectors are skipped. ``vectors`` is ordered gradient first, update last (any momentum in between).
     """
     out = []
-    for i, (name, v) in enumerate(vectors.items()):
-        v = np.asarray(v, dtype=np.float64).reshape(-1)[:2]
+    names = list(vectors)
+    for i, name in enumerate(names):
+        v = np.asarray(vectors[name], dtype=np.float64).reshape(-1)[:2]
         norm = float(np.linalg.norm(v))
         if not math.isfinite(norm) or norm == 0.0:
             continue
-        out.append({"name": name, "dx": float(v[0] / norm), "dy": float(v[1] / norm), "norm": norm,
-                    "color": "#B2182B" if i == 0 else COLORS[(i + 3) % len(COLORS)]})
+        rgb = GRADIENT_RGB if i == 0 else run_color if i == len(names) - 1 else MOMENT_RGB
+        out.append({"name": name, "dx": float(v[0] / norm), "dy": float(v[1] / norm), "norm": norm, "color": rgb})
     return {"point": [float(point[0]), float(point[1])], "length": length, "vectors": out}
 
 

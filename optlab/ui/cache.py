@@ -17,13 +17,17 @@ import streamlit as st
 
 from optlab.basins import Basins, basins
 from optlab.expr import surface_from_formula
+from optlab.plots.raster import contour_rgb, data_uri, png_bytes
 from optlab.registry import REGISTRY
 from optlab.surfaces import Surface, get_surface
+from optlab.sweep import Sweep, run_members, run_start_sweep, start_grid, sweep_values
 from optlab.trace import RunConfig, Trace, run_traces
 from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec
 
 GRID_N = 120  # contour grid points per side: sharp enough on a projector, ~60 kB as float32
 BASINS_N = 31  # starts per side of the basins grid: 961 runs of 300 steps take about 0.25 s
+PICTURE_N = 360  # pixels per side of the live figure's contour picture
+STARTS_N = 9  # starts per side of the grid whose paths the live figure shows while the start is dragged
 
 
 def surface_json(cfg: LabConfig) -> str:
@@ -110,18 +114,108 @@ def compute_traces(config_json: str) -> list[Trace]:
     return run_traces(surface, run_configs(cfg), start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+def run_json(cfg: LabConfig, i: int) -> str:
+    """What decides run ``i`` (0-based) alone: the surface, start, budget, noise and that run's settings.
+
+    Runs never interact (each has its own optimizer; they share only the start and the noise sequence), so a
+    page whose one run changed recomputes that run only.
+    """
+    return json.dumps([i, replace(cfg, runs=(cfg.runs[i],)).to_json()], separators=(",", ":"))
+
+
+def compute_run(key: str) -> Trace:
+    """The run that ``run_json`` describes, uncached."""
+    i, config_json = json.loads(key)
+    cfg = LabConfig.from_json(config_json)
+    surface = build_surface(cfg)
+    (config,) = run_configs(cfg)
+    config = replace(config, label=run_label(i + 1, cfg.runs[0]))  # run_configs numbered it 1
+    return run_traces(surface, [config], start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)[0]
+
+
+@st.cache_data(max_entries=1024, show_spinner=False)
+def cached_run(key: str) -> Trace:
+    """``compute_run``, shared by every session."""
+    return compute_run(key)
+
+
 def cached_traces(config_json: str) -> list[Trace]:
-    """``compute_traces``, shared by every session."""
-    return compute_traces(config_json)
+    """Every run of the configuration, each from the shared cache (computed once per server)."""
+    cfg = LabConfig.from_json(config_json)
+    return [cached_run(run_json(cfg, i)) for i in range(len(cfg.runs))]
+
+
+def sweep_json(cfg: LabConfig, i: int, knob: str) -> str:
+    """What decides run ``i``'s sweep along ``knob``: its run key with the knob's own value left out (the sweep's
+    values are fixed, so moving along the sweep keeps the same sweep)."""
+    run = cfg.runs[i]
+    default = REGISTRY[run.optimizer].hyper(knob).default
+    hparams = tuple((k, default if k == knob else v) for k, v in run.hparams)
+    return json.dumps([i, knob, replace(cfg, runs=(replace(run, hparams=hparams),)).to_json()],
+                      separators=(",", ":"))
+
+
+def compute_sweep(key: str) -> Sweep:
+    """The sweep ``sweep_json`` describes, uncached."""
+    i, knob, config_json = json.loads(key)
+    cfg = LabConfig.from_json(config_json)
+    surface = build_surface(cfg)
+    run = cfg.runs[0]
+    values = sweep_values(run.optimizer, knob)
+    # each member as the page itself would run it (two param groups keep the y group's lr in range)
+    members = [run_configs(replace(cfg, runs=(replace(run, hparams=tuple(
+        (k, float(v) if k == knob else x) for k, x in run.hparams)),)))[0] for v in values]
+    points, diverged = run_members(surface, members, start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
+    return Sweep(knob, values, points, diverged)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_sweep(key: str) -> Sweep:
+    """``compute_sweep``, shared by every session."""
+    return compute_sweep(key)
+
+
+def starts_json(cfg: LabConfig, i: int) -> str:
+    """What decides run ``i`` from the grid of starts: as its basins, everything but the start."""
+    return basins_json(cfg, i)
+
+
+def compute_starts(key: str, n: int = STARTS_N) -> Sweep:
+    """The one run of ``starts_json`` from an ``n`` × ``n`` grid of starts over the window, uncached."""
+    cfg = LabConfig.from_json(key)
+    surface = build_surface(cfg)
+    (config,) = run_configs(cfg)
+    return run_start_sweep(surface, config, start_grid(surface.bounds, n), cfg.steps, cfg.noise, cfg.seed)
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_starts(key: str, n: int = STARTS_N) -> Sweep:
+    """``compute_starts``, shared by every session."""
+    return compute_starts(key, n)
+
+
+def compute_picture(surface_key: str, n: int = PICTURE_N) -> str:
+    """The contour picture of the surface described by ``surface_json``, as a PNG data URI."""
+    surface = build_surface(_surface_config(surface_key))
+    _, _, Z = surface.grid(n)
+    return data_uri(png_bytes(contour_rgb(Z, surface.log_levels, surface.min_value)))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def cached_picture(surface_key: str, n: int = PICTURE_N) -> str:
+    """``compute_picture``, shared by every session (about 20 kB each)."""
+    return compute_picture(surface_key, n)
+
+
+def _surface_config(surface_key: str) -> LabConfig:
+    surface, formula, window, kappa, angle = json.loads(surface_key)
+    return LabConfig(surface=surface, formula=formula, window=tuple(tuple(w) for w in window), kappa=kappa,
+                     angle=angle)
 
 
 def compute_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``Surface.grid(n)`` of the surface described by ``surface_json``."""
-    surface, formula, window, kappa, angle = json.loads(surface_key)
-    cfg = LabConfig(surface=surface, formula=formula, window=tuple(tuple(w) for w in window), kappa=kappa,
-                    angle=angle)
-    return build_surface(cfg).grid(n)
+    return build_surface(_surface_config(surface_key)).grid(n)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

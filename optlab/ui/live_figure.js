@@ -161,6 +161,16 @@ function draw(root, data, send) {
     const target = runs[sweep.run];
     const label = document.createElement("label");
     label.textContent = `${sweep.label}:`;
+    // which knob the slider moves (lr, momentum, β₁): choosing another asks the server for that sweep
+    const choices = (sweep.knobs || []).map(({ key, label: text }) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = text;
+      b.className = "olf-choice" + (key === sweep.knob ? " olf-chosen" : "");
+      b.setAttribute("aria-pressed", key === sweep.knob ? "true" : "false");
+      b.addEventListener("click", () => { if (key !== sweep.knob) send("choose", { knob: key, nonce: Date.now() }); });
+      return b;
+    });
     const input = document.createElement("input");
     Object.assign(input, { type: "range", min: 0, max: sweep.values.length - 1, step: 1, value: sweep.current, className: "olf-knob" });
     input.setAttribute("aria-label", sweep.label);
@@ -181,8 +191,10 @@ function draw(root, data, send) {
       const k = Number(input.value);
       if (k !== sweep.current) send("knob", { run: sweep.run, knob: sweep.knob, value: sweep.values[k], nonce: Date.now() });
     });
-    bar.append(label, input, out, hint);
-    show(sweep.current);
+    if (choices.length > 1) bar.append(...choices);
+    bar.append(label, input, out);
+    if (hint.textContent) bar.append(hint);
+    out.textContent = `${sweep.symbol} = ${fmt(sweep.value)}`; // the run's own value, drawn exactly
     root.dataset.member = String(sweep.current);
   }
 
@@ -290,6 +302,7 @@ export default function (component) {
   }
   const send = (name, value) => setStateValue(name, value);
   const model = decodeAll(data);
+  root.dataset.render = String((Number(root.dataset.render) || 0) + 1); // new data drawn (benchmarks wait on it)
   const render = () => {
     legend(root, model);
     draw(root, model, send);

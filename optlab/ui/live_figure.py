@@ -2,7 +2,8 @@
 
 The browser part (``live_figure.js`` and ``live_figure.css`` beside this file) only draws what it is sent
 (``optlab.plots.live.live_payload``) and reports two things back when the student lets go: the knob value
-(``knob``: run, knob name, value) and the start point (``start``: x, y). Each report carries a nonce so that
+(``knob``: run, knob name, value), the start point (``start``: x, y), and which knob the slider should move
+(``choose``). Each report carries a nonce so that
 letting go twice at the same value still counts.
 """
 
@@ -23,18 +24,19 @@ _COMPONENT = st.components.v2.component(
 
 
 def live_figure(payload: dict, *, key: str, on_knob: Callable[[], None], on_start: Callable[[], None],
-                max_height: int = 480, hint: str = "") -> Any:
-    """Mount the figure; ``on_knob`` and ``on_start`` run (before the page reruns) when a value is reported.
+                on_choose: Callable[[], None], max_height: int = 480, hint: str = "") -> Any:
+    """Mount the figure; the callbacks run (before the page reruns) when a value is reported.
 
-    The reported values are then in ``st.session_state[key]["knob"]`` and ``["start"]``.
+    The reported values are then in ``st.session_state[key]["knob"]`` (a knob let go: run, knob, value),
+    ``["start"]`` (the start dropped: x, y) and ``["choose"]`` (another knob picked for the slider: knob).
     """
     data = {**payload, "maxHeight": max_height, "hint": hint}
-    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None},
-                      on_knob_change=on_knob, on_start_change=on_start)
+    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None, "choose": None},
+                      on_knob_change=on_knob, on_start_change=on_start, on_choose_change=on_choose)
 
 
 def reported(key: str, name: str) -> dict | None:
-    """The last value the figure ``key`` reported under ``name`` ("knob" or "start"), or None."""
+    """The last value the figure ``key`` reported under ``name`` ("knob", "start", "choose"), or None."""
     state = st.session_state.get(key)
     value = state.get(name) if hasattr(state, "get") else None
     return value if isinstance(value, dict) else None

@@ -23,9 +23,11 @@ from optlab.optim.explain import term_lines
 from optlab.plots.animation import replay_figure
 from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
-from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure
+from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_entry
+from optlab.plots.surface import color, surface3d_figure
 from optlab.registry import REGISTRY, Hyper
 from optlab.surfaces import SURFACES, Surface
+from optlab.sweep import SWEEP_KNOBS
 from optlab.trace import Trace, traces_to_csv, traces_to_json
 from optlab.ui.cache import (
     GRID_N,
@@ -33,12 +35,18 @@ from optlab.ui.cache import (
     build_surface,
     cached_basins,
     cached_grid,
+    cached_picture,
+    cached_starts,
+    cached_sweep,
     cached_traces,
     group_lrs,
     lr_y_capped,
     run_label,
+    starts_json,
     surface_json,
+    sweep_json,
 )
+from optlab.ui.live_figure import live_figure, reported
 from optlab.ui.text import literal
 from optlab.ui.urlstate import (
     ANGLE_RANGE,
@@ -83,6 +91,11 @@ STEP_DRAWN = "_sl_step_drawn"  # the same for the inspector's step slider
 LR_Y = Hyper("lr_y_factor", "lr_y / lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
              help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
                   "a per-layer learning rate, in two dimensions")
+
+
+def compact_top() -> None:
+    """Less empty space above the page's first row, so that the whole figure fits a 1280x720 projector."""
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>")
 
 
 def _surface_name(key: str) -> str:
@@ -292,14 +305,70 @@ def sidebar_controls() -> tuple[LabConfig, str | None]:
 # --------------------------------------------------------------------------------------------------------------
 
 
-def _clicked_start() -> None:
-    """Plotly selection on the contour (a click on the invisible grid or a path): start there."""
-    event = SS.get("sl_contour")
-    points = (event or {}).get("selection", {}).get("points", []) if hasattr(event, "get") else []
-    if points:
-        p = points[-1]
-        if "x" in p and "y" in p:
-            SS.sl_x0, SS.sl_y0 = float(p["x"]), float(p["y"])
+LIVE_KEY = "sl_live"
+LIVE_HEIGHT = 400  # pixels of plot: with the title, formula and tabs, the whole figure fits a 1280x720 screen
+KNOB_LABELS = {"lr": "learning rate", "momentum": "momentum μ", "beta1": "β₁"}
+
+
+def _knob_released() -> None:
+    """The live figure's knob was let go at a sweep member: that run takes the value (and is computed exactly)."""
+    v = reported(LIVE_KEY, "knob")
+    if not v or v.get("knob") not in SWEEP_KNOBS:
+        return
+    i = int(v.get("run", 0)) + 1
+    opt = SS.get(f"sl_r{i}_opt")
+    if opt in REGISTRY and v["knob"] in REGISTRY[opt].names():
+        set_optimizer_values(f"sl_r{i}", opt, {v["knob"]: float(v["value"])})
+
+
+def _start_released() -> None:
+    """The start was dropped (or the plot clicked) somewhere: start there."""
+    v = reported(LIVE_KEY, "start")
+    if v and all(isinstance(v.get(k), int | float) and math.isfinite(v[k]) for k in ("x", "y")):
+        SS.sl_x0, SS.sl_y0 = float(v["x"]), float(v["y"])
+
+
+def _knob_chosen() -> None:
+    v = reported(LIVE_KEY, "choose")
+    if v and v.get("knob") in SWEEP_KNOBS:
+        SS.sl_knob = v["knob"]
+
+
+def knobs_of(run: RunSpec) -> list[str]:
+    """The knobs of a run the live figure can sweep: lr, and momentum or β₁ where the optimizer has them."""
+    names = REGISTRY[run.optimizer].names()
+    return [k for k in SWEEP_KNOBS if k in names]
+
+
+def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None,
+                 run: int) -> None:
+    """The contour with every path, drawn in the browser: drag the knob or the start and the paths follow.
+
+    The knob slider switches run ``run``'s path between the members of its sweep, and dragging the start shows
+    each run's path from the nearest start of a grid: both precomputed here by the real optimizers and shared
+    by every session. Letting go reports the value, and the exact run is computed.
+    """
+    run = run if run in range(len(cfg.runs)) else 0
+    knobs = knobs_of(cfg.runs[run])
+    knob = SS.get("sl_knob") if SS.get("sl_knob") in knobs else knobs[0]
+    h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
+    sweep = cached_sweep(sweep_json(cfg, run, knob))
+    current = float(dict(cfg.runs[run].hparams)[knob])
+    starts = {i: cached_starts(starts_json(cfg, i)) for i in range(len(cfg.runs))}
+    start = cfg.start if cfg.start is not None else surface.start
+    entry = sweep_entry(sweep, run, f"run {run + 1} · {KNOB_LABELS[knob]}", knob if knob == "lr" else
+                        KNOB_LABELS[knob].split()[-1], current, h.log, surface.bounds)
+    entry["knobs"] = [{"key": k, "label": KNOB_LABELS[k]} for k in knobs]
+    payload = live_payload(
+        image=cached_picture(surface_json(cfg)), bounds=surface.bounds, traces=traces, minima=surface.minima,
+        start=start, starts=starts_entry(starts, surface.bounds),
+        sweep=entry,
+        arrows=None if arrows is None else arrows_entry(arrows["point"], arrows["vectors"], color(run)),
+    )
+    live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
+                max_height=LIVE_HEIGHT)
+    st.caption("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
+               "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence.")
 
 
 def divergence_notices(traces: Sequence[Trace]) -> None:
@@ -310,7 +379,8 @@ def divergence_notices(traces: Sequence[Trace]) -> None:
 
 
 def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
-    """Contour (clickable, with the inspector's arrows), replay, 3D view and basins; only the open tab is built."""
+    """Contour (live: drag a knob or the start, with the inspector's arrows), replay, 3D view and basins; only
+    the open tab is built."""
     xs, ys, Z = cached_grid(surface_json(cfg), GRID_N)
     f_min = surface.min_value
     start = cfg.start if cfg.start is not None else surface.start
@@ -319,12 +389,7 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
     remember_view(tab=next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0]))
     if tabs[0].open:
         with tabs[0]:
-            fig = contour_figure(xs, ys, Z, traces=traces, minima=surface.minima, start=start, **common)
-            if arrows:
-                add_arrows(fig, arrows["point"], arrows["vectors"], surface.bounds)
-            st.plotly_chart(fig, key="sl_contour", on_select=_clicked_start, selection_mode="points",
-                            config={"scrollZoom": True})
-            st.caption("Click anywhere on the plot to start there. Stars are minima; a cross marks a divergence.")
+            live_contour(surface, cfg, traces, arrows, int(SS.get("sl_insp_run", 0) or 0))
     if tabs[1].open:
         with tabs[1]:
             speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")

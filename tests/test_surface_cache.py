@@ -1,0 +1,72 @@
+"""The Surface Lab's shared cache: per-run traces, sweeps and start grids are the page's own runs, computed once."""
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from optlab.sweep import sweep_values
+from optlab.ui.cache import (
+    compute_run,
+    compute_starts,
+    compute_sweep,
+    compute_traces,
+    run_json,
+    starts_json,
+    sweep_json,
+)
+from optlab.ui.urlstate import LabConfig, RunSpec
+
+CFG = LabConfig(surface="quadratic", kappa=50.0, steps=40, noise=0.2, seed=5,
+                runs=(replace(RunSpec.of("sgd", lr=0.01), lr_y_factor=30.0), RunSpec.of("adam", lr=0.05),
+                      RunSpec.of("momentum", lr=0.01, momentum=0.9)))
+
+
+def _with(cfg: LabConfig, i: int, **values) -> LabConfig:
+    run = cfg.runs[i]
+    hparams = tuple((k, values.get(k, v)) for k, v in run.hparams)
+    return replace(cfg, runs=tuple(replace(r, hparams=hparams) if j == i else r for j, r in enumerate(cfg.runs)))
+
+
+def _same(points: np.ndarray, trace_points: np.ndarray) -> None:
+    np.testing.assert_allclose(points[:len(trace_points)], trace_points, rtol=1e-12, atol=1e-12)
+    assert np.isnan(points[len(trace_points):]).all()
+
+
+def test_runs_cached_one_by_one_equal_the_runs_computed_together():
+    together = compute_traces(CFG.to_json())
+    for i, tr in enumerate(together):
+        alone = compute_run(run_json(CFG, i))
+        assert alone.label == tr.label
+        np.testing.assert_allclose(alone.points, tr.points, rtol=1e-12, atol=1e-12)
+
+
+def test_a_run_key_ignores_the_other_runs():
+    other = _with(CFG, 1, lr=0.3)
+    assert run_json(other, 0) == run_json(CFG, 0) and run_json(other, 1) != run_json(CFG, 1)
+
+
+@pytest.mark.parametrize("i, knob, members", [(0, "lr", (0, 20, 35, 48)), (1, "beta1", (0, 12, 24)),
+                                              (2, "momentum", (3, 20))])
+def test_sweep_members_are_the_pages_own_runs(i, knob, members):
+    """Including a run with two param groups whose y lr is capped at the top of its range."""
+    sweep = compute_sweep(sweep_json(CFG, i, knob))
+    values = sweep_values(CFG.runs[i].optimizer, knob)
+    np.testing.assert_array_equal(sweep.values, values)
+    for k in members:
+        single = compute_run(run_json(_with(CFG, i, **{knob: float(values[k])}), i))
+        _same(sweep.points[k], single.points)
+
+
+def test_a_sweep_key_does_not_change_along_the_sweep():
+    assert sweep_json(_with(CFG, 0, lr=0.2), 0, "lr") == sweep_json(CFG, 0, "lr")
+    assert sweep_json(_with(CFG, 0, lr=0.2), 0, "lr") != sweep_json(CFG, 1, "lr")
+
+
+def test_start_grid_members_are_the_pages_own_runs_from_those_starts():
+    sweep = compute_starts(starts_json(CFG, 2), 3)
+    for k in (0, 4, 8):
+        start = tuple(float(v) for v in sweep.values[k])
+        single = compute_run(run_json(replace(CFG, start=start), 2))
+        _same(sweep.points[k], single.points)
+    assert starts_json(replace(CFG, start=(1.0, 1.0)), 2) == starts_json(CFG, 2)  # the start is not in the key
