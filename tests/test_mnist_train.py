@@ -146,12 +146,28 @@ def test_ema_has_its_own_accuracy_curve(small):
 
 
 @pytest.mark.parametrize("bad,match", [
-    (dict(runs=()), "Between 1 and 4"), (dict(batch_size=0), "batch size"), (dict(epochs=0), "epochs"),
-    (dict(wd_mode="l3"), "weight decay mode"), (dict(ema_decay=1.0), "EMA decay"), (dict(model="rnn"), "model"),
+    (dict(runs=()), "Between 1 and 4"),
+    (dict(batch_size=0), "Batch size must be one of 8, 16, 32, 64, 128, 256, 512; got 0"),
+    (dict(epochs=0), "Epochs must be between 1 and 20; got 0"),
+    (dict(epochs=2.0), "Epochs must be a whole number, got 2.0"),
+    (dict(width=True), "Hidden width must be a whole number, got True"),
+    (dict(wd_mode="l3"), "Weight decay must be one of optimizer, l2, decoupled; got 'l3'"),
+    (dict(weight_decay=True), "Weight decay λ must be a finite number, got True"),
+    (dict(ema_decay=1.0), "EMA decay must be one of 0.9, 0.95, 0.99, 0.995, 0.999; got 1.0"),
+    (dict(ema_decay=float("nan")), "EMA decay must be a finite number, got nan"),
+    (dict(model="rnn"), "Model must be one of mlp, cnn; got 'rnn'"),
+    (dict(no_decay_bias=1), "No weight decay on biases must be true or false, got 1"),
+    (dict(seed=-1), "Seed must be between 0 and 2,147,483,647; got -1"),
+    (dict(schedule="cosine", schedule_params=(("min_fraction", True),)), "must be a number between 0 and 1; got True"),
+    (dict(schedule="cosine", schedule_params=(("gamma", 0.5),)), "has no parameter 'gamma'"),
+    (dict(runs=(RunSpec.of("momentum", momentum=5.0),)), "momentum=5 is outside the allowed range [0, 0.999]"),
+    (dict(runs=(RunSpec.of("adam", lr=True),)), "lr must be a number, got True"),
+    (dict(runs=(RunSpec.of("adam", impl="jax"),)), "unknown implementation 'jax'"),
 ])
 def test_bad_configs_are_refused_clearly(small, bad, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(ValueError) as caught:
         Trainer(small, cfg(**bad), device="cpu")
+    assert match in str(caught.value)
 
 
 def test_optlab_adam_matches_a_plain_torch_loop(digits):

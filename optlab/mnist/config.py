@@ -4,18 +4,103 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from optlab.mnist import jsontext
 from optlab.mnist.groups import WD_MODES
 from optlab.mnist.models import MODELS
+from optlab.registry import get_spec
+from optlab.schedules import SCHEDULES
 
 MAX_RUNS = 4
+MAX_LABEL = 100  # characters of a run's label
 
 # Learning rates that train the MNIST networks well in a few epochs (the registry's defaults suit 2D surfaces).
 MNIST_LR = {
     "sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "amsgrad": 1e-3, "adamw": 1e-3,
     "nadam": 2e-3, "radam": 1e-3, "rmsprop": 1e-3, "adagrad": 0.05,
+}
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _number(v: float) -> str:
+    return f"{v:,}" if isinstance(v, int) else f"{v:g}"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One field of TrainConfig: its label and the values it may take. The page's widget for it is built from
+    the same declaration, so the page, a checkpoint and the library accept exactly the same values.
+
+    Attributes:
+        name: the TrainConfig field.
+        label: what the widget says.
+        kind: int, float, str or bool (an int is accepted for a float; a bool is never a number).
+        default: the TrainConfig default.
+        options: the allowed values, in widget order (a select slider, a select box); empty for a range.
+        min, max: the inclusive range when there are no options.
+        optional: None is allowed too (the EMA decay: no EMA).
+    """
+
+    name: str
+    label: str
+    kind: type
+    default: Any
+    options: tuple = ()
+    min: float | None = None
+    max: float | None = None
+    optional: bool = False
+
+    def check(self, value: object) -> None:
+        """ValueError saying what is wrong and what a valid value is; nothing when `value` is allowed."""
+        if value is None and self.optional:
+            return
+        if self.kind is bool:
+            ok = isinstance(value, bool)
+        elif self.kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.kind is float:
+            ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        else:
+            ok = isinstance(value, self.kind)
+        kinds = {bool: "true or false", int: "a whole number", float: "a finite number", str: "text"}
+        if not ok:
+            raise ValueError(f"{self.label} must be {kinds[self.kind]}, got {_shown(value)}")
+        if self.options and value not in self.options:
+            allowed = ", ".join(_number(o) if not isinstance(o, str) else o for o in self.options)
+            raise ValueError(f"{self.label} must be one of {allowed}; got {_shown(value)}")
+        if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
+            raise ValueError(
+                f"{self.label} must be between {_number(self.min)} and {_number(self.max)}; got {_shown(value)}"
+            )
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("model", "Model", str, "mlp", options=tuple(MODELS)),
+        Setting("width", "Hidden width", int, 128, options=(16, 32, 64, 128, 256, 512)),
+        Setting("depth", "Hidden layers", int, 1, options=(1, 2, 3)),
+        Setting("channels", "Channels", int, 8, options=(4, 8, 16, 32)),
+        Setting("epochs", "Epochs", int, 3, min=1, max=20),
+        Setting("batch_size", "Batch size", int, 64, options=(8, 16, 32, 64, 128, 256, 512)),
+        Setting("accum_steps", "Accumulate k micro-batches (zero_grad every k)", int, 1, options=(1, 2, 4, 8)),
+        Setting("schedule", "LR schedule", str, "constant", options=tuple(SCHEDULES)),
+        Setting("weight_decay", "Weight decay λ", float, 0.0, min=0.0, max=1.0),
+        Setting("wd_mode", "Weight decay", str, "optimizer", options=tuple(WD_MODES)),
+        Setting("no_decay_bias", "No weight decay on biases", bool, False),
+        Setting("head_lr_mult", "Last-layer lr ×", float, 1.0, options=(0.1, 0.3, 1.0, 3.0, 10.0)),
+        Setting("ema_decay", "EMA decay", float, None, options=(0.9, 0.95, 0.99, 0.995, 0.999), optional=True),
+        Setting("ema_tau", "EMA warm-up τ", float, 0.0, min=0.0, max=1e6),
+        Setting("seed", "Seed", int, 0, min=0, max=2**31 - 1),
+        Setting("eval_every", "Steps between test evaluations (0: each epoch)", int, 0, min=0, max=100_000),
+        Setting("log_every", "Steps between live updates", int, 10, min=1, max=100_000),
+    )
 }
 
 
@@ -37,9 +122,16 @@ class RunSpec:
         return self.label or self.optimizer
 
 
+def _d(name: str):
+    return SETTINGS[name].default
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    """Everything that fixes a run's numbers. All runs share the initial weights and the batch order."""
+    """Everything that fixes a run's numbers. All runs share the initial weights and the batch order.
+
+    Each field's default and allowed values are its entry in SETTINGS.
+    """
 
     runs: tuple[RunSpec, ...] = field(
         default_factory=lambda: (
@@ -47,51 +139,39 @@ class TrainConfig:
             RunSpec.of("adam", "Adam", lr=MNIST_LR["adam"]),
         )
     )
-    model: str = "mlp"
-    width: int = 128  # MLP hidden units
-    depth: int = 1  # MLP hidden layers
-    channels: int = 8  # CNN channels of the first convolution
-    epochs: int = 3
-    batch_size: int = 64  # micro-batch size
-    accum_steps: int = 1  # micro-batches per optimizer step (zero_grad every k micro-batches)
-    schedule: str = "constant"
+    model: str = _d("model")
+    width: int = _d("width")  # MLP hidden units
+    depth: int = _d("depth")  # MLP hidden layers
+    channels: int = _d("channels")  # CNN channels of the first convolution
+    epochs: int = _d("epochs")
+    batch_size: int = _d("batch_size")  # micro-batch size
+    accum_steps: int = _d("accum_steps")  # micro-batches per optimizer step (zero_grad every k micro-batches)
+    schedule: str = _d("schedule")
     schedule_params: tuple[tuple[str, float], ...] = ()
-    weight_decay: float = 0.0
-    wd_mode: str = "optimizer"  # "optimizer" | "l2" | "decoupled" (see groups.WD_MODES)
-    no_decay_bias: bool = False
-    head_lr_mult: float = 1.0
-    ema_decay: float | None = None
-    ema_tau: float = 0.0
-    seed: int = 0
-    eval_every: int = 0  # optimizer steps between test evaluations; 0 = at the end of each epoch
-    log_every: int = 10  # optimizer steps between live updates
+    weight_decay: float = _d("weight_decay")
+    wd_mode: str = _d("wd_mode")  # "optimizer" | "l2" | "decoupled" (see groups.WD_MODES)
+    no_decay_bias: bool = _d("no_decay_bias")
+    head_lr_mult: float = _d("head_lr_mult")
+    ema_decay: float | None = _d("ema_decay")
+    ema_tau: float = _d("ema_tau")
+    seed: int = _d("seed")
+    eval_every: int = _d("eval_every")  # optimizer steps between test evaluations; 0 = at the end of each epoch
+    log_every: int = _d("log_every")  # optimizer steps between live updates
 
     def validate(self) -> TrainConfig:
-        """Raise ValueError with a clear message for any value out of range; return self."""
-        checks = [
-            (1 <= len(self.runs) <= MAX_RUNS, f"Between 1 and {MAX_RUNS} optimizer configurations, got {len(self.runs)}"),
-            (self.model in MODELS, f"Unknown model: {self.model!r}"),
-            (1 <= self.width <= 2048, f"Invalid width: {self.width}"),
-            (0 <= self.depth <= 6, f"Invalid depth: {self.depth}"),
-            (1 <= self.channels <= 64, f"Invalid channels: {self.channels}"),
-            (1 <= self.epochs <= 100, f"Invalid number of epochs: {self.epochs}"),
-            (1 <= self.batch_size <= 8192, f"Invalid batch size: {self.batch_size}"),
-            (1 <= self.accum_steps <= 64, f"Invalid accumulation steps: {self.accum_steps}"),
-            (self.wd_mode in WD_MODES, f"Unknown weight decay mode: {self.wd_mode!r}"),
-            (0.0 <= self.weight_decay <= 1.0, f"Invalid weight_decay value: {self.weight_decay}"),
-            (0.0 < self.head_lr_mult <= 1000.0, f"Invalid head lr multiplier: {self.head_lr_mult}"),
-            (self.ema_decay is None or 0.0 < self.ema_decay < 1.0, f"Invalid EMA decay: {self.ema_decay}"),
-            (0.0 <= self.ema_tau <= 1e6, f"Invalid EMA tau: {self.ema_tau}"),
-            (0 <= self.seed < 2**31, f"Invalid seed: {self.seed}"),
-            (0 <= self.eval_every <= 100_000, f"Invalid eval_every: {self.eval_every}"),
-            (1 <= self.log_every <= 100_000, f"Invalid log_every: {self.log_every}"),
-        ]
-        for ok, message in checks:
-            if not ok:
-                raise ValueError(message)
-        for r in self.runs:
-            if r.impl not in ("optlab", "torch"):
-                raise ValueError(f"Unknown implementation: {r.impl!r}")
+        """Raise ValueError with a clear message for any value of the wrong type or out of range; return self.
+
+        The ranges are SETTINGS (this file), the registry's knobs (optimizer hyperparameters) and the schedule's
+        knobs (optlab.schedules.SCHEDULES): the same declarations the page builds its widgets from.
+        """
+        if not isinstance(self.runs, tuple | list) or not 1 <= len(self.runs) <= MAX_RUNS:
+            n = len(self.runs) if isinstance(self.runs, tuple | list) else _shown(self.runs)
+            raise ValueError(f"Between 1 and {MAX_RUNS} optimizer configurations, got {n}")
+        for setting in SETTINGS.values():
+            setting.check(getattr(self, setting.name))
+        for i, r in enumerate(self.runs):
+            _check_run(i, r)
+        _check_schedule(self.schedule, self.schedule_params)
         return self
 
     @property
@@ -109,15 +189,85 @@ class TrainConfig:
         return json.dumps(asdict(self), sort_keys=True)
 
     @classmethod
-    def from_json(cls, text: str) -> TrainConfig:
-        """Inverse of to_json; ValueError for anything that is not a valid configuration."""
-        try:
-            d = json.loads(text)
-            runs = tuple(
-                RunSpec(str(r["optimizer"]), tuple((str(k), v) for k, v in r["hparams"]), str(r["label"]), str(r["impl"]))
-                for r in d.pop("runs")
-            )
-            d["schedule_params"] = tuple((str(k), float(v)) for k, v in d["schedule_params"])
-            return cls(runs=runs, **d).validate()
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise ValueError(f"Not a valid training configuration ({e})") from None
+    def from_json(cls, text: object) -> TrainConfig:
+        """Inverse of to_json; ValueError with a plain message for anything that is not a valid configuration.
+
+        Values keep the type they have in the text: nothing is converted, so a `true` is never read as 1.
+        """
+        d = jsontext.loads(text, "The training configuration", MAX_CONFIG_CHARS, MAX_CONFIG_DEPTH)
+        if not isinstance(d, dict):
+            raise ValueError("The training configuration is not a JSON object of settings")
+        names = [f.name for f in fields(cls)]
+        missing, unknown = sorted(set(names) - set(d)), sorted(set(d) - set(names))
+        if missing:
+            raise ValueError(f"The training configuration lacks: {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"The training configuration has unknown settings: {', '.join(map(_shown, unknown))}")
+        runs = d.pop("runs")
+        if not isinstance(runs, list):
+            raise ValueError("The training configuration's runs must be a list")
+        d["runs"] = tuple(_run_from_json(i, r) for i, r in enumerate(runs))
+        d["schedule_params"] = _pairs(d["schedule_params"], "The schedule's parameters")
+        return cls(**d).validate()
+
+
+MAX_CONFIG_CHARS = 100_000
+MAX_CONFIG_DEPTH = 6  # {"runs": [{"hparams": [["lr", 0.1]]}]} is 5 deep
+_RUN_FIELDS = ("optimizer", "hparams", "label", "impl")
+
+
+def _pairs(value: object, what: str) -> tuple[tuple[str, Any], ...]:
+    """[[name, value], ...] -> ((name, value), ...), names being text; ValueError otherwise."""
+    if not isinstance(value, list) or not all(
+        isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value
+    ):
+        raise ValueError(f"{what} must be a list of [name, value] pairs")
+    return tuple((k, v) for k, v in value)
+
+
+def _run_from_json(i: int, r: object) -> RunSpec:
+    if not isinstance(r, dict) or set(r) != set(_RUN_FIELDS):
+        raise ValueError(f"Optimizer {i + 1} of the training configuration must have exactly: {', '.join(_RUN_FIELDS)}")
+    for key in ("optimizer", "label", "impl"):
+        if not isinstance(r[key], str):
+            raise ValueError(f"Optimizer {i + 1}: {key} must be text, got {_shown(r[key])}")
+    return RunSpec(r["optimizer"], _pairs(r["hparams"], f"Optimizer {i + 1}'s settings"), r["label"], r["impl"])
+
+
+def _check_run(i: int, r: object) -> None:
+    """A run's optimizer and hyperparameters, checked against the registry's knobs (types and ranges)."""
+    if not isinstance(r, RunSpec):
+        raise ValueError(f"Optimizer {i + 1} must be a RunSpec, got {_shown(r)}")
+    if not isinstance(r.label, str) or len(r.label) > MAX_LABEL:
+        raise ValueError(f"Optimizer {i + 1}: its label must be text of at most {MAX_LABEL} characters")
+    if r.impl not in ("optlab", "torch"):
+        raise ValueError(f"Optimizer {i + 1}: unknown implementation {_shown(r.impl)} (optlab or torch)")
+    spec = get_spec(r.optimizer)
+    names = [k for k, _ in r.hparams]
+    if len(set(names)) != len(names):
+        raise ValueError(f"Optimizer {i + 1} ({spec.label}): a setting is given twice")
+    try:
+        spec.kwargs(**dict(r.hparams))
+    except ValueError as e:
+        raise ValueError(f"Optimizer {i + 1} ({spec.label}): {e}") from None
+
+
+def _check_schedule(key: object, params: object) -> None:
+    """The schedule and its parameters, checked against the schedule's own knobs (optlab.schedules)."""
+    spec = SCHEDULES[key]  # the key itself was checked against SETTINGS["schedule"]
+    known = {p.name: p for p in spec.params}
+    if not isinstance(params, tuple | list):
+        raise ValueError("The schedule's parameters must be (name, value) pairs")
+    seen = set()
+    for pair in params:
+        if not isinstance(pair, tuple | list) or len(pair) != 2 or not isinstance(pair[0], str):
+            raise ValueError("The schedule's parameters must be (name, value) pairs")
+        name, v = pair
+        if name not in known or name in seen:
+            allowed = ", ".join(known) or "none"
+            raise ValueError(f"Schedule {spec.label} has no parameter {_shown(name)} (or it is given twice); "
+                             f"its parameters: {allowed}")
+        seen.add(name)
+        p = known[name]
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not p.min <= v <= p.max:
+            raise ValueError(f"{p.label} must be a number between {p.min:g} and {p.max:g}; got {_shown(v)}")
