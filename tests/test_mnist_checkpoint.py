@@ -1,9 +1,10 @@
-"""Checkpoints: a resumed run equals an uninterrupted one, and bad uploads are refused without running code."""
+"""Checkpoints: a resumed run equals an uninterrupted one, and bad uploads are refused without running code.
+
+The table of hostile and broken files is tests/test_mnist_hostile.py."""
 
 import io
 import os
 import pickle
-import zipfile
 
 import pytest
 import torch
@@ -76,9 +77,9 @@ def test_malicious_pickle_does_not_run(tmp_path):
     marker = tmp_path / "pwned"
     buf = io.BytesIO()
     torch.save({"format": ckpt.FORMAT, "payload": Exploit(marker)}, buf)  # a real torch zip with a bad pickle
-    with pytest.raises(CheckpointError, match="safe loader"):
+    with pytest.raises(CheckpointError, match="such objects are never loaded here"):
         read_checkpoint(buf.getvalue())
-    with pytest.raises(CheckpointError, match="zip archive"):
+    with pytest.raises(CheckpointError, match="not a zip archive"):
         read_checkpoint(pickle.dumps(Exploit(marker)))  # a bare pickle
     assert not marker.exists()
     # the same bytes really would run code through an unsafe loader: the test is not vacuous
@@ -86,54 +87,7 @@ def test_malicious_pickle_does_not_run(tmp_path):
     assert marker.exists()
 
 
-def zip_bytes() -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("hello.txt", "not a checkpoint")
-    return buf.getvalue()
-
-
-def torch_bytes(obj) -> bytes:
-    buf = io.BytesIO()
-    torch.save(obj, buf)
-    return buf.getvalue()
-
-
-def edited(saved: bytes, edit) -> bytes:
-    blob = torch.load(io.BytesIO(saved), weights_only=True)
-    edit(blob)
-    return torch_bytes(blob)
-
-
-BAD = [
-    ("not bytes", lambda s: "text", "file's bytes"),
-    ("random bytes", lambda s: b"\x00\x01garbage" * 10, "zip archive"),
-    ("zip but not torch", lambda s: zip_bytes(), "safe loader"),
-    ("a bare tensor", lambda s: torch_bytes(torch.zeros(3)), "format marker"),
-    ("wrong version", lambda s: edited(s, lambda b: b.update(version=99)), "version"),
-    ("missing key", lambda s: edited(s, lambda b: b.pop("runs")), "missing: runs"),
-    ("bad config", lambda s: edited(s, lambda b: b.update(config='{"epochs": 3}')), "configuration"),
-    ("unknown optimizer", lambda s: edited(s, lambda b: b.update(config=b["config"].replace('"adam"', '"adamx"'))),
-     "cannot be built"),
-    ("wrong shape", lambda s: edited(s, lambda b: b["runs"][0]["model"].update({"head.bias": torch.zeros(11)})),
-     r"head.bias has shape \(11,\)"),
-    ("missing weight", lambda s: edited(s, lambda b: b["runs"][1]["model"].pop("fc1.weight")), "different keys"),
-    ("nan weight", lambda s: edited(s, lambda b: b["runs"][0]["model"]["head.bias"].fill_(float("nan"))), "NaN"),
-    ("optimizer state shape",
-     lambda s: edited(s, lambda b: b["runs"][1]["optimizer"]["state"][0].update(exp_avg=torch.zeros(2, 2))),
-     "exp_avg"),
-    ("too few runs", lambda s: edited(s, lambda b: b["runs"].pop()), "number of runs"),
-    ("bad step", lambda s: edited(s, lambda b: b.update(step=10**6)), "Invalid step"),
-]
-
-
-@pytest.mark.parametrize("name,make,match", BAD, ids=[b[0] for b in BAD])
-def test_bad_uploads_get_clear_messages(small, saved, name, make, match):
-    with pytest.raises(CheckpointError, match=match):
-        load_checkpoint(make(saved), small)
-
-
 def test_too_big_is_refused_before_loading(small, saved, monkeypatch):
     monkeypatch.setattr(ckpt, "MAX_BYTES", 1000)
-    with pytest.raises(CheckpointError, match="too large"):
+    with pytest.raises(CheckpointError, match="a checkpoint is at most 1.0 KB"):
         load_checkpoint(saved, small)

@@ -1,30 +1,88 @@
 """Save a Trainer to bytes and resume one from uploaded bytes, checked before use; never unpickles objects.
 
-The file is `torch.save` of a dict of tensors, numbers and strings, read back with
-`torch.load(..., weights_only=True)`, which refuses any pickled object other than tensors and plain containers.
+The file is `torch.save` of a dict of tensors, numbers and strings: a zip archive (PyTorch's serialization
+format: `<name>/data.pkl`, `<name>/data/<key>` per tensor storage and a few small records, all stored without
+compression). An upload is checked in three rounds, each before the next one reads anything:
+
+1. the archive itself, from its central directory alone (nothing is decompressed): how many entries, their names,
+   their uncompressed sizes, their total and their compression ratios;
+2. the pickle, read by `torch.load(..., weights_only=True)`, which refuses any object other than tensors and
+   plain containers (https://pytorch.org/docs/stable/generated/torch.load.html), so a hostile pickle never runs;
+3. the contents, against what the checkpoint's own configuration builds: every hyperparameter in the ranges the
+   page's widgets allow, the scheduler's and the EMA's state, every tensor's shape, dtype and finiteness, and the
+   training history's shape and types.
+
 The batch order is a pure function of (seed, epoch), so the step count is the whole RNG position.
 """
 
 from __future__ import annotations
 
+import copy
 import io
+import math
+import pickle
+import re
+import struct
+import zipfile
 
 import torch
 
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.data import Digits
 from optlab.mnist.history import History
-from optlab.mnist.train import Trainer
+from optlab.mnist.train import Trainer, build_optimizer
+from optlab.registry import get_spec
 
 FORMAT = "optlab-mnist-checkpoint"
 VERSION = 1
-MAX_BYTES = 20_000_000
+MAX_BYTES = 20_000_000  # the file, and the archive's entries once unpacked, together
+MAX_ENTRIES = 4_000  # a checkpoint of 4 runs of the largest network has about 250
+MAX_NAME = 200  # characters of an entry's name
+MAX_RATIO = 20  # uncompressed / compressed size of one entry; torch.save stores entries (ratio 1)
 _KEYS = {"format", "version", "config", "n_train", "step", "history", "runs"}
 _RUN_KEYS = {"model", "optimizer", "scheduler", "ema"}
 
+GET_ONE = "Download a checkpoint with this page's 'Download checkpoint' button and upload that file."
+
 
 class CheckpointError(ValueError):
-    """An uploaded checkpoint that cannot be used; the message says why."""
+    """An uploaded checkpoint that cannot be used; the message says why and what a valid file is."""
+
+
+def _not_a_checkpoint(what: str) -> CheckpointError:
+    return CheckpointError(f"This file is not an optlab checkpoint: {what}. {GET_ONE}")
+
+
+def _cannot_resume(what: str, advice: str = GET_ONE) -> CheckpointError:
+    return CheckpointError(f"This checkpoint cannot be resumed: {what}. {advice}")
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A name from the file as it may be shown: printable ASCII only (no terminal escape codes), shortened."""
+    clean = "".join(c if " " <= c <= "~" else "?" for c in text)
+    return f"'{clean}'" if len(clean) <= limit else f"'{clean[:limit]}…'"
+
+
+def _value(v: object, limit: int = 30) -> str:
+    """A value from the file as it may be shown: its repr, printable ASCII only, shortened."""
+    text = "".join(c if " " <= c <= "~" else "?" for c in repr(v))
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _clause(e: Exception) -> str:
+    """An error message to go after a colon: its first letter in lower case unless it starts an acronym."""
+    text = str(e)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} bytes"
+
+
+# -- saving -------------------------------------------------------------------------------------------------------
 
 
 def save_checkpoint(trainer: Trainer) -> bytes:
@@ -61,94 +119,383 @@ def _to_cpu(obj):
     return obj
 
 
-def read_checkpoint(data: bytes) -> dict:
-    """Check size and container type, then load with weights_only=True; CheckpointError for anything else."""
-    if not isinstance(data, bytes | bytearray):
-        raise CheckpointError("A checkpoint must be a file's bytes")
-    if len(data) > MAX_BYTES:
-        raise CheckpointError(f"File too large: {len(data):,} bytes (at most {MAX_BYTES:,})")
-    if data[:4] != b"PK\x03\x04":
-        raise CheckpointError("Not an optlab checkpoint: expected a file saved by torch.save (a zip archive)")
+# -- round 1: the archive, from its central directory ---------------------------------------------------------------
+
+# The records torch.save writes next to data.pkl (torch/serialization.py, _save); data/<key> holds one storage.
+_RECORDS = {"data.pkl", ".format_version", ".storage_alignment", "byteorder", "version", ".data/serialization_id"}
+_STORAGE = re.compile(r"data/[0-9]{1,9}")
+_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+
+
+def _entry_count(data: bytes) -> int:
+    """The number of entries the end-of-central-directory record announces (PKWARE APPNOTE.TXT 4.3.16), read
+    before zipfile builds one object per entry; 0xFFFF means the count is in the ZIP64 record (4.3.14)."""
+    end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
+    if end < 0 or len(data) < end + 22:
+        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+    (count,) = struct.unpack_from("<H", data, end + 10)  # total number of entries in the central directory
+    if count != 0xFFFF:
+        return count
+    locator = end - 20  # ZIP64 end of central directory locator, just before the end record (4.3.15)
+    if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
+        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+    (offset,) = struct.unpack_from("<Q", data, locator + 8)
+    if offset > len(data) - 56 or data[offset : offset + 4] != b"PK\x06\x06":
+        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+    (count,) = struct.unpack_from("<Q", data, offset + 32)
+    return count
+
+
+def inspect_archive(data: bytes) -> None:
+    """Refuse an archive that is not what torch.save writes, or that would unpack to too much, before anything
+    is decompressed: only the central directory is read (names, sizes, methods), in milliseconds."""
+    count = _entry_count(data)
+    if count > MAX_ENTRIES:
+        raise _not_a_checkpoint(f"it is an archive of {count:,} entries; a checkpoint has at most {MAX_ENTRIES:,}")
     try:
-        blob = torch.load(io.BytesIO(bytes(data)), map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any failure to load is the same answer to the user
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"Not a readable checkpoint (refused by the safe loader: {first[:200]})") from None
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
+        raise _not_a_checkpoint("it is not a zip archive written by torch.save (it is damaged or of another "
+                                "kind)") from None
+    if len(infos) > MAX_ENTRIES:
+        raise _not_a_checkpoint(f"it is an archive of {len(infos):,} entries; a checkpoint has at most "
+                                f"{MAX_ENTRIES:,}")
+    prefixes = {i.filename.split("/", 1)[0] for i in infos}
+    if len(prefixes) != 1 or not _PREFIX.fullmatch(next(iter(prefixes), "")):
+        raise _not_a_checkpoint("its entries are not in the one folder torch.save puts them in")
+    prefix = prefixes.pop()
+    total = 0
+    seen = set()
+    for info in infos:
+        name = info.filename
+        inner = name[len(prefix) + 1 :]
+        if len(name) > MAX_NAME or name in seen or not (inner in _RECORDS or _STORAGE.fullmatch(inner)):
+            raise _not_a_checkpoint(f"it holds an entry {_shown(name)}, which torch.save never writes "
+                                    "(a TorchScript program or another kind of archive?)")
+        seen.add(name)
+        if info.flag_bits & 0x1:
+            raise _not_a_checkpoint(f"its entry {_shown(name)} is encrypted")
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise _not_a_checkpoint(f"its entry {_shown(name)} is compressed in a way torch.save never uses")
+        if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
+            raise _not_a_checkpoint(f"its entry {_shown(name)} is damaged (its two recorded sizes differ)")
+        if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1_000_000:
+            raise _not_a_checkpoint(
+                f"its entry {_shown(name)} would unpack from {_size(info.compress_size)} to "
+                f"{_size(info.file_size)}, {info.file_size // max(info.compress_size, 1):,} times its size; "
+                "torch.save stores entries uncompressed"
+            )
+        total += info.file_size
+        if total > MAX_BYTES:
+            raise _not_a_checkpoint(f"it would unpack to more than {_size(MAX_BYTES)}, the most a checkpoint "
+                                    "may hold")
+    if f"{prefix}/data.pkl" not in seen:
+        raise _not_a_checkpoint("it has no data.pkl entry, which every file saved by torch.save has")
+
+
+# -- round 2: the pickle, by torch's safe loader ----------------------------------------------------------------
+
+
+def read_checkpoint(data: bytes) -> dict:
+    """Check the archive, then load it with weights_only=True; CheckpointError with a plain message otherwise."""
+    if not isinstance(data, bytes | bytearray):
+        raise CheckpointError(f"A checkpoint must be a file's bytes. {GET_ONE}")
+    data = bytes(data)
+    if len(data) > MAX_BYTES:
+        raise _not_a_checkpoint(f"it is {_size(len(data))}, and a checkpoint is at most {_size(MAX_BYTES)}")
+    if data[:4] != b"PK\x03\x04":
+        raise _not_a_checkpoint("it is not a zip archive saved by torch.save")
+    inspect_archive(data)
+    try:
+        blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as e:
+        if "GLOBAL" not in str(e) and "global" not in str(e):  # not a refused object: a damaged pickle
+            raise _not_a_checkpoint("it is damaged or incomplete, so torch.load cannot read it") from None
+        raise _not_a_checkpoint(
+            "it holds Python objects other than tensors, numbers and text, and such objects are never loaded "
+            "here, because loading them can run any code"
+        ) from None
+    except Exception:  # noqa: BLE001 - torch's reader fails in many ways on a damaged file; the answer is one
+        raise _not_a_checkpoint("it is damaged or incomplete, so torch.load cannot read it") from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise CheckpointError("Not an optlab MNIST checkpoint (format marker missing)")
-    if blob.get("version") != VERSION:
-        raise CheckpointError(f"Unsupported checkpoint version: {blob.get('version')!r} (expected {VERSION})")
-    missing = _KEYS - set(blob)
+        raise _not_a_checkpoint("it was saved by torch.save, but not by this page (its format marker is missing)")
+    version = blob.get("version")
+    if type(version) is not int or version != VERSION:
+        raise _not_a_checkpoint(f"it is of format version {_value(version, 20)}, and this page reads "
+                                f"version {VERSION}")
+    missing, extra = sorted(_KEYS - set(blob)), sorted(map(str, set(blob) - _KEYS))
     if missing:
-        raise CheckpointError(f"Checkpoint is missing: {', '.join(sorted(missing))}")
+        raise _cannot_resume(f"it lacks the entries {', '.join(missing)}")
+    if extra:
+        raise _cannot_resume(f"it has entries a checkpoint never has: {', '.join(_shown(k, 30) for k in extra)}")
     return blob
 
 
-def _check_model(state: object, model: torch.nn.Module, i: int) -> None:
-    want = model.state_dict()
-    if not isinstance(state, dict) or set(state) != set(want):
-        raise CheckpointError(f"Run {i + 1}: model weights do not match the configured network (different keys)")
+# -- round 3: the contents, against what the configuration builds --------------------------------------------------
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _check_tensors(saved: object, want: dict[str, torch.Tensor], what: str, finite: bool) -> None:
+    """saved must hold exactly want's keys, each a tensor of the same shape and dtype (finite unless told)."""
+    if not isinstance(saved, dict) or set(saved) != set(want):
+        raise _cannot_resume(f"{what} do not match the configured network (different entries)")
     for k, v in want.items():
-        t = state[k]
+        t = saved[k]
         if not isinstance(t, torch.Tensor) or t.shape != v.shape or t.dtype != v.dtype:
             shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-            raise CheckpointError(f"Run {i + 1}: {k} has shape {shape}, the network needs {tuple(v.shape)}")
-        if not torch.isfinite(t).all():
-            raise CheckpointError(f"Run {i + 1}: {k} holds NaN or infinite values")
+            raise _cannot_resume(f"{what}: {k} has shape {shape}, and the network needs {tuple(v.shape)}")
+        if finite and t.is_floating_point() and not torch.isfinite(t).all():
+            raise _cannot_resume(f"{what}: {k} holds NaN or infinite values")
 
 
-def _check_optimizer(state: object, optimizer: torch.optim.Optimizer, i: int) -> None:
+# Optimizer state entries that are sums or averages of squared gradients (torch.optim docs, each algorithm's
+# pseudo-code: v_t, the square average, the state sum), so never negative.
+_NONNEGATIVE = {"exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"}
+
+
+def _probe_state(run, config: TrainConfig, step: int) -> dict:
+    """The per-parameter state this run's optimizer keeps at `step`: that of a fresh copy, after one step with
+    zero gradients when step > 0 (Adagrad keeps state from its construction, the others from their first step)."""
+    model = copy.deepcopy(run.model)
+    optimizer = build_optimizer(run.spec, model, config)
+    if step > 0:
+        for p in model.parameters():
+            p.grad = torch.zeros_like(p)
+        optimizer.step()
+    return optimizer.state_dict()["state"]
+
+
+def _check_group_value(i: int, g: int, key: str, saved: object, built: object, spec) -> None:
+    """One param_group entry: in the registry's range when it is a knob, then equal to what the config builds."""
+    where = f"run {i + 1}, param group {g}"
+    if key == "betas" and isinstance(saved, list | tuple) and len(saved) == 2:
+        knobs = list(zip(("beta1", "beta2"), saved, strict=True))
+    else:
+        knobs = [(key, saved)]
+    for name, value in knobs:
+        if name in spec.names():
+            try:
+                spec.hyper(name).check(value)
+            except ValueError as e:
+                raise _cannot_resume(f"{where}: {e}") from None
+    same_type = type(saved) is type(built) or (
+        isinstance(saved, int | float) and isinstance(built, int | float)
+        and not isinstance(saved, bool) and not isinstance(built, bool)
+    )
+    if isinstance(saved, list | tuple) and isinstance(built, list | tuple):
+        same_type = len(saved) == len(built)
+    if not same_type or saved != built:
+        raise _cannot_resume(f"{where}: {key} is {_value(saved, 30)}, but its configuration gives "
+                             f"{_value(built, 30)}")
+
+
+def _check_optimizer(state: object, run, config: TrainConfig, i: int, step: int, diverged: bool) -> None:
+    optimizer = run.optimizer
+    spec = get_spec(run.spec.optimizer)
     if not isinstance(state, dict) or set(state) != {"state", "param_groups"}:
-        raise CheckpointError(f"Run {i + 1}: optimizer state must have 'state' and 'param_groups'")
+        raise _cannot_resume(f"run {i + 1}: its optimizer state must have 'state' and 'param_groups'")
+    built = optimizer.state_dict()
     groups = state["param_groups"]
-    if not isinstance(groups, list) or len(groups) != len(optimizer.param_groups):
-        raise CheckpointError(f"Run {i + 1}: optimizer has a different number of param groups")
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    for g_saved, g_now in zip(groups, optimizer.param_groups, strict=True):
-        if not isinstance(g_saved, dict) or len(g_saved.get("params", ())) != len(g_now["params"]):
-            raise CheckpointError(f"Run {i + 1}: optimizer param groups do not match the network")
+    if not isinstance(groups, list) or len(groups) != len(built["param_groups"]):
+        raise _cannot_resume(f"run {i + 1}: its optimizer has a different number of param groups")
+    for g, (saved, now) in enumerate(zip(groups, built["param_groups"], strict=True)):
+        if not isinstance(saved, dict) or set(saved) != set(now):
+            raise _cannot_resume(f"run {i + 1}, param group {g}: its settings are not the ones {spec.label} has")
+        if saved["params"] != now["params"]:
+            raise _cannot_resume(f"run {i + 1}, param group {g}: it does not hold the network's parameters")
+        lr = saved["lr"]
+        if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
+            raise _cannot_resume(f"run {i + 1}, param group {g}: its learning rate is {_value(lr, 30)}; "
+                                 "a learning rate is a finite number of at least 0")
+        for key, value in saved.items():
+            if key not in ("params", "lr"):  # lr moves with the schedule: checked against the scheduler
+                _check_group_value(i, g, key, value, now[key], spec)
+        if run.scheduler is None:
+            _check_group_value(i, g, "lr", lr, now["lr"], spec)
     per_param = state["state"]
     if not isinstance(per_param, dict):
-        raise CheckpointError(f"Run {i + 1}: optimizer 'state' must be a dict")
+        raise _cannot_resume(f"run {i + 1}: its optimizer 'state' must be a dict")
+    probe = _probe_state(run, config, step)
     for idx, entry in per_param.items():
-        if not isinstance(idx, int) or not 0 <= idx < len(params) or not isinstance(entry, dict):
-            raise CheckpointError(f"Run {i + 1}: optimizer state refers to an unknown parameter {idx!r}")
+        if not _is_int(idx) or idx not in probe or not isinstance(entry, dict):
+            raise _cannot_resume(f"run {i + 1}: its optimizer state refers to an unknown parameter "
+                                 f"{_value(idx, 20)}")
+    if not diverged and set(per_param) != set(probe):
+        raise _cannot_resume(f"run {i + 1}: its optimizer state does not cover the network's parameters")
+    for idx, entry in per_param.items():
+        want = probe[idx]
+        if set(entry) != set(want):
+            raise _cannot_resume(f"run {i + 1}: the optimizer state of parameter {idx} has entries "
+                                 f"{sorted(map(str, entry))[:6]}; {spec.label} keeps {sorted(want)}")
         for key, value in entry.items():
-            if isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape != params[idx].shape:
-                raise CheckpointError(
-                    f"Run {i + 1}: optimizer state {key!r} of parameter {idx} has shape {tuple(value.shape)}, "
-                    f"expected {tuple(params[idx].shape)}"
-                )
+            model = want[key]
+            if not isinstance(model, torch.Tensor):
+                if type(value) is not type(model):
+                    raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} is of the "
+                                         "wrong kind")
+                continue
+            if not isinstance(value, torch.Tensor) or value.dtype != model.dtype or value.shape != model.shape:
+                shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
+                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} has shape {shape}, "
+                                     f"expected {tuple(model.shape)}")
+            if diverged:
+                continue  # a diverged run stays stopped: its state may hold NaN and is only shown
+            if not torch.isfinite(value).all():
+                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} holds NaN or "
+                                     "infinite values")
+            if key in _NONNEGATIVE and (value < 0).any():
+                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} holds negative "
+                                     "values, and it is an average of squares")
+            if key == "step" and value.item() != step:
+                raise _cannot_resume(f"run {i + 1}: optimizer state 'step' of parameter {idx} is "
+                                     f"{value.item():g}, and the checkpoint is at step {step}")
+
+
+# Scheduler entries that change as it steps (torch.optim.lr_scheduler.LRScheduler and SequentialLR state_dict);
+# every other entry is fixed by the configuration and must equal what it builds.
+_MOVING_SCHEDULER = {"last_epoch", "_step_count", "_last_lr", "_is_initial", "_get_lr_called_within_step"}
+
+
+def _same_structure(saved: object, built: object, where: str, n_groups: int, total: int) -> None:
+    """saved has built's keys and types all the way down, equal fixed values and plausible moving ones."""
+    if isinstance(built, dict):
+        if not isinstance(saved, dict) or set(saved) != set(built):
+            raise _cannot_resume(f"{where}: its scheduler state is not the one its schedule has")
+        for k, b in built.items():
+            if k in _MOVING_SCHEDULER:
+                _check_moving(k, saved[k], where, n_groups, total)
+            else:
+                _same_structure(saved[k], b, where, n_groups, total)
+    elif isinstance(built, list | tuple):
+        if not isinstance(saved, list | tuple) or len(saved) != len(built):
+            raise _cannot_resume(f"{where}: its scheduler state is not the one its schedule has")
+        for s, b in zip(saved, built, strict=True):
+            _same_structure(s, b, where, n_groups, total)
+    elif type(saved) is not type(built) or saved != built:
+        raise _cannot_resume(f"{where}: its scheduler has {_value(saved, 30)} where its configuration gives "
+                             f"{_value(built, 30)}")
+
+
+def _check_moving(key: str, value: object, where: str, n_groups: int, total: int) -> None:
+    if key in ("_is_initial", "_get_lr_called_within_step"):
+        ok = isinstance(value, bool)
+    elif key == "_last_lr":
+        ok = isinstance(value, list) and len(value) == n_groups and all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v >= 0 for v in value)
+    else:  # last_epoch, _step_count: whole numbers within the run
+        ok = _is_int(value) and 0 <= value <= total + 1
+    if not ok:
+        raise _cannot_resume(f"{where}: its scheduler's {key} is {_value(value, 30)}, which no run of its "
+                             "schedule reaches")
+
+
+def _check_scheduler(saved: object, run, i: int, step: int, total: int) -> None:
+    if run.scheduler is None:
+        if saved is not None:
+            raise _cannot_resume(f"run {i + 1}: it has a scheduler state, and its configuration has no schedule")
+        return
+    where = f"run {i + 1}"
+    groups = run.optimizer.param_groups
+    _same_structure(saved, run.scheduler.state_dict(), where, len(groups), total)
+    if saved["last_epoch"] != step:
+        raise _cannot_resume(f"{where}: its scheduler has taken {saved['last_epoch']} steps, and the checkpoint is "
+                             f"at step {step}")
+
+
+def _check_lrs(state: dict, scheduler_state: dict | None, i: int) -> None:
+    """With a schedule, each group's lr is the scheduler's latest, and at most the group's peak lr."""
+    if scheduler_state is None:
+        return
+    for g, (group, last) in enumerate(zip(state["param_groups"], scheduler_state["_last_lr"], strict=True)):
+        peak = max(group.get("initial_lr", 0.0), group.get("max_lr", 0.0))
+        if group["lr"] != last or group["lr"] > peak * (1 + 1e-9):
+            raise _cannot_resume(f"run {i + 1}, param group {g}: its learning rate {group['lr']:g} is not the one "
+                                 f"its schedule gives (at most {peak:g})")
+
+
+def _check_ema(saved: object, run, config: TrainConfig, i: int, step: int, diverged: bool) -> None:
+    if run.ema is None:
+        if saved is not None:
+            raise _cannot_resume(f"run {i + 1}: it has an EMA of the weights, and its configuration has none")
+        return
+    if not isinstance(saved, dict) or set(saved) != {"module", "updates", "decay", "tau"}:
+        raise _cannot_resume(f"run {i + 1}: its EMA state must have module, updates, decay and tau")
+    _check_tensors(saved["module"], run.ema.module.state_dict(), f"run {i + 1}: the EMA weights", not diverged)
+    updates = saved["updates"]
+    if not _is_int(updates) or not (updates == step or (diverged and 0 <= updates <= step)):
+        raise _cannot_resume(f"run {i + 1}: its EMA has {_value(updates, 20)} updates, and the checkpoint "
+                             f"is at step {step}")
+    for key, want in (("decay", config.ema_decay), ("tau", config.ema_tau)):
+        v = saved[key]
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != want:
+            raise _cannot_resume(f"run {i + 1}: its EMA {key} is {_value(v, 20)}, and its configuration "
+                                 f"says {want:g}")
+
+
+def _check_history(history: History, trainer: Trainer, step: int) -> None:
+    n_groups = [len(r.optimizer.param_groups) for r in trainer.runs]
+    problems = [
+        (history.labels == trainer.labels, "its curves belong to other runs than its configuration's"),
+        (history.total_steps == trainer.total_steps and history.steps_per_epoch == trainer.steps_per_epoch,
+         "its curves are of a run of another length"),
+        (history.steps_done == step, f"its curves stop at step {history.steps_done}, and it is at step {step}"),
+        (all(all(len(s) == k for s in lrs) for lrs, k in zip(history.lr, n_groups, strict=True)),
+         "its learning-rate curves are for another number of param groups"),
+        (all(bool(e) == (trainer.config.ema_decay is not None) for e in history.ema_acc) or not history.eval_step,
+         "its EMA curves do not match its configuration"),
+    ]
+    for ok, what in problems:
+        if not ok:
+            raise _cannot_resume(what)
 
 
 def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | None = None) -> Trainer:
-    """A Trainer positioned exactly where the saved one stopped; continuing it gives the uninterrupted numbers."""
+    """A Trainer positioned exactly where the saved one stopped; continuing it gives the uninterrupted numbers.
+
+    CheckpointError, with a message saying what is wrong and what a valid file is, for anything else; nothing
+    from the file is used before all of it has been checked.
+    """
     blob = read_checkpoint(data)
     try:
         config = TrainConfig.from_json(blob["config"])
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(str(e)) from None
-    if blob["n_train"] != digits.n_train:
-        raise CheckpointError(
-            f"Checkpoint was trained on {blob['n_train']} digits; the data loaded now has {digits.n_train}"
-        )
+    except ValueError as e:
+        raise _cannot_resume(f"its configuration is not valid: {_clause(e)}") from None
+    n_train = blob["n_train"]
+    if not _is_int(n_train) or not 0 < n_train <= 10_000_000:
+        raise _cannot_resume(f"its number of training digits, {_value(n_train, 20)}, is not a count")
+    if n_train != digits.n_train:
+        raise _cannot_resume(f"it was trained on {n_train} digits, and the data loaded now has {digits.n_train}",
+                             "Pick the data it was trained on in the sidebar, then upload it again.")
     try:
         trainer = Trainer(digits, config, device)
     except (ValueError, KeyError) as e:
-        raise CheckpointError(f"Checkpoint configuration cannot be built: {e}") from None
+        raise _cannot_resume(f"its configuration cannot be built: {_clause(e)}") from None
     step = blob["step"]
-    if not isinstance(step, int) or not 0 <= step <= trainer.total_steps:
-        raise CheckpointError(f"Invalid step in checkpoint: {step!r}")
+    if not _is_int(step) or not 0 <= step <= trainer.total_steps:
+        raise _cannot_resume(f"its step {_value(step, 20)} is not a whole number between 0 and "
+                             f"{trainer.total_steps}")
+    try:
+        history = History.from_json(blob["history"])
+    except ValueError as e:
+        raise _cannot_resume(_clause(e)) from None
+    _check_history(history, trainer, step)
     runs = blob["runs"]
     if not isinstance(runs, list) or len(runs) != len(trainer.runs):
-        raise CheckpointError("Checkpoint has a different number of runs than its configuration")
+        raise _cannot_resume("it has a different number of runs than its configuration")
     for i, (saved, run) in enumerate(zip(runs, trainer.runs, strict=True)):
         if not isinstance(saved, dict) or set(saved) != _RUN_KEYS:
-            raise CheckpointError(f"Run {i + 1}: expected keys {sorted(_RUN_KEYS)}")
-        _check_model(saved["model"], run.model, i)
-        _check_optimizer(saved["optimizer"], run.optimizer, i)
-        if (saved["scheduler"] is None) != (run.scheduler is None) or (saved["ema"] is None) != (run.ema is None):
-            raise CheckpointError(f"Run {i + 1}: scheduler or EMA state does not match the configuration")
+            raise _cannot_resume(f"run {i + 1} must have exactly {', '.join(sorted(_RUN_KEYS))}")
+        diverged = history.diverged[i] is not None
+        _check_tensors(saved["model"], run.model.state_dict(), f"run {i + 1}: the model weights", not diverged)
+        _check_optimizer(saved["optimizer"], run, config, i, step, diverged)
+        _check_scheduler(saved["scheduler"], run, i, step, trainer.total_steps)
+        _check_lrs(saved["optimizer"], saved["scheduler"], i)
+        _check_ema(saved["ema"], run, config, i, step, diverged)
+    for i, (saved, run) in enumerate(zip(runs, trainer.runs, strict=True)):
         try:
             run.model.load_state_dict(saved["model"])
             run.optimizer.load_state_dict(saved["optimizer"])
@@ -156,11 +503,9 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
                 run.scheduler.load_state_dict(saved["scheduler"])
             if run.ema is not None:
                 run.ema.load_state_dict(saved["ema"])
-        except (RuntimeError, KeyError, ValueError, TypeError, IndexError) as e:
-            raise CheckpointError(f"Run {i + 1}: state cannot be loaded ({str(e)[:200]})") from None
-    try:
-        trainer.history = History.from_json(blob["history"])
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(str(e)) from None
+        except (RuntimeError, KeyError, ValueError, TypeError, IndexError):  # all was checked: a safety net
+            raise _cannot_resume(f"the state of run {i + 1} does not fit its configuration") from None
+    trainer.history = history
+    trainer.diverged = [None if d is None else (d["step"], d["reason"]) for d in history.diverged]
     trainer.step = step
     return trainer

@@ -20,8 +20,8 @@ class StepsEvent:
 
     first_step: int
     last_step: int
-    loss: list[list[float]]  # [run][k] training loss of each step (the whole accumulated batch)
-    lr: list[list[list[float]]]  # [run][k][group] learning rate used by each step
+    loss: list[list[float]]  # [run][k] training loss of each step (the whole accumulated batch); NaN once diverged
+    lr: list[list[list[float]]]  # [run][k][group] learning rate used by each step; NaN once diverged
     weight_norm: list[float] | None  # [run] ‖θ‖₂ over all parameters after last_step (None after a stop)
 
 
@@ -35,6 +35,15 @@ class EvalEvent:
 
 
 @dataclass(frozen=True)
+class DivergedEvent:
+    """Run `run` became unusable at optimizer step `step` (1-based, torch's numbering) and takes no more steps."""
+
+    run: int
+    step: int
+    reason: str  # "loss became NaN", "loss became infinite", "weights became NaN or infinite"
+
+
+@dataclass(frozen=True)
 class DoneEvent:
     step: int
     total_steps: int
@@ -42,5 +51,5 @@ class DoneEvent:
     seconds: float  # wall time of this call to Trainer.run
 
 
-Event = StartEvent | StepsEvent | EvalEvent | DoneEvent
+Event = StartEvent | StepsEvent | EvalEvent | DivergedEvent | DoneEvent
 Listener = Callable[[Event], None]

@@ -1,11 +1,19 @@
-"""A listener that keeps every event of a training run as plain lists (curves to plot, to save with a checkpoint)."""
+"""A listener that keeps every event of a training run as plain lists (curves to plot, to save with a checkpoint).
+
+A history read back from a file is checked field by field (types, lengths, step numbers) before it is used.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
-from optlab.mnist.events import DoneEvent, EvalEvent, Event, StartEvent, StepsEvent
+from optlab.mnist import jsontext
+from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Event, StartEvent, StepsEvent
+
+MAX_HISTORY_CHARS = 50_000_000
+MAX_HISTORY_DEPTH = 6  # {"lr": [[[0.1]]]} is 4 deep, {"diverged": [{"step": 3}]} 3
+MAX_REASON = 200
 
 
 @dataclass
@@ -14,7 +22,7 @@ class History:
     total_steps: int = 0
     steps_per_epoch: int = 1
     step: list[int] = field(default_factory=list)  # optimizer step numbers 1..n
-    loss: list[list[float]] = field(default_factory=list)  # [run][step]
+    loss: list[list[float]] = field(default_factory=list)  # [run][step]; NaN after the run diverged
     lr: list[list[list[float]]] = field(default_factory=list)  # [run][step][group]
     norm_step: list[int] = field(default_factory=list)
     weight_norm: list[list[float]] = field(default_factory=list)  # [run][norm_step]
@@ -22,6 +30,7 @@ class History:
     test_acc: list[list[float]] = field(default_factory=list)  # [run][eval_step]
     test_loss: list[list[float]] = field(default_factory=list)
     ema_acc: list[list[float]] = field(default_factory=list)  # empty lists without EMA
+    diverged: list[dict | None] = field(default_factory=list)  # [run] None, or {"step": t, "reason": "..."}
     done: bool = False
     stopped: bool = False
 
@@ -32,6 +41,7 @@ class History:
                 self.labels = list(event.labels)
                 self.loss, self.lr, self.weight_norm = [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)]
                 self.test_acc, self.test_loss, self.ema_acc = [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)]
+                self.diverged = [None] * n
             self.total_steps, self.steps_per_epoch = event.total_steps, event.steps_per_epoch
             self.done = self.stopped = False
         elif isinstance(event, StepsEvent):
@@ -50,6 +60,8 @@ class History:
                 self.test_loss[r].append(event.test_loss[r])
                 if event.ema_acc is not None:
                     self.ema_acc[r].append(event.ema_acc[r])
+        elif isinstance(event, DivergedEvent):
+            self.diverged[event.run] = {"step": event.step, "reason": event.reason}
         elif isinstance(event, DoneEvent):
             self.done, self.stopped = True, event.stopped
 
@@ -57,19 +69,105 @@ class History:
     def steps_done(self) -> int:
         return self.step[-1] if self.step else 0
 
+    def divergence(self, r: int) -> str | None:
+        """"loss became NaN at step 37" for a run that diverged, None for one that did not."""
+        d = self.diverged[r] if r < len(self.diverged) else None
+        return None if d is None else f"{d['reason']} at step {d['step']}"
+
+    @property
+    def all_diverged(self) -> bool:
+        return bool(self.diverged) and all(d is not None for d in self.diverged)
+
     def copy(self) -> History:
-        return History.from_json(self.to_json())
+        """An independent copy (the lists are new; the numbers and strings are immutable anyway)."""
+        return History(
+            labels=list(self.labels), total_steps=self.total_steps, steps_per_epoch=self.steps_per_epoch,
+            step=list(self.step), loss=[list(v) for v in self.loss],
+            lr=[[list(g) for g in run] for run in self.lr], norm_step=list(self.norm_step),
+            weight_norm=[list(v) for v in self.weight_norm], eval_step=list(self.eval_step),
+            test_acc=[list(v) for v in self.test_acc], test_loss=[list(v) for v in self.test_loss],
+            ema_acc=[list(v) for v in self.ema_acc], diverged=[None if d is None else dict(d) for d in self.diverged],
+            done=self.done, stopped=self.stopped,
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> History:
-        try:
-            d = json.loads(text)
-            h = cls(**d)
-        except (TypeError, ValueError) as e:
-            raise ValueError(f"Not a training history ({e})") from None
-        if not all(isinstance(v, list) for v in (h.step, h.loss, h.lr, h.test_acc, h.eval_step)):
-            raise ValueError("Not a training history (fields must be lists)")
+    def from_json(cls, text: object) -> History:
+        """Inverse of to_json; ValueError with a plain message for text that is not a consistent history."""
+        d = jsontext.loads(text, "The training history", MAX_HISTORY_CHARS, MAX_HISTORY_DEPTH)
+        if not isinstance(d, dict):
+            raise ValueError("The training history is not a JSON object")
+        names = {f.name for f in fields(cls)}
+        if isinstance(d.get("labels"), list):
+            d.setdefault("diverged", [None] * len(d["labels"]))  # files written before runs could diverge
+        missing, unknown = sorted(names - set(d)), sorted(set(d) - names)
+        if missing:
+            raise ValueError(f"The training history lacks: {', '.join(missing)}")
+        if unknown:
+            raise ValueError(f"The training history has unknown entries: {', '.join(map(repr, unknown))[:200]}")
+        h = cls(**d)
+        h.check()
         return h
+
+    def check(self) -> None:
+        """ValueError naming the first entry of the wrong type or length; nothing for a consistent history."""
+        if not _is_list(self.labels, str):
+            raise ValueError("The training history's labels must be a list of names")
+        n = len(self.labels)
+        for name in ("total_steps", "steps_per_epoch"):
+            if not _is_int(getattr(self, name)) or getattr(self, name) < (name == "steps_per_epoch"):
+                raise ValueError(f"The training history's {name} must be a whole number")
+        for name in ("done", "stopped"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"The training history's {name} must be true or false")
+        if not _is_list(self.step, int) or self.step != list(range(1, len(self.step) + 1)):
+            raise ValueError("The training history's steps must be numbered 1, 2, 3, ...")
+        if len(self.step) > self.total_steps:
+            raise ValueError("The training history has more steps than its run")
+        for name, first in (("norm_step", 1), ("eval_step", 0)):
+            steps = getattr(self, name)
+            if not _is_list(steps, int) or steps != sorted(steps) or (steps and not first <= steps[0] <= steps[-1] <= len(self.step)):
+                raise ValueError(f"The training history's {name} must be increasing step numbers up to {len(self.step)}")
+        per_run = {
+            "loss": len(self.step), "weight_norm": len(self.norm_step), "test_acc": len(self.eval_step),
+            "test_loss": len(self.eval_step),
+        }
+        for name, length in per_run.items():
+            runs = getattr(self, name)
+            if not (isinstance(runs, list) and len(runs) == n and all(_is_numbers(v, length) for v in runs)):
+                raise ValueError(f"The training history's {name} must hold {length} numbers for each of {n} runs")
+        if not (isinstance(self.ema_acc, list) and len(self.ema_acc) == n
+                and all(_is_numbers(v, 0) or _is_numbers(v, len(self.eval_step)) for v in self.ema_acc)):
+            raise ValueError("The training history's ema_acc must be empty or hold one number per evaluation")
+        if not (isinstance(self.lr, list) and len(self.lr) == n and all(
+                isinstance(run, list) and len(run) == len(self.step)
+                and all(isinstance(g, list) and g and _is_numbers(g, len(run[0])) for g in run) for run in self.lr)):
+            raise ValueError("The training history's lr must hold each step's learning rates for each run")
+        if not (isinstance(self.diverged, list) and len(self.diverged) == n):
+            raise ValueError("The training history's diverged must have one entry per run")
+        for d in self.diverged:
+            if d is None:
+                continue
+            if not (isinstance(d, dict) and set(d) == {"step", "reason"} and _is_int(d["step"])
+                    and 1 <= d["step"] <= max(1, len(self.step)) and isinstance(d["reason"], str)
+                    and len(d["reason"]) <= MAX_REASON):
+                raise ValueError("The training history's diverged entries must be a step and a reason")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_list(v: object, kind: type) -> bool:
+    if not isinstance(v, list):
+        return False
+    if kind is int:
+        return all(_is_int(x) for x in v)
+    return all(isinstance(x, kind) for x in v)
+
+
+def _is_numbers(v: object, length: int) -> bool:
+    """A list of `length` numbers (int or float, NaN allowed: a diverged run's values; never a bool)."""
+    return isinstance(v, list) and len(v) == length and all(type(x) is float or type(x) is int for x in v)
