@@ -8,7 +8,9 @@ curves are finished (polling the live panel as the browser does). Most students 
 
 Prints, from one run: p50/p95/max latency per interaction kind, errors shown, exceptions (tracebacks on a page),
 sessions unfinished, the server's RSS before/peak/after, how many trace computations and training jobs the server
-did against how many distinct configurations the students asked for (read from the server's OPTLAB_STATS_FILE),
+did against how many distinct configurations the students asked for (the server runs through serve_counted.py,
+which counts every optlab.ui.cache computation; the training service counts its jobs; both land in the server's
+OPTLAB_STATS_FILE),
 and the same scenario for one student alone on a fresh server.
 
 Bounded: at most --students sessions (≤ 200), each interaction times out after 120 s, the whole class after
@@ -77,9 +79,8 @@ class Server:
         self.stats_file = Path(self.dir.name) / "stats.json"
         self.log = open(Path(self.dir.name) / "server.log", "w+")  # noqa: SIM115 - closed in stop()
         env = os.environ | {"OPTLAB_STATS_FILE": str(self.stats_file)} | (extra_env or {})
-        streamlit = Path(sys.executable).with_name("streamlit")
         self.proc = subprocess.Popen(
-            [str(streamlit), "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
+            [sys.executable, str(ROOT / "bench" / "serve_counted.py"), "run", "app.py", "--server.headless", "true", "--server.port", str(self.port),
              "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              "--server.fileWatcherType", "none"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -290,8 +291,8 @@ def print_class(title: str, n: int, rec: Record, info: dict) -> None:
         print(f"  {line[:220]}")
     print(f"server RSS: before {info['before']:.0f} MB, peak {info['peak']:.0f} MB, after {info['after']:.0f} MB")
     st = info["stats"]
-    traces = st.get("trace_computations")
-    print(f"trace computations: {traces if traces is not None else 'not counted by this server'} "
+    computed = {k.removeprefix("compute.compute_"): v for k, v in sorted(st.items()) if k.startswith("compute.")}
+    print(f"Surface Lab computations: {', '.join(f'{k} {v}' for k, v in computed.items()) or 'none counted'} "
           f"for {len(rec.surface_configs)} distinct Surface Lab configurations")
     print(f"training jobs: {st.get('train_jobs_started', 0)} for {len(rec.mnist_configs)} distinct configurations "
           f"({st.get('train_shared', 0)} joined a running job, {st.get('train_cache_hits', 0)} from the cache, "
