@@ -54,14 +54,7 @@ with formula:
 traces = lab.compute(cfg)
 lab.divergence_notices(traces)
 
-left, right = st.columns([3, 2])
-with right:
-    st.subheader("Step inspector")
-    picked = lab.inspector_controls(traces)
-    if picked is not None:
-        lab.inspector_panel(*picked)
-with left:
-    lab.figure_tabs(surface, cfg, traces, lab.inspector_arrows(*picked) if picked is not None else None)
+lab.figures_and_inspector(surface, cfg, traces)
 
 lab.curves(surface, traces)
 

@@ -310,8 +310,28 @@ LIVE_HEIGHT = 400  # pixels of plot: with the title, formula and tabs, the whole
 KNOB_LABELS = {"lr": "learning rate", "momentum": "momentum μ", "beta1": "β₁"}
 
 
+RERUN_APP = "_sl_rerun_app"  # a callback inside the figure's fragment changed the sidebar: rerun the whole page
+
+
+@st.fragment
+def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
+    """The figure tabs beside the step inspector. A new step, tab, knob choice or basins grid reruns only this
+    part, with the traces it was given: nothing is recomputed and the curves below are not rebuilt."""
+    if SS.pop(RERUN_APP, False):
+        st.rerun(scope="app")
+    left, right = st.columns([3, 2])
+    with right:
+        st.subheader("Step inspector", anchor=False)
+        picked = inspector_controls(traces)
+        if picked is not None:
+            inspector_panel(*picked)
+    with left:
+        figure_tabs(surface, cfg, traces, inspector_arrows(*picked) if picked is not None else None)
+
+
 def _knob_released() -> None:
     """The live figure's knob was let go at a sweep member: that run takes the value (and is computed exactly)."""
+    SS[RERUN_APP] = True
     v = reported(LIVE_KEY, "knob")
     if not v or v.get("knob") not in SWEEP_KNOBS:
         return
@@ -323,6 +343,7 @@ def _knob_released() -> None:
 
 def _start_released() -> None:
     """The start was dropped (or the plot clicked) somewhere: start there."""
+    SS[RERUN_APP] = True
     v = reported(LIVE_KEY, "start")
     if v and all(isinstance(v.get(k), int | float) and math.isfinite(v[k]) for k in ("x", "y")):
         SS.sl_x0, SS.sl_y0 = float(v["x"]), float(v["y"])
@@ -681,7 +702,8 @@ def compute(cfg: LabConfig) -> list[Trace]:
 
 
 __all__ = [
-    "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs", "inspector_arrows",
+    "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs",
+    "figures_and_inspector", "inspector_arrows",
     "inspector_controls", "inspector_panel", "load_config", "load_view", "read_link_once", "remember_view",
     "sidebar_controls", "theory_panel", "write_link",
 ]
