@@ -23,6 +23,8 @@ def layer_state_stats(
     """One dict per parameter holding `key`: name, shape, mean, std, min, max and a histogram (counts, edges).
 
     log10=True histograms log10(|v| + 1e-30), the natural scale of exp_avg_sq (it spans many decades).
+    The statistics and the histogram are of the finite entries only; `nan` and `inf` count the others (a run
+    that diverged holds them). With no finite entry at all, the statistics are NaN and the histogram is empty.
     """
     names = {id(p): n for n, p in model.named_parameters()}
     out = []
@@ -31,21 +33,43 @@ def layer_state_stats(
             value = optimizer.state.get(p, {}).get(key)
             if not isinstance(value, torch.Tensor) or value.ndim == 0:
                 continue
-            v = value.detach().float().cpu().numpy().ravel()
-            shown = np.log10(np.abs(v) + 1e-30) if log10 else v
-            counts, edges = np.histogram(shown, bins=bins)
+            # float64: the range of large float32 values (max − min) would overflow in float32
+            v = value.detach().double().cpu().numpy().ravel()
+            ok = np.isfinite(v)
+            good = v[ok]
+            shown = np.log10(np.abs(good) + 1e-30) if log10 else good
+            counts, edges = _histogram(shown, bins)
             out.append(
                 {
                     "name": names.get(id(p), "?"),
                     "group": group.get("name", ""),
                     "shape": tuple(value.shape),
-                    "mean": float(v.mean()),
-                    "std": float(v.std()),
-                    "min": float(v.min()),
-                    "max": float(v.max()),
+                    **_summary(good),
+                    "nan": int(np.isnan(v).sum()),
+                    "inf": int(np.isinf(v).sum()),
                     "counts": counts,
                     "edges": edges,
                     "log10": log10,
                 }
             )
     return out
+
+
+def _summary(values: np.ndarray) -> dict[str, float]:
+    """mean, std, min and max of some numbers; NaN for each when there are none."""
+    if values.size == 0:
+        return dict.fromkeys(("mean", "std", "min", "max"), float("nan"))
+    return {"mean": float(values.mean()), "std": float(values.std()), "min": float(values.min()),
+            "max": float(values.max())}
+
+
+def _histogram(values: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray]:
+    """np.histogram of finite values; empty for none. When all values are (nearly) equal the range is widened
+    around them, by 0.5 or a thousandth of their size, whichever is larger, so the bins have a width."""
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0)
+    lo, hi = float(values.min()), float(values.max())
+    half = max(0.5, abs(hi) * 1e-3, abs(lo) * 1e-3)
+    if hi - lo < 1e-9 * half * bins:
+        return np.histogram(values, bins=bins, range=(lo - half, hi + half))
+    return np.histogram(values, bins=bins)

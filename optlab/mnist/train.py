@@ -3,11 +3,15 @@
 Every run starts from the same initial weights and sees the same batches in the same order, so the curves differ
 only because the optimizers differ. The loop records cheaply: losses stay tensors until a live update
 (every `log_every` steps), the test set is scored once per epoch (or every `eval_every` steps).
+
+A run whose loss or weights stop being finite has diverged: the live update that sees it names the first such
+step (a DivergedEvent), and from then on that run takes no more steps and records NaN, while the others go on.
 """
 
 from __future__ import annotations
 
 import copy
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +23,7 @@ from torch import nn
 from optlab.ema import ModelEMA
 from optlab.mnist.config import RunSpec, TrainConfig
 from optlab.mnist.data import Digits
-from optlab.mnist.events import DoneEvent, EvalEvent, Listener, StartEvent, StepsEvent
+from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Listener, StartEvent, StepsEvent
 from optlab.mnist.groups import apply_decoupled_decay, param_groups
 from optlab.mnist.history import History
 from optlab.mnist.models import build_model
@@ -97,6 +101,20 @@ def weight_norm(model: nn.Module) -> torch.Tensor:
     return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p.detach()) for p in model.parameters()]))
 
 
+def weights_finite(model: nn.Module) -> torch.Tensor:
+    """True when every parameter entry is finite, as a 0-d bool tensor (no sync). Not read off ‖θ‖₂, which
+    overflows to inf in float32 for weights that are large but finite."""
+    return torch.stack([torch.isfinite(p.detach()).all() for p in model.parameters()]).all()
+
+
+def loss_divergence(losses: list[float]) -> tuple[int, str] | None:
+    """(index, reason) of the first loss that is not finite, None when all are."""
+    for k, value in enumerate(losses):
+        if not math.isfinite(value):
+            return k, "loss became NaN" if math.isnan(value) else "loss became infinite"
+    return None
+
+
 class Trainer:
     """Holds the runs and the position in the batch order; `run()` trains from there to the end or a stop."""
 
@@ -108,6 +126,8 @@ class Trainer:
         self.total_steps = config.total_steps(data.n_train)
         self.step = 0  # optimizer steps done
         self.history = History()
+        self.diverged: list[tuple[int, str] | None] = [None] * len(config.runs)  # (step, reason) per run
+        self._nan = torch.full((), math.nan, device=self.device)
         base = build_model(config.model, config.width, config.depth, config.channels, config.seed).to(self.device)
         self.runs: list[RunState] = []
         for spec in config.runs:
@@ -125,15 +145,23 @@ class Trainer:
     def finished(self) -> bool:
         return self.step >= self.total_steps
 
+    @property
+    def all_diverged(self) -> bool:
+        return all(d is not None for d in self.diverged)
+
     def _emit(self, listener: Listener | None, event) -> None:
         self.history(event)
         if listener is not None:
             listener(event)
 
     def _evaluate(self) -> EvalEvent:
+        """Test accuracy and loss of every run (NaN for a diverged run: its weights mean nothing)."""
         d = self.data
-        scores = [evaluate(r.model, d.x_test, d.y_test) for r in self.runs]
-        ema = [evaluate(r.ema.module, d.x_test, d.y_test)[0] for r in self.runs if r.ema is not None]
+        nan = (math.nan, math.nan)
+        alive = [div is None for div in self.diverged]
+        scores = [evaluate(r.model, d.x_test, d.y_test) if ok else nan for r, ok in zip(self.runs, alive, strict=True)]
+        ema = [evaluate(r.ema.module, d.x_test, d.y_test)[0] if ok else math.nan
+               for r, ok in zip(self.runs, alive, strict=True) if r.ema is not None]
         return EvalEvent(
             step=self.step,
             epoch=self.step / self.steps_per_epoch,
@@ -143,7 +171,8 @@ class Trainer:
         )
 
     def run(self, listener: Listener | None = None, stop: Callable[[], bool] | None = None) -> bool:
-        """Train until the last step or until `stop()` is true (checked before each step); True when finished."""
+        """Train until the last step, until `stop()` is true (checked before each step) or until every run has
+        diverged; True when it reached the last step."""
         cfg, d = self.config, self.data
         t0 = time.perf_counter()
         self._emit(listener, StartEvent(self.labels, self.step, self.total_steps, self.steps_per_epoch))
@@ -154,7 +183,7 @@ class Trainer:
         first_pending = self.step + 1
         order, order_epoch = None, -1
         stopped = False
-        while self.step < self.total_steps:
+        while self.step < self.total_steps and not self.all_diverged:
             if stop is not None and stop():
                 stopped = True
                 break
@@ -164,7 +193,11 @@ class Trainer:
             micro = batch_indices(order, j, cfg.batch_size, cfg.accum_steps)
             n_big = sum(len(m) for m in micro)
             batches = [(d.x_train[m], d.y_train[m], len(m) / n_big) for m in micro]
-            for r, losses, lrs in zip(self.runs, pending_loss, pending_lr, strict=True):
+            for r, losses, lrs, gone in zip(self.runs, pending_loss, pending_lr, self.diverged, strict=True):
+                if gone is not None:  # a diverged run takes no more steps
+                    losses.append(self._nan)
+                    lrs.append([math.nan] * len(r.optimizer.param_groups))
+                    continue
                 r.optimizer.zero_grad(set_to_none=True)
                 total = None
                 for x, y, w in batches:
@@ -184,22 +217,49 @@ class Trainer:
                 losses.append(total)
             self.step += 1
             end_of_epoch = self.step % self.steps_per_epoch == 0
-            if self.step % cfg.log_every == 0 or end_of_epoch or self.step == self.total_steps:
-                self._emit(listener, self._flush(first_pending, pending_loss, pending_lr))
+            eval_due = (cfg.eval_every and self.step % cfg.eval_every == 0) or (not cfg.eval_every and end_of_epoch)
+            # a live update before every evaluation, so a divergence is seen before a NaN model is scored
+            if self.step % cfg.log_every == 0 or end_of_epoch or eval_due or self.step == self.total_steps:
+                self._flush(listener, first_pending, pending_loss, pending_lr)
                 pending_loss, pending_lr = [[] for _ in self.runs], [[] for _ in self.runs]
                 first_pending = self.step + 1
-            if (cfg.eval_every and self.step % cfg.eval_every == 0) or (not cfg.eval_every and end_of_epoch):
+            if eval_due:
                 self._emit(listener, self._evaluate())
         if pending_loss[0]:  # stopped between live updates: the losses, but no norm (keeps resumed curves exact)
-            self._emit(listener, self._flush(first_pending, pending_loss, pending_lr, with_norm=False))
+            self._flush(listener, first_pending, pending_loss, pending_lr, with_norm=False)
         self._emit(listener, DoneEvent(self.step, self.total_steps, stopped, time.perf_counter() - t0))
         return self.finished
 
-    def _flush(self, first: int, losses, lrs, with_norm: bool = True) -> StepsEvent:
-        return StepsEvent(
-            first_step=first,
-            last_step=self.step,
-            loss=[torch.stack(lo).tolist() for lo in losses],  # one device sync per live update
-            lr=lrs,
-            weight_norm=[weight_norm(r.model).item() for r in self.runs] if with_norm else None,
-        )
+    def _flush(self, listener: Listener | None, first: int, losses, lrs, with_norm: bool = True) -> None:
+        """Emit the steps since the last live update, then a DivergedEvent for each run that diverged in them.
+
+        One device sync per live update: the losses and the finiteness of the weights are read together. The
+        first step whose loss is not finite is the divergence step; weights that are not finite while every
+        loss was are dated to this update's last step (the loss of the next step would show it).
+        """
+        loss = [torch.stack(lo).tolist() for lo in losses]
+        finite = torch.stack([weights_finite(r.model) for r in self.runs]).tolist()
+        norms = [weight_norm(r.model).item() for r in self.runs] if with_norm else None
+        found = []
+        for i, run_losses in enumerate(loss):
+            if self.diverged[i] is not None:
+                if norms is not None:
+                    norms[i] = math.nan
+                continue
+            hit = loss_divergence(run_losses)
+            if hit is None and not finite[i]:
+                hit = len(run_losses) - 1, "weights became NaN or infinite"
+            if hit is None:
+                continue
+            k, reason = hit
+            step = first + k
+            self.diverged[i] = (step, reason)
+            found.append(DivergedEvent(i, step, reason))
+            # the run stops at its divergence step: nothing after it is shown as if it had trained
+            loss[i][k + 1:] = [math.nan] * (len(run_losses) - k - 1)
+            lrs[i][k + 1:] = [[math.nan] * len(lrs[i][0])] * (len(lrs[i]) - k - 1)
+            if norms is not None:
+                norms[i] = math.nan
+        self._emit(listener, StepsEvent(first_step=first, last_step=self.step, loss=loss, lr=lrs, weight_norm=norms))
+        for event in found:
+            self._emit(listener, event)

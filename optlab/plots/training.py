@@ -1,6 +1,7 @@
 """Plotly figures for the MNIST lab: live training curves, optimizer-state histograms, a grid of test digits.
 
 Arrays in, figures out; long curves are averaged into at most `max_points` buckets to keep payloads small.
+A run that diverged has its loss and lr curves end at the last step before it, marked with a cross.
 """
 
 from __future__ import annotations
@@ -35,10 +36,22 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
     spe = max(1, history.steps_per_epoch)
     for r, label in enumerate(history.labels):
         color = COLORS[r % len(COLORS)]
-        steps = np.asarray(history.step, dtype=float)
-        if len(history.loss[r]):
-            xs, ys = downsample(steps / spe, history.loss[r], max_points)
+        diverged = history.diverged[r] if r < len(history.diverged) else None
+        # steps 1 .. t−1 of a run that diverged at step t: the ones it really trained through
+        keep = len(history.step) if diverged is None else max(0, diverged["step"] - 1)
+        steps = np.asarray(history.step[:keep], dtype=float)
+        loss = history.loss[r][:keep]
+        if len(loss):
+            xs, ys = downsample(steps / spe, loss, max_points)
             fig.add_trace(go.Scatter(x=xs, y=ys, name=label, legendgroup=label, line=dict(color=color)), 1, 1)
+        if diverged is not None:
+            x_end = (steps[-1] if len(steps) else 0.0) / spe
+            y_end = float(loss[-1]) if len(loss) else None
+            fig.add_trace(go.Scatter(
+                x=[x_end], y=[y_end], mode="markers+text", marker=dict(symbol="x", size=12, color=color),
+                text=[f"diverged at step {diverged['step']}"], textposition="top right", name=f"{label} diverged",
+                legendgroup=label, showlegend=False, hovertemplate=f"{label}: {diverged['reason']} at step "
+                f"{diverged['step']}<extra></extra>"), 1, 1)
         if history.test_acc[r]:
             fig.add_trace(go.Scatter(
                 x=np.asarray(history.eval_step) / spe, y=history.test_acc[r], name=label, legendgroup=label,
@@ -48,10 +61,10 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
                 x=np.asarray(history.eval_step[-len(history.ema_acc[r]):]) / spe, y=history.ema_acc[r],
                 name=f"{label} (EMA)", legendgroup=label, mode="lines+markers",
                 line=dict(color=color, dash="dot")), 1, 2)
-        if history.lr[r]:
-            lrs = np.asarray(history.lr[r], dtype=float)  # (steps, groups)
+        if history.lr[r][:keep]:
+            lrs = np.asarray(history.lr[r][:keep], dtype=float)  # (steps, groups)
             for g in range(lrs.shape[1]):
-                if g and np.allclose(lrs[:, g], lrs[:, 0]):
+                if g and np.allclose(lrs[:, g], lrs[:, 0], equal_nan=True):
                     continue  # a group with the same lr as group 0 adds nothing
                 xs, ys = downsample(steps / spe, lrs[:, g], max_points)
                 fig.add_trace(go.Scatter(
@@ -70,15 +83,24 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
 def state_histograms_figure(stats: list[dict], key: str) -> go.Figure:
     """One bar histogram per layer of an optimizer state tensor (from inspect_state.layer_state_stats)."""
     n = max(1, len(stats))
-    fig = make_subplots(rows=1, cols=n, subplot_titles=[s["name"] for s in stats] or [key])
+    fig = make_subplots(rows=1, cols=n, subplot_titles=[_hist_title(s) for s in stats] or [key])
     for i, s in enumerate(stats, start=1):
         edges = np.asarray(s["edges"])
+        if len(edges) < 2:  # no finite entry: the title says how many are NaN or infinite
+            fig.update_xaxes(title_text=key, row=1, col=i)
+            continue
         centers = (edges[:-1] + edges[1:]) / 2
         fig.add_trace(go.Bar(x=centers, y=s["counts"], width=np.diff(edges), name=s["name"], showlegend=False,
                              marker_color=COLORS[0]), 1, i)
         fig.update_xaxes(title_text=f"log10|{key}|" if s["log10"] else key, row=1, col=i)
     fig.update_layout(height=280, margin=dict(l=40, r=10, t=40, b=40), bargap=0)
     return fig
+
+
+def _hist_title(s: dict) -> str:
+    """The layer's name, and how many entries are left out of its histogram for not being finite."""
+    bad = [f"{s[k]:,} {k}" for k in ("nan", "inf") if s.get(k)]
+    return s["name"] + (f" ({', '.join(bad)} not shown)" if bad else "")
 
 
 def digits_figure(images: np.ndarray, labels: np.ndarray, preds: np.ndarray, cols: int = 10) -> go.Figure:
