@@ -98,7 +98,8 @@ MALFORMED = [
     ("truncated data", b"\x00\x00\x08\x01" + struct.pack(">I", 10) + b"abc", "needs 10 bytes"),
     ("header cut", b"\x00\x00\x08\x03" + struct.pack(">I", 10), "dimensions"),
     ("extra data", b"\x00\x00\x08\x01" + struct.pack(">I", 2) + b"abc", "found 3"),
-    ("broken gzip", b"\x1f\x8b\x08\x00garbage", "cannot be read"),
+    ("broken gzip", b"\x1f\x8b\x08\x00garbage", "the gzip file is cut short|not a gzip file"),
+    ("gzip cut short", gzip.compress(b"\x00" * 1000)[:20], "the gzip file is cut short"),
 ]
 
 
@@ -141,3 +142,35 @@ def test_load_digits_reads_the_environment_variable(tmp_path, monkeypatch):
         load_digits("idx")
     with pytest.raises(MnistDataError, match="Unknown data source"):
         load_digits("internet")
+
+
+BAD_FOLDERS = [
+    ("5,000 characters", lambda tmp: "x" * 5000, "is 5,000 characters long; a path can have at most 4,095 bytes"),
+    ("a deep path", lambda tmp: str(tmp) + "/y" * 2100, "a path can have at most 4,095 bytes"),
+    ("one name of 300", lambda tmp: str(tmp / ("z" * 300)), "a part of 300 characters; each folder in a path"),
+    ("a NUL character", lambda tmp: str(tmp) + "/a\x00b", "contains a NUL character"),
+    ("not a folder", lambda tmp: str(write_file(tmp)), "MNIST folder not found"),
+    ("nowhere", lambda tmp: str(tmp / "nowhere"), "MNIST folder not found"),
+    ("not a path", lambda tmp: 5, "must be a path, got int"),
+]
+
+
+def write_file(tmp):
+    (tmp / "file").write_bytes(b"")
+    return tmp / "file"
+
+
+@pytest.mark.parametrize("name,make,message", BAD_FOLDERS, ids=[b[0] for b in BAD_FOLDERS])
+def test_bad_folder_names_get_plain_messages(tmp_path, monkeypatch, name, make, message):
+    folder = make(tmp_path)
+    for load in (lambda: load_idx_folder(folder), lambda: load_digits("idx", folder)):
+        with pytest.raises(MnistDataError) as caught:
+            load()
+        text = str(caught.value)
+        assert message in text and "Errno" not in text and len(text) < 400, text
+        if name != "not a path":
+            assert "Type the path of a folder that holds the four MNIST IDX files" in text
+    if isinstance(folder, str) and "\x00" not in folder:  # the environment variable cannot hold a NUL
+        monkeypatch.setenv(ENV_DIR, folder)
+        with pytest.raises(MnistDataError, match=f"{ENV_DIR} names a folder that cannot be used"):
+            load_digits("idx")

