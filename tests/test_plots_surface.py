@@ -176,6 +176,23 @@ def test_replay_frames_redraw_and_keep_the_contour(rosen):
     np.testing.assert_allclose(heads.y, [traces[0].points[-1, 1], traces[1].points[-1, 1]], rtol=1e-6)
 
 
+def test_replay_over_the_picture_moves_only_the_paths_and_never_redraws(rosen):
+    """With the contour as a picture behind the axes, frames restyle the two moving traces and nothing else."""
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(300, "a", seed=1), fake_trace(100, "b", seed=2)]
+    fig = replay_figure(xs, ys, Z, bounds=s.bounds, traces=traces, minima=s.minima, log_levels=True, f_min=0.0,
+                        picture="data:image/png;base64,AAAA")
+    assert "contour" not in {t.type for t in fig.data}
+    (image,) = fig.layout.images
+    (x0, x1), (y0, y1) = s.bounds
+    assert (image.x, image.y, image.sizex, image.sizey, image.layer) == (x0, y1, x1 - x0, y1 - y0, "below")
+    moving = set(fig.frames[0].traces)
+    assert moving == {len(fig.data) - 2, len(fig.data) - 1}  # trail and heads, named by every frame
+    commands = [b.args[1] for b in fig.layout.updatemenus[0].buttons] + [st.args[1] for st in fig.layout.sliders[0].steps]
+    assert all(c["frame"]["redraw"] is False for c in commands)
+    assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis.scaleratio == 1  # equal axes
+
+
 def test_replay_payload_under_2mb_for_six_runs_of_2000_steps(rosen):
     s, xs, ys, Z = rosen
     traces = [fake_trace(2000, f"r{i}", seed=i) for i in range(6)]

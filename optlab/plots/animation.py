@@ -1,7 +1,9 @@
 """Animated replay of every run over the contour, with play, pause and a step slider (Plotly frames, no Streamlit).
 
-Frames hold only two moving traces (every run's trail and every run's head); the contour stays in the base figure.
-Plotly drops a contour on Play unless frames are drawn with ``redraw=True``, so every frame command asks for it.
+Frames hold only two moving traces (every run's trail and every run's head) and name them, so nothing else is
+touched. The surface is the contour *picture* behind the axes (``picture``, a PNG data URI from
+``optlab.plots.raster``), not a contour trace: frames then need no full redraw (``redraw=False``), and the
+contour can never drop out of a frame. Without a picture a contour trace is drawn and every frame must redraw.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from optlab.plots.surface import base_layout, color, contour_trace, f32, levels, minima_trace
+from optlab.plots.surface import base_layout, color, contour_trace, f32, levels, minima_trace, picture_image
 
 #: More frames than this make the payload large and the replay no more instructive.
 MAX_FRAMES = 120
@@ -72,16 +74,16 @@ def replay_figure(
     frame_ms: int = 150,
     ghost: bool = True,
     height: int = 620,
+    picture: str | None = None,
 ) -> go.Figure:
     """Every run moving together over the contour, one frame per shown step (at most ``max_frames``).
 
     With ``ghost`` each whole path is drawn faintly underneath, so the class sees where the run is heading.
-    ``frame_ms`` must leave the browser time to redraw the contour, or it blinks during the replay.
     """
     n_steps = max((len(tr.points) - 1 for tr in traces), default=0)
     steps = frame_steps(n_steps, max_frames)
-    lev = levels(Z, log_levels, f_min)
-    data: list[Any] = [contour_trace(xs, ys, lev, showscale=False)]
+    redraw = picture is None  # a contour trace must be redrawn with every frame, a picture never
+    data: list[Any] = [] if picture else [contour_trace(xs, ys, levels(Z, log_levels, f_min), showscale=False)]
     if minima:
         data.append(minima_trace(minima))
     for i, tr in enumerate(traces):
@@ -102,10 +104,12 @@ def replay_figure(
     for k, s in enumerate(steps):
         frames.append(dict(data=_frame(traces, steps, k), traces=moving_idx, name=str(int(s))))
 
-    play = dict(frame=dict(duration=frame_ms, redraw=True), transition=dict(duration=0), fromcurrent=True,
+    play = dict(frame=dict(duration=frame_ms, redraw=redraw), transition=dict(duration=0), fromcurrent=True,
                 mode="immediate")
-    pause = dict(frame=dict(duration=0, redraw=True), transition=dict(duration=0), mode="immediate")
+    pause = dict(frame=dict(duration=0, redraw=redraw), transition=dict(duration=0), mode="immediate")
     layout = base_layout(bounds, height)
+    if picture:
+        layout["images"] = [picture_image(picture, bounds)]
     layout.update(
         uirevision="replay",
         updatemenus=[dict(
@@ -117,7 +121,7 @@ def replay_figure(
             active=0, x=0.18, y=-0.04, len=0.82, xanchor="left", yanchor="top",
             currentvalue=dict(prefix="step ", visible=True),
             steps=[dict(label=str(int(s)), method="animate",
-                        args=[[str(int(s))], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                        args=[[str(int(s))], dict(frame=dict(duration=0, redraw=redraw), mode="immediate",
                                                   transition=dict(duration=0))])
                    for s in steps],
         )],

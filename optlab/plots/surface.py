@@ -139,6 +139,21 @@ def minima_trace(minima: Sequence[Any]) -> go.Scatter:
     )
 
 
+def ema_name(i: int) -> str:
+    """Legend text of run i's EMA shadow (i from 0): the run's own label already says "+ EMA"."""
+    return f"EMA shadow of run {i + 1}"
+
+
+def image_config(name: str, **config: Any) -> dict:
+    """Plotly's chart config with the camera button saving ``optlab_<name>.png`` at twice the screen's pixels.
+
+    Plotly names every download ``newplot.png`` unless ``toImageButtonOptions`` says otherwise
+    (https://plotly.com/javascript/configuration-options/); width and height left unset keep the figure's
+    size on screen, so what is saved is what was seen, legend included.
+    """
+    return {**config, "toImageButtonOptions": {"format": "png", "filename": f"optlab_{name}", "scale": 2}}
+
+
 def path_traces(tr: Any, i: int) -> list[go.Scatter]:
     """One run on the contour: its path, its EMA shadow (dashed) and its end (a cross if it diverged)."""
     pts = np.asarray(tr.points)
@@ -153,7 +168,7 @@ def path_traces(tr: Any, i: int) -> list[go.Scatter]:
             marker=dict(size=3, color=c),
             name=tr.label,
             legendgroup=f"run{i}",
-            hovertemplate=f"{tr.label}<br>step %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            hovertemplate=f"{tr.label}<br>after step %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
         )
     ]
     if getattr(tr, "ema_points", None) is not None:
@@ -164,12 +179,12 @@ def path_traces(tr: Any, i: int) -> list[go.Scatter]:
                 y=f32(ema[:, 1]),
                 mode="lines",
                 line=dict(color=c, width=2, dash="dot"),
-                name=f"{tr.label} (EMA)",
+                name=ema_name(i),
                 legendgroup=f"run{i}",
-                hovertemplate=f"{tr.label} EMA<br>step %{{pointNumber}}<extra></extra>",
+                hovertemplate=f"{ema_name(i)}<br>after step %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
             )
         )
-    end_text = f"diverged at step {tr.diverged_at}" if diverged else f"end, step {len(pts) - 1}"
+    end_text = f"diverged at step {tr.diverged_at}" if diverged else f"end, after step {len(pts) - 1}"
     out.append(
         go.Scatter(
             x=f32(pts[-1:, 0]),
@@ -197,13 +212,22 @@ def start_trace(start: Sequence[float]) -> go.Scatter:
     )
 
 
+def picture_image(picture: str, bounds: Sequence[Sequence[float]]) -> dict:
+    """A layout image that fills the plot window with the contour picture (``optlab.plots.raster``)."""
+    (x0, x1), (y0, y1) = bounds
+    return dict(source=picture, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0, sizey=y1 - y0,
+                sizing="stretch", layer="below")
+
+
 def base_layout(bounds: Sequence[Sequence[float]], height: int = 620, title: str | None = None) -> dict:
-    """Axes fixed to the surface's window (a diverging path must not zoom the picture out), equal-ish aspect."""
+    """Axes fixed to the surface's window (a diverging path must not zoom the picture out) at equal scale, so a
+    round bowl draws round and a gradient is drawn perpendicular to its level set."""
     (x0, x1), (y0, y1) = bounds
     return dict(
         title=dict(text=title) if title else None,
         xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
-        yaxis=dict(range=[y0, y1], title="y"),
+        yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain"),
+        font=dict(size=14),
         height=height,
         margin=dict(l=50, r=20, t=40 if title else 20, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
@@ -318,8 +342,17 @@ def surface3d_figure(
         z = lev.to_plot(np.asarray(tr.losses)[:n])
         data.append(
             go.Scatter3d(x=f32(pts[:n, 0]), y=f32(pts[:n, 1]), z=f32(z), mode="lines", name=tr.label,
-                         line=dict(color=color(i), width=5))
+                         line=dict(color=color(i), width=5), legendgroup=f"run{i}")
         )
+        ema, ema_f = getattr(tr, "ema_points", None), getattr(tr, "ema_losses", None)
+        if ema is not None and ema_f is not None:  # the shadow lies on the surface too, at f of its own points
+            ema = np.asarray(ema)
+            m = min(len(ema), len(ema_f))
+            data.append(
+                go.Scatter3d(x=f32(ema[:m, 0]), y=f32(ema[:m, 1]), z=f32(lev.to_plot(np.asarray(ema_f)[:m])),
+                             mode="lines", name=ema_name(i), legendgroup=f"run{i}",
+                             line=dict(color=color(i), width=4, dash="dot"))
+            )
     (x0, x1), (y0, y1) = (float(xs[0]), float(xs[-1])), (float(ys[0]), float(ys[-1]))
     ztitle = "log10(f − f₀ + δ)" if lev.log else "f"
     return go.Figure(

@@ -415,9 +415,10 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
         with tabs[1]:
             speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")
             ms = REPLAY_MS.get(speed or "normal", REPLAY_MS["normal"])
-            st.plotly_chart(replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms, **common),
-                            key="sl_replay")
-            st.caption("Each frame redraws the contour; on a slow computer pick 'slow' if the contour blinks.")
+            fig = replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms,
+                                picture=cached_picture(surface_json(cfg)), **common)
+            st.plotly_chart(fig, key="sl_replay", config={"scrollZoom": False})
+            st.caption("Press Play, or drag the step slider under the plot. Faint lines: where each run is heading.")
     if tabs[2].open:
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
