@@ -1,7 +1,7 @@
 """Animated replay of every run over the contour, with play, pause and a step slider (Plotly frames, no Streamlit).
 
-Frames hold only two moving traces (every run's trail and every run's head) and name them, so nothing else is
-touched. The surface is the contour *picture* behind the axes (``picture``, a PNG data URI from
+Frames hold only the moving traces (every run's trail, every run's head, and every EMA shadow's head when a run
+has one) and name them, so nothing else is touched. The surface is the contour *picture* behind the axes (``picture``, a PNG data URI from
 ``optlab.plots.raster``), not a contour trace: frames then need no full redraw (``redraw=False``), and the
 contour can never drop out of a frame. Without a picture a contour trace is drawn and every frame must redraw.
 """
@@ -14,7 +14,16 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from optlab.plots.surface import base_layout, color, contour_trace, f32, levels, minima_trace, picture_image
+from optlab.plots.surface import (
+    base_layout,
+    color,
+    contour_trace,
+    ema_name,
+    f32,
+    levels,
+    minima_trace,
+    picture_image,
+)
 
 #: More frames than this make the payload large and the replay no more instructive.
 MAX_FRAMES = 120
@@ -37,13 +46,18 @@ def _run_colorscale(n: int) -> list[list[Any]]:
     return scale
 
 
-def _frame(traces: Sequence[Any], steps: np.ndarray, k: int) -> list[dict]:
-    """Frame k: every run's trail through the frame steps so far (one marker trace) and every head (another).
+def _has_ema(traces: Sequence[Any]) -> bool:
+    return any(getattr(tr, "ema_points", None) is not None for tr in traces)
 
-    Frames are plain dicts with only x, y and marker colours: they update two existing traces, and a few
+
+def _frame(traces: Sequence[Any], steps: np.ndarray, k: int) -> list[dict]:
+    """Frame k: every run's trail through the frame steps so far (one marker trace), every head (another) and,
+    when a run has an EMA shadow, where each shadow is now (a third).
+
+    Frames are plain dicts with only x, y and marker colours: they update existing traces, and a few
     hundred full Scatter objects would cost far more to build and to send.
     """
-    trail_x, trail_y, trail_c, head_x, head_y, head_c = [], [], [], [], [], []
+    trail_x, trail_y, trail_c, head_x, head_y, head_c, ema_x, ema_y, ema_c = [], [], [], [], [], [], [], [], []
     for i, tr in enumerate(traces):
         pts = np.asarray(tr.points)
         shown = np.minimum(steps[: k + 1], len(pts) - 1)  # a diverged run stays where it stopped
@@ -53,11 +67,20 @@ def _frame(traces: Sequence[Any], steps: np.ndarray, k: int) -> list[dict]:
         head_x.append(pts[shown[-1], 0])
         head_y.append(pts[shown[-1], 1])
         head_c.append(i + 0.5)
+        if getattr(tr, "ema_points", None) is not None:
+            ema = np.asarray(tr.ema_points)
+            now = min(int(shown[-1]), len(ema) - 1)
+            ema_x.append(ema[now, 0])
+            ema_y.append(ema[now, 1])
+            ema_c.append(i + 0.5)
     cat = lambda parts: f32(np.concatenate(parts)) if parts else f32([])
-    return [
+    frame = [
         dict(type="scatter", x=cat(trail_x), y=cat(trail_y), marker=dict(color=cat(trail_c))),
         dict(type="scatter", x=f32(head_x), y=f32(head_y), marker=dict(color=f32(head_c))),
     ]
+    if _has_ema(traces):
+        frame.append(dict(type="scatter", x=f32(ema_x), y=f32(ema_y), marker=dict(color=f32(ema_c))))
+    return frame
 
 
 def replay_figure(
@@ -89,7 +112,13 @@ def replay_figure(
     for i, tr in enumerate(traces):
         pts = np.asarray(tr.points)
         data.append(go.Scatter(x=f32(pts[:, 0]) if ghost else [], y=f32(pts[:, 1]) if ghost else [], mode="lines",
-                               line=dict(color=color(i), width=2), opacity=0.3, name=tr.label, hoverinfo="skip"))
+                               line=dict(color=color(i), width=2), opacity=0.3, name=tr.label, hoverinfo="skip",
+                               legendgroup=f"run{i}"))
+        if getattr(tr, "ema_points", None) is not None:  # the shadow's whole path, dotted, as on the contour
+            ema = np.asarray(tr.ema_points)
+            data.append(go.Scatter(x=f32(ema[:, 0]) if ghost else [], y=f32(ema[:, 1]) if ghost else [],
+                                   mode="lines", line=dict(color=color(i), width=2, dash="dot"), opacity=0.5,
+                                   name=ema_name(i), hoverinfo="skip", legendgroup=f"run{i}"))
     scale = _run_colorscale(len(traces))
     marker = dict(colorscale=scale, cmin=0, cmax=max(len(traces), 1), showscale=False)
     first = _frame(traces, steps, 0)
@@ -98,7 +127,12 @@ def replay_figure(
     data.append(go.Scatter(x=first[1]["x"], y=first[1]["y"], mode="markers", name="now", showlegend=False,
                            hoverinfo="skip", marker=dict(size=13, line=dict(color="white", width=1.5),
                                                          color=first[1]["marker"]["color"], **marker)))
-    moving_idx = [len(data) - 2, len(data) - 1]
+    if _has_ema(traces):
+        data.append(go.Scatter(x=first[2]["x"], y=first[2]["y"], mode="markers", name="EMA now", showlegend=False,
+                               hoverinfo="skip", marker=dict(size=11, symbol="diamond",
+                                                             line=dict(color="white", width=1.5),
+                                                             color=first[2]["marker"]["color"], **marker)))
+    moving_idx = list(range(len(data) - len(first), len(data)))
 
     frames = []
     for k, s in enumerate(steps):
