@@ -1,22 +1,27 @@
-"""Surface Lab benchmark: server time to recompute and redraw 4 runs x 500 steps, the cached path, and payloads.
+"""Surface Lab benchmark: server cost of a new and of a cached configuration, the sweeps, and the payloads.
 
     .venv/bin/python bench/bench_surface_lab.py [--repeats 5]
 
-Times (medians over repeats, all measured in this one run):
+Everything is measured in this one run and compared with the four bare ``torch.optim`` loops of the default
+comparison (4 runs x 500 steps on Rosenbrock, nothing recorded):
 
-1. trace: the four runs, fully recorded (``optlab.ui.cache.compute_traces``, no cache);
-2. figures: building each figure the page shows and serialising it to JSON, as ``st.plotly_chart`` does;
-3. total of the default view (trace + contour + loss + distance), the target being at most 200 ms;
-4. cached path: the same configuration again through ``st.cache_data`` (what every later session pays);
+1. trace: the four runs, fully recorded, each computed on its own as the page caches them;
+2. sweeps: the inspected run along its learning rate (49 members) and from the 9 x 9 grid of starts, and the
+   cost per member;
+3. figures: the live figure's data and the curves, serialised as the page sends them;
+4. a configuration nobody computed yet (trace + sweeps + figures; target <= 0.5x the bare loops) and the same
+   configuration again from the shared cache (target <= 0.1x);
 5. whole page in AppTest, cold then warm (includes Streamlit's own work).
 
-Also prints the JSON payload of each figure (target: each under 2 MB).
+Also prints the payload of each figure (target: each under 2 MB). The browser side (redraw while dragging) is
+``bench_browser_surface.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import sys
 import time
@@ -25,20 +30,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import json  # noqa: E402
+
 import plotly.io as pio  # noqa: E402
 from bench_trace import bare_loops  # noqa: E402  (this folder: the same four optimizers as plain torch loops)
 
-from optlab.plots.animation import replay_figure  # noqa: E402
 from optlab.plots.curves import distance_figure, loss_figure  # noqa: E402
-from optlab.plots.surface import add_arrows, contour_figure, surface3d_figure  # noqa: E402
+from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_entry  # noqa: E402
 from optlab.ui.cache import (  # noqa: E402
-    GRID_N,
     build_surface,
-    cached_grid,
-    cached_traces,
-    compute_grid,
-    compute_traces,
+    cached_picture,
+    cached_run,
+    cached_starts,
+    cached_sweep,
+    compute_picture,
+    compute_run,
+    compute_starts,
+    compute_sweep,
+    run_json,
+    starts_json,
     surface_json,
+    sweep_json,
 )
 from optlab.ui.surface_lab import inspector_arrows  # noqa: E402
 from optlab.ui.urlstate import LabConfig, RunSpec, encode  # noqa: E402
@@ -65,67 +77,103 @@ def timed(fn, repeats: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
+def new_configuration(cfg: LabConfig) -> tuple[dict, dict]:
+    """What the page computes for a configuration nobody asked for yet; returns times (ms) and the results."""
+    surface = build_surface(cfg)
+    t = {}
+    t0 = time.perf_counter()
+    traces = [compute_run(run_json(cfg, i)) for i in range(len(cfg.runs))]
+    t["trace"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    sweep = compute_sweep(sweep_json(cfg, 0, "lr"))
+    t["lr sweep"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    starts = {0: compute_starts(starts_json(cfg, 0))}
+    t["start grid"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    picture = compute_picture(surface_json(cfg))
+    t["picture"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = figures(surface, cfg, traces, sweep, starts, picture)
+    t["figures"] = time.perf_counter() - t0
+    return {k: v * 1e3 for k, v in t.items()}, {"sweep": sweep, "starts": starts, **out}
+
+
+def figures(surface, cfg, traces, sweep, starts, picture) -> dict:
+    arrows = inspector_arrows(traces[0], 1 if traces[0].n_steps >= 1 else 0)
+    live = live_payload(image=picture, bounds=surface.bounds, traces=traces, minima=surface.minima,
+                        start=surface.start, starts=starts_entry(starts, surface.bounds),
+                        sweep=sweep_entry(sweep, 0, "run 1 · learning rate", "lr",
+                                          float(dict(cfg.runs[0].hparams)["lr"]), True, surface.bounds),
+                        arrows=arrows_entry(arrows["point"], arrows["vectors"], "#0072B2"))
+    return {
+        "live figure": json.dumps(live),
+        "loss": pio.to_json(loss_figure(traces, surface.min_value), validate=False),
+        "distance": pio.to_json(distance_figure(traces, [surface.nearest_minimum_distance(t.points)
+                                                         for t in traces]), validate=False),
+    }
+
+
+def cached_configuration(cfg: LabConfig) -> None:
+    """The same configuration again: every piece from the shared cache, the figures rebuilt."""
+    surface = build_surface(cfg)
+    traces = [cached_run(run_json(cfg, i)) for i in range(len(cfg.runs))]
+    sweep = cached_sweep(sweep_json(cfg, 0, "lr"))
+    starts = {0: cached_starts(starts_json(cfg, 0))}
+    figures(surface, cfg, traces, sweep, starts, cached_picture(surface_json(cfg)))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     logging.getLogger("streamlit").setLevel(logging.ERROR)  # "no runtime" warnings of cache_data outside a server
+    import torch
 
-    key = CONFIG.to_json()
+    torch.set_num_threads(1)
     surface = build_surface(CONFIG)
-    xs, ys, Z = compute_grid(surface_json(CONFIG), GRID_N)
-    compute_traces(key)  # warm-up: imports, torch kernels
-    t_trace, traces = timed(lambda: compute_traces(key), args.repeats)
-    common = dict(bounds=surface.bounds, log_levels=surface.log_levels, f_min=surface.min_value)
-    start = surface.start
-
-    def contour():
-        fig = contour_figure(xs, ys, Z, traces=traces, minima=surface.minima, start=start, **common)
-        arrows = inspector_arrows(traces[0], 0)
-        return add_arrows(fig, arrows["point"], arrows["vectors"], surface.bounds)
-
-    builders = {
-        "contour (+ arrows)": contour,
-        "loss": lambda: loss_figure(traces, surface.min_value),
-        "distance": lambda: distance_figure(traces, [surface.nearest_minimum_distance(t.points) for t in traces]),
-        "replay (tab)": lambda: replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, **common),
-        "3D (tab)": lambda: surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels,
-                                             f_min=surface.min_value),
-    }
-    print(f"Surface Lab: {len(CONFIG.runs)} runs x {CONFIG.steps} steps on {surface.name}, "
-          f"grid {GRID_N}x{GRID_N}, median of {args.repeats}")
-    print(f"  trace (fully recorded, uncached)   {t_trace:8.1f} ms")
-    fig_ms = {}
-    for name, build in builders.items():
-        ms, fig = timed(lambda b=build: pio.to_json(b(), validate=False), args.repeats)
-        fig_ms[name] = ms
-        print(f"  figure {name:<27} {ms:8.1f} ms   payload {len(fig) / 1e6:6.3f} MB")
-    default_view = t_trace + fig_ms["contour (+ arrows)"] + fig_ms["loss"] + fig_ms["distance"]
-    print(f"  total, default view (uncached)     {default_view:8.1f} ms   (target <= 200 ms)")
-    t_bare, _ = timed(lambda: bare_loops(surface, start), args.repeats)
-    print(f"  four bare torch.optim loops        {t_bare:8.1f} ms   (the same runs, nothing recorded)")
-    print(f"  default view / bare loops          {default_view / t_bare:8.2f}x   "
-          "(the target, 200 ms where bare loops take 170 ms, is 1.18x)")
-
-    cached_traces(key)
-    cached_grid(surface_json(CONFIG), GRID_N)
-    t_cached, _ = timed(lambda: (cached_traces(key), cached_grid(surface_json(CONFIG), GRID_N)), args.repeats)
-    figs = fig_ms["contour (+ arrows)"] + fig_ms["loss"] + fig_ms["distance"]
-    print(f"  cached path: runs + grid from cache {t_cached:7.1f} ms; with the default figures {t_cached + figs:.1f} ms")
+    new_configuration(CONFIG)  # warm-up: imports, torch kernels
+    runs = []
+    bare = []
+    for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike
+        t0 = time.perf_counter()
+        bare_loops(surface, surface.start)
+        bare.append((time.perf_counter() - t0) * 1e3)
+        runs.append(new_configuration(CONFIG))
+    t_bare = statistics.median(bare)
+    parts = {k: statistics.median(r[0][k] for r in runs) for k in runs[0][0]}
+    out = runs[-1][1]
+    total = sum(parts.values())
+    print(f"Surface Lab: {len(CONFIG.runs)} runs x {CONFIG.steps} steps on {surface.name}, median of {args.repeats}")
+    print(f"  four bare torch.optim loops          {t_bare:8.1f} ms   (the reference)")
+    for k, v in parts.items():
+        print(f"  {k:<36} {v:8.1f} ms   {v / t_bare:5.2f}x")
+    n_sweep = len(out["sweep"])
+    n_starts = sum(len(s) for s in out["starts"].values())
+    print(f"  lr sweep: {n_sweep} members, {parts['lr sweep'] / n_sweep:.2f} ms per member; start grid: "
+          f"{n_starts} members, {parts['start grid'] / n_starts:.2f} ms per member")
+    print(f"  new configuration, sweeps included  {total:8.1f} ms   {total / t_bare:5.2f}x   (target <= 0.5x)")
+    cached_configuration(CONFIG)
+    t_cached, _ = timed(lambda: cached_configuration(CONFIG), args.repeats)
+    print(f"  the same configuration from cache   {t_cached:8.1f} ms   {t_cached / t_bare:5.2f}x   (target <= 0.1x)")
+    for k in ("live figure", "loss", "distance"):
+        print(f"  payload {k:<28} {len(out[k]) / 1e6:8.3f} MB")
 
     from streamlit.testing.v1 import AppTest
 
     page = str(ROOT / "pages" / "1_Surface_Lab.py")
-    cached_traces.clear()
-    cached_grid.clear()
+    for fn in (cached_run, cached_sweep, cached_starts, cached_picture):
+        fn.clear()
     for label in ("cold (empty cache)", "warm (cache shared)"):
         at = AppTest.from_file(page, default_timeout=120)
         for k, v in encode(CONFIG).items():
             at.query_params[k] = v
         t = time.perf_counter()
         at.run()
-        print(f"  whole page in AppTest, {label:<22} {(time.perf_counter() - t) * 1e3:8.1f} ms"
+        ms = (time.perf_counter() - t) * 1e3
+        print(f"  whole page in AppTest, {label:<22} {ms:8.1f} ms   {ms / t_bare:5.2f}x"
               f"{'  EXCEPTION' if at.exception else ''}")
+    print(f"  (machine load: {os.getloadavg()[0]:.2f})")
 
 
 if __name__ == "__main__":

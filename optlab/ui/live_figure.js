@@ -221,6 +221,7 @@ function draw(root, data, send) {
         runs.forEach((r, i) => {
           const paths = starts.runs[String(i)];
           if (paths) r.setPath(paths[best], false);
+          else r.line.style.opacity = "0.25"; // no precomputed paths: this run waits for the release
           if (r.ema) r.ema.style.display = "none";
         });
       }

@@ -365,9 +365,10 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
                  run: int) -> None:
     """The contour with every path, drawn in the browser: drag the knob or the start and the paths follow.
 
-    The knob slider switches run ``run``'s path between the members of its sweep, and dragging the start shows
-    each run's path from the nearest start of a grid: both precomputed here by the real optimizers and shared
-    by every session. Letting go reports the value, and the exact run is computed.
+    The knob slider switches run ``run``'s path (the inspected run) between the members of its sweep, and
+    dragging the start shows that run's path from the nearest start of a grid (the other runs wait for the
+    release): both precomputed here by the real optimizers and shared by every session. Letting go reports the
+    value, and the exact runs are computed.
     """
     run = run if run in range(len(cfg.runs)) else 0
     knobs = knobs_of(cfg.runs[run])
@@ -375,7 +376,7 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
     sweep = cached_sweep(sweep_json(cfg, run, knob))
     current = float(dict(cfg.runs[run].hparams)[knob])
-    starts = {i: cached_starts(starts_json(cfg, i)) for i in range(len(cfg.runs))}
+    starts = {run: cached_starts(starts_json(cfg, run))}  # dragging the start shows the inspected run's path
     start = cfg.start if cfg.start is not None else surface.start
     entry = sweep_entry(sweep, run, f"run {run + 1} · {KNOB_LABELS[knob]}", knob if knob == "lr" else
                         KNOB_LABELS[knob].split()[-1], current, h.log, surface.bounds)
