@@ -322,3 +322,19 @@ def test_basin_markers_shrink_with_the_grid_and_the_payload_stays_small():
     fig = basins_figure(xs, ys, Z, bounds=s.bounds, starts=starts, finals=finals, final_losses=losses, labels=labels,
                         minima=s.minima)
     assert payload(fig) < 400_000
+
+
+def test_a_diverged_run_does_not_squash_the_other_curves():
+    from optlab.plots.curves import loss_figure, y_range
+
+    calm = fake_trace(50, "calm", seed=1)
+    wild = fake_trace(50, "wild", diverged_at=50, seed=2)
+    wild.losses = np.geomspace(1.0, 1e6, len(wild.losses))
+    fig = loss_figure([calm, wild], 0.0)
+    lo, hi = fig.layout.yaxis.range
+    calm_log = np.log10(calm.losses[calm.losses > 0])
+    assert lo <= calm_log.min() and hi >= calm_log.max()  # the calm run is wholly in view
+    assert hi < 6  # the diverged run's 10⁶ is above the top, not setting it
+    cross = fig.data[-1]
+    assert cross.text[0].startswith("diverged at step") and cross.y[0] <= 10**hi
+    assert y_range([wild.losses], [wild], True) is None  # only diverged runs: Plotly's own range
