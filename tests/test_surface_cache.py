@@ -70,3 +70,19 @@ def test_start_grid_members_are_the_pages_own_runs_from_those_starts():
         single = compute_run(run_json(replace(CFG, start=start), 2))
         _same(sweep.points[k], single.points)
     assert starts_json(replace(CFG, start=(1.0, 1.0)), 2) == starts_json(CFG, 2)  # the start is not in the key
+
+
+def test_runs_that_differ_in_any_setting_get_different_labels():
+    from optlab.ui.cache import run_label
+
+    runs = [RunSpec.of("momentum", lr=0.01, momentum=0.9), RunSpec.of("momentum", lr=0.01, momentum=0.9,
+                                                                       dampening=0.5),
+            RunSpec.of("adam", lr=0.05), RunSpec.of("adam", lr=0.05, beta1=0.8), RunSpec.of("adam", lr=0.05,
+                                                                                          weight_decay=0.01),
+            RunSpec.of("sgd", lr=0.01), RunSpec.of("sgd", lr=0.01, maximize=True)]
+    labels = [run_label(1, r) for r in runs]
+    assert len(set(labels)) == len(labels), labels
+    assert labels[0] == "1 · SGD + momentum lr=0.01 μ=0.9"
+    assert labels[1] == "1 · SGD + momentum lr=0.01 μ=0.9 dampening=0.5"
+    assert labels[3] == "1 · Adam lr=0.05 β₁=0.8" and labels[4] == "1 · Adam lr=0.05 wd=0.01"
+    assert labels[6] == "1 · SGD lr=0.01 maximize"

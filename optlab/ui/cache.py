@@ -63,18 +63,31 @@ def lr_y_capped(run: RunSpec) -> bool:
     return lrs is not None and not math.isclose(lrs[1], lrs[0] * run.lr_y_factor, rel_tol=1e-12)
 
 
-def run_label(i: int, run: RunSpec) -> str:
-    """Legend text: number, optimizer, learning rate and extras, e.g. "2 · Adam lr=0.05 + cosine".
+#: how a setting reads in a legend: short, and with the symbol the lessons use
+LEGEND_NAMES = {"momentum": "μ", "dampening": "dampening", "weight_decay": "wd", "beta1": "β₁", "beta2": "β₂",
+                "eps": "ε", "alpha": "α"}
 
-    A run with two param groups says so with the y group's lr: "lr_y = 10×lr" (or its value, if capped).
+
+def run_label(i: int, run: RunSpec) -> str:
+    """Legend text: number, optimizer, learning rate, every setting that differs from the preset, and extras,
+    e.g. "2 · Adam lr=0.05 β₁=0.8 + cosine": two runs that differ in anything get different labels.
+
+    Momentum presets always say their μ. A run with two param groups says so with the y group's lr:
+    "lr_y = 10×lr" (or its value, if capped).
     """
     spec = REGISTRY[run.optimizer]
+    values = dict(run.hparams)
     text = f"{i} · {spec.label}"
-    lr = dict(run.hparams).get("lr")
-    if lr is not None:
-        text += f" lr={lr:.3g}"
-    if run.optimizer in ("momentum", "nesterov"):
-        text += f" μ={dict(run.hparams).get('momentum', 0):.3g}"
+    if values.get("lr") is not None:
+        text += f" lr={values['lr']:.3g}"
+    for h in spec.hypers:
+        if h.name == "lr" or h.name not in values:
+            continue
+        v = values[h.name]
+        if v == h.default and not (h.name == "momentum" and run.optimizer in ("momentum", "nesterov")):
+            continue
+        name = LEGEND_NAMES.get(h.name, h.name)
+        text += f" {name}" if h.kind == "bool" and v else "" if h.kind == "bool" else f" {name}={v:.3g}"
     if run.schedule != "constant":
         text += f" + {run.schedule}"
     if run.ema_decay is not None:
