@@ -5,6 +5,11 @@ arrays and dataclasses, cheap to cache and to export.
 
 Fairness: ``run_traces`` gives every run the same start, the same step budget and the same gradient-noise
 sequence. One forward and one backward pass on the stacked points of all runs serves every optimizer at once.
+
+Steps are numbered as torch numbers them (``optimizer.state[p]["step"]`` after a step): θ₀ is the start, and step
+t = 1, 2, ... computes the gradient g_t at θ_{t−1} and moves to θ_t. In a ``Trace`` the arrays are 0-based:
+``points[t]`` is θ_t, while ``grads[t - 1]``, ``updates[t - 1]``, ``lrs[t - 1]`` and ``state[key][t - 1]`` belong
+to step t. The exports (CSV, JSON) index everything by t itself.
 """
 
 from __future__ import annotations
@@ -84,23 +89,25 @@ class RunConfig:
 
 @dataclass
 class Trace:
-    """Everything one run did, step by step. Step t moves ``points[t]`` to ``points[t + 1]``."""
+    """Everything one run did, step by step. Step t (torch's number, from 1) moves ``points[t - 1]`` to ``points[t]``
+    with the gradient ``grads[t - 1]``; the per-step arrays hold steps 1..n at rows 0..n-1."""
 
     config: RunConfig
     label: str
     points: np.ndarray  # (n+1, 2); batched starts: (n+1, R, 2)
     losses: np.ndarray  # (n+1,); batched: (n+1, R)
-    grads: np.ndarray  # (n, 2) gradient used at step t (noise included), evaluated at points[t]
-    updates: np.ndarray  # (n, 2) points[t+1] - points[t]
-    lrs: np.ndarray  # (n, G) learning rate of each param group used at step t
-    hyper: dict[str, np.ndarray]  # numeric hyperparameter -> (n, G) value used at step t
+    grads: np.ndarray  # (n, 2) row t-1: g_t used by step t (noise included), evaluated at points[t-1]
+    updates: np.ndarray  # (n, 2) row t-1: points[t] - points[t-1]
+    lrs: np.ndarray  # (n, G) row t-1: learning rate of each param group used by step t
+    hyper: dict[str, np.ndarray]  # numeric hyperparameter -> (n, G), row t-1: value used by step t
     groups: list[dict]  # the param_groups hyperparameters at the start (no 'params')
     optimizer_class: str  # e.g. "Adam", as torch prints it
-    state: dict[str, np.ndarray] = field(default_factory=dict)  # state key -> (n, 2) or (n,) after step t
-    explain: dict[str, np.ndarray] = field(default_factory=dict)  # term -> (n, 2) or (n,) at step t
+    state: dict[str, np.ndarray] = field(default_factory=dict)  # state key -> (n, 2) or (n,), row t-1: after step t
+    explain: dict[str, np.ndarray] = field(default_factory=dict)  # term -> (n, 2) or (n,), row t-1: step t
     formulas: dict[str, str] = field(default_factory=dict)  # term -> LaTeX
-    ema_points: np.ndarray | None = None  # (n+1, 2)
-    diverged_at: int | None = None  # step whose point was non-finite or far away; arrays stop before it
+    ema_points: np.ndarray | None = None  # (n+1, 2): the EMA shadow after step t (row 0: the start)
+    ema_losses: np.ndarray | None = None  # (n+1,): f at the EMA shadow's points
+    diverged_at: int | None = None  # step t whose point θ_t (0: the start) was unusable; arrays stop before it
     reason: str | None = None
     row_diverged_at: np.ndarray | None = None  # batched starts: per start, the divergence step or -1
 
@@ -109,15 +116,15 @@ class Trace:
         return len(self.points) - 1
 
     def groups_at(self, t: int) -> list[dict]:
-        """The param_groups hyperparameters used at step t (schedulers change lr, momentum, betas)."""
-        t = min(max(t, 0), max(self.n_steps - 1, 0))
+        """The param_groups hyperparameters used by step t, from 1 (schedulers change lr, momentum, betas)."""
+        row = min(max(t - 1, 0), max(self.n_steps - 1, 0))
         out = []
         for g, group in enumerate(self.groups):
             group = dict(group)
             for key, values in self.hyper.items():
                 if len(values) == 0:
                     continue
-                value = float(values[t, g])
+                value = float(values[row, g])
                 if key in ("beta1", "beta2") and "betas" in group:
                     betas = list(group["betas"])
                     betas[key == "beta2"] = value
@@ -128,7 +135,7 @@ class Trace:
         return out
 
     def param_groups_repr(self, t: int) -> str:
-        """``param_groups`` at step t, printed the way ``print(optimizer)`` prints them in PyTorch."""
+        """``param_groups`` used by step t (from 1), printed the way ``print(optimizer)`` prints them in PyTorch."""
         text = self.optimizer_class + " ("
         for i, group in enumerate(self.groups_at(t)):
             text += f"\nParameter Group {i}\n"
@@ -137,15 +144,19 @@ class Trace:
         return text + ")"
 
     def state_at(self, t: int) -> dict[str, Any]:
-        """The optimizer state right after step t, as plain numbers."""
-        return {key: values[t].tolist() for key, values in self.state.items()}
+        """The optimizer state right after step t (t = 1 the first step), as plain numbers."""
+        return {key: values[t - 1].tolist() for key, values in self.state.items()}
 
     def explain_at(self, t: int) -> dict[str, Any]:
-        """The named intermediate quantities of step t."""
-        return {key: values[t].tolist() for key, values in self.explain.items()}
+        """The named intermediate quantities of step t (t = 1 the first step)."""
+        return {key: values[t - 1].tolist() for key, values in self.explain.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready summary: configuration, trajectory and state."""
+        """A JSON-ready summary: configuration, trajectory and state, every list indexed by torch's step t.
+
+        ``points[t]``, ``losses[t]`` and ``ema_points[t]`` are θ_t (t = 0 the start); ``grads[t]``,
+        ``updates[t]``, ``lrs[t]`` and ``state[key][t]`` belong to step t, so their entry 0 is None (no step 0).
+        """
 
         def clean(a: np.ndarray | None) -> Any:
             """Nested lists with None where a value is NaN or infinite (JSON has neither)."""
@@ -154,6 +165,9 @@ class Trace:
             out = np.asarray(a, dtype=np.float64).astype(object)
             out[~np.isfinite(np.asarray(a, dtype=np.float64))] = None
             return out.tolist()
+
+        def per_step(a: np.ndarray) -> list:
+            return [None, *clean(a)]
 
         return {
             "label": self.label,
@@ -171,11 +185,12 @@ class Trace:
             "reason": self.reason,
             "points": clean(self.points),
             "losses": clean(self.losses),
-            "grads": clean(self.grads),
-            "updates": clean(self.updates),
-            "lrs": clean(self.lrs),
+            "grads": per_step(self.grads),
+            "updates": per_step(self.updates),
+            "lrs": per_step(self.lrs),
             "ema_points": clean(self.ema_points),
-            "state": {k: clean(v) for k, v in self.state.items()},
+            "ema_losses": clean(self.ema_losses),
+            "state": {k: per_step(v) for k, v in self.state.items()},
         }
 
 
@@ -396,12 +411,16 @@ def _check_steps(steps: int) -> int:
     return int(steps)
 
 
-def _why_diverged(loss: torch.Tensor, grad: torch.Tensor) -> str:
+def _why_diverged(t: int, loss: torch.Tensor, grad: torch.Tensor) -> str:
+    """Why θ_t cannot be used, in words that fit "diverged at step t: ..." (t = 0: the start itself)."""
+    where = "at the start point" if t == 0 else "at the point it reached"
     if not torch.isfinite(loss):
-        return "the loss became infinite or NaN"
+        return f"f is infinite or NaN {where}"
     if not torch.isfinite(grad).all():
-        return "the gradient became infinite or NaN"
-    return "the point left the plot far behind"
+        return f"the gradient of f is infinite or NaN {where}"
+    if t == 0:
+        return f"the start point lies more than {FAR_AWAY:g} plot widths from the plot"
+    return f"it threw the point more than {FAR_AWAY:g} plot widths from the plot"
 
 
 def run_traces(
@@ -444,12 +463,18 @@ def run_traces(
         healthy = torch.isfinite(loss + grad.sum(-1)) & ((x.detach() - centre).abs().amax(-1) <= limit)
         for run, ok, run_loss, run_grad in zip(live, healthy.tolist(), loss.unbind(), grad.unbind(), strict=True):
             if not ok:
-                run.diverge(t, _why_diverged(run_loss, run_grad), run_loss)
+                run.diverge(t, _why_diverged(t, run_loss, run_grad), run_loss)
             elif final:
                 run.losses.append(run_loss)
             else:
                 run.step(run_loss, run_grad)
-    return [r.finish() for r in runs]
+    traces = [r.finish() for r in runs]
+    for tr in traces:  # f along each EMA shadow, one batched forward pass per run (the 3D view draws it)
+        if tr.ema_points is not None:
+            with torch.no_grad():
+                ema = torch.from_numpy(tr.ema_points)
+                tr.ema_losses = fn(ema).expand(ema.shape[:-1]).double().numpy().copy()
+    return traces
 
 
 def run_trace(surface: Any, config: RunConfig, start: Sequence[float], steps: int,
@@ -530,21 +555,33 @@ CSV_COLUMNS = ["run", "label", "step", "x", "y", "loss", "grad_x", "grad_y", "up
                "lr_y", "ema_x", "ema_y"]
 
 
-def traces_to_csv(traces: Sequence[Trace]) -> str:
-    """One row per run and step. A step's gradient, update and lr are those of the step leaving that point.
+def _header(experiment: Mapping[str, Any] | None) -> str:
+    """``# key: value`` comment lines (values that are not text as JSON), one per item of ``experiment``."""
+    lines = [f"# {key}: {value if isinstance(value, str) else json.dumps(value, sort_keys=True)}"
+             for key, value in (experiment or {}).items()]
+    return "".join(line.replace("\n", " ") + "\n" for line in lines)
 
-    ``lr_y`` is the second param group's lr when x and y are two groups, and empty otherwise.
+
+def traces_to_csv(traces: Sequence[Trace], experiment: Mapping[str, Any] | None = None) -> str:
+    """One row per run and step t (torch's number; t = 0 is the start point θ₀).
+
+    Row t holds θ_t and f(θ_t), and what step t did to get there: its gradient g_t (taken at θ_{t−1}), its
+    update θ_t − θ_{t−1} and its lr; row 0 leaves those empty. ``lr_y`` is the second param group's lr when x
+    and y are two groups, and empty otherwise. ``experiment`` (what produced the runs: surface, start, noise,
+    seed, settings) goes first as ``# key: value`` comment lines; ``pandas.read_csv(path, comment="#")`` skips
+    them.
     """
     buf = io.StringIO()
+    buf.write(_header(experiment))
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for r, tr in enumerate(traces):
         for t in range(tr.n_steps + 1):
-            moving = t < tr.n_steps
-            grad = tr.grads[t] if moving else (math.nan, math.nan)
-            update = tr.updates[t] if moving else (math.nan, math.nan)
-            lr = tr.lrs[t, 0] if moving and tr.lrs.shape[1] else math.nan
-            lr_y = tr.lrs[t, 1] if moving and tr.lrs.shape[1] > 1 else math.nan
+            stepped = t >= 1  # row t - 1 of the per-step arrays is step t
+            grad = tr.grads[t - 1] if stepped else (math.nan, math.nan)
+            update = tr.updates[t - 1] if stepped else (math.nan, math.nan)
+            lr = tr.lrs[t - 1, 0] if stepped and tr.lrs.shape[1] else math.nan
+            lr_y = tr.lrs[t - 1, 1] if stepped and tr.lrs.shape[1] > 1 else math.nan
             ema = tr.ema_points[t] if tr.ema_points is not None else (math.nan, math.nan)
             loss = tr.losses[t] if t < len(tr.losses) else math.nan
             row = [r, tr.label, t, *tr.points[t], loss, *grad, *update, lr, lr_y, *ema]
@@ -553,6 +590,8 @@ def traces_to_csv(traces: Sequence[Trace]) -> str:
     return buf.getvalue()
 
 
-def traces_to_json(traces: Sequence[Trace]) -> str:
-    """All runs with their configuration, trajectory and state; non-finite numbers become null."""
-    return json.dumps({"runs": [tr.to_dict() for tr in traces]}, allow_nan=False)
+def traces_to_json(traces: Sequence[Trace], experiment: Mapping[str, Any] | None = None) -> str:
+    """All runs with their configuration, trajectory and state (see ``Trace.to_dict``), and under
+    ``experiment`` what produced them; non-finite numbers become null."""
+    return json.dumps({"experiment": dict(experiment or {}), "runs": [tr.to_dict() for tr in traces]},
+                      allow_nan=False)

@@ -144,7 +144,7 @@ def test_state_is_recorded_by_value_and_matches_torch():
         assert trace.state[key].shape == (30, 2)
         np.testing.assert_allclose(trace.state[key][-1], final[key].numpy(), rtol=1e-12)
         assert not np.allclose(trace.state[key][0], trace.state[key][-1])
-    assert trace.state_at(0)["step"] == 1.0
+    assert trace.state_at(1)["step"] == 1.0 and trace.state_at(30)["step"] == 30.0  # torch's t after step t
 
 
 def test_explained_terms_are_recorded_and_consistent():
@@ -165,7 +165,7 @@ def test_scheduler_lr_is_recorded_per_step_and_printed_like_torch():
     np.testing.assert_allclose(trace.lrs[:, 0], 1e-3 * 0.9 ** np.arange(20), rtol=1e-12)
     _, opt = torch_loop(ROSEN, torch.optim.SGD, trace_kwargs(trace), START, 19,
                         scheduler=lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.9))
-    printed = trace.param_groups_repr(19)
+    printed = trace.param_groups_repr(20)  # what step t = 20 used: torch's lr after 19 scheduler steps
     assert printed.splitlines()[0] == "SGD ("
     assert f"lr: {opt.param_groups[0]['lr']}" in printed
     torch_lines = [ln for ln in repr(opt).splitlines() if not ln.strip().startswith("lr:")]
@@ -182,7 +182,7 @@ def test_per_axis_groups_have_their_own_learning_rates():
     np.testing.assert_allclose(trace.points, expected, rtol=1e-12)
     assert "Parameter Group 1" in trace.param_groups_repr(10)
     rows = traces_to_csv([trace]).splitlines()
-    header, first = rows[0].split(","), dict(zip(rows[0].split(","), rows[1].split(","), strict=True))
+    header, first = rows[0].split(","), dict(zip(rows[0].split(","), rows[2].split(","), strict=True))  # step 1
     assert "lr_y" in header and float(first["lr"]) == 1e-3 and float(first["lr_y"]) == 3e-3
     assert json.loads(traces_to_json([trace]))["runs"][0]["axis_hparams"] == [{"lr": 1e-3}, {"lr": 3e-3}]
 
@@ -194,6 +194,10 @@ def test_ema_shadow_follows_the_lerp_formula():
     for t in range(1, 41):
         shadow = d * shadow + (1 - d) * trace.points[t]
         np.testing.assert_allclose(trace.ema_points[t], shadow, rtol=1e-12)
+    # f along the shadow, for the 3D view: the surface's own value at each shadow point
+    expected = ROSEN.fn(torch.from_numpy(trace.ema_points)).numpy()
+    np.testing.assert_allclose(trace.ema_losses, expected, rtol=1e-12)
+    assert run_trace(ROSEN, RunConfig.of("sgd"), START, 5).ema_losses is None
 
 
 def test_grid_of_starts_equals_separate_runs():
@@ -262,3 +266,88 @@ def test_explained_terms_that_run_on_some_steps_or_axes_only_are_nan_elsewhere()
     grad_l2 = per_axis.explain["grad_l2"]
     assert np.isfinite(grad_l2[:, 0]).all() and np.isnan(grad_l2[:, 1]).all()  # λ only on x
     np.testing.assert_allclose(per_axis.explain["update"], per_axis.updates, rtol=1e-9, atol=1e-15)
+
+
+# --- torch's step numbers in the exports, and the experiment they came from -----------------------------------
+
+
+def _csv_rows(text: str) -> list[dict]:
+    lines = [line for line in text.splitlines() if not line.startswith("#")]
+    header = lines[0].split(",")
+    return [dict(zip(header, line.split(","), strict=True)) for line in lines[1:]]
+
+
+def test_csv_row_t_is_theta_t_and_what_step_t_did():
+    trace = run_trace(ROSEN, RunConfig.of("adam", lr=0.05), START, 12)
+    rows = _csv_rows(traces_to_csv([trace]))
+    assert [int(r["step"]) for r in rows] == list(range(13))
+    assert all(rows[0][k] == "" for k in ("grad_x", "grad_y", "update_x", "update_y", "lr"))  # θ₀: no step yet
+    for t in (1, 7, 12):
+        r = rows[t]
+        np.testing.assert_allclose([float(r["x"]), float(r["y"])], trace.points[t], rtol=1e-15)
+        np.testing.assert_allclose([float(r["update_x"]), float(r["update_y"])],
+                                   trace.points[t] - trace.points[t - 1], rtol=1e-12)
+        # g_t is the gradient at θ_{t-1}, the point step t started from
+        g = torch.tensor(trace.points[t - 1], requires_grad=True)
+        ROSEN.fn(g).backward()
+        np.testing.assert_allclose([float(r["grad_x"]), float(r["grad_y"])], g.grad.numpy(), rtol=1e-12)
+
+
+def test_json_lists_are_indexed_by_step_t_with_nothing_at_step_0():
+    trace = run_trace(ROSEN, RunConfig.of("momentum", lr=1e-3, momentum=0.9), START, 8)
+    run = json.loads(traces_to_json([trace]))["runs"][0]
+    assert len(run["points"]) == len(run["grads"]) == len(run["updates"]) == len(run["lrs"]) == 9
+    assert run["grads"][0] is None and run["updates"][0] is None and run["state"]["momentum_buffer"][0] is None
+    np.testing.assert_allclose(run["updates"][3], trace.points[3] - trace.points[2], rtol=1e-12)
+    np.testing.assert_allclose(run["state"]["momentum_buffer"][8], trace.state["momentum_buffer"][7])
+
+
+def test_exports_start_with_the_experiment_they_were_given():
+    trace = run_trace(ROSEN, RunConfig.of("sgd", lr=1e-3), START, 3)
+    experiment = {"link": "s=rosenbrock&n=3", "start": [-1.2, 1.0], "configuration": {"noise": 0.5, "seed": 7}}
+    text = traces_to_csv([trace], experiment)
+    assert text.splitlines()[:3] == ["# link: s=rosenbrock&n=3", "# start: [-1.2, 1.0]",
+                                     '# configuration: {"noise": 0.5, "seed": 7}']
+    assert len(_csv_rows(text)) == 4
+    assert json.loads(traces_to_json([trace], experiment))["experiment"] == experiment
+
+
+class _Surface:
+    """A surface built from a function, for starts and steps that go wrong on purpose."""
+
+    bounds = ((-3.0, 3.0), (-3.0, 3.0))
+
+    def __init__(self, fn):
+        self.fn = fn
+
+
+def _log_x(p):
+    return torch.log(p[..., 0]) + p[..., 1] ** 2
+
+
+def _sqrt_x(p):  # finite at x = 0 but its gradient is not
+    return torch.sqrt(p[..., 0].abs()) + p[..., 1] ** 2
+
+
+def _pit(p):  # a well a step of lr 1 overshoots into ever larger values
+    return 10.0 * (p ** 2).sum(-1)
+
+
+# (surface, start, optimizer, step it diverges at, a piece of the reason)
+DIVERGENCES = [
+    (_Surface(_log_x), (0.0, 0.0), RunConfig.of("sgd"), 0, "f is infinite or NaN at the start point"),
+    (_Surface(_log_x), (-1.0, 0.0), RunConfig.of("sgd"), 0, "f is infinite or NaN at the start point"),
+    (_Surface(_sqrt_x), (0.0, 1.0), RunConfig.of("sgd"), 0, "the gradient of f is infinite or NaN at the start"),
+    (_Surface(_log_x), (1.0, 0.0), RunConfig.of("sgd", lr=2.0), 1, "f is infinite or NaN at the point it reached"),
+    (_Surface(_pit), (1.0, 1.0), RunConfig.of("sgd", lr=1.0), None, "more than 1000 plot widths"),
+]
+
+
+@pytest.mark.parametrize("surface, start, cfg, at, reason", DIVERGENCES, ids=range(len(DIVERGENCES)))
+def test_divergence_names_torch_step_and_what_went_wrong(surface, start, cfg, at, reason):
+    trace = run_trace(surface, cfg, start, 50)
+    assert trace.diverged_at is not None and reason in trace.reason, trace.reason
+    if at is not None:
+        assert trace.diverged_at == at
+    # the path ends at θ_{t-1}: every recorded step was taken, the one that broke is not recorded
+    assert trace.n_steps == max(trace.diverged_at - 1, 0) and len(trace.grads) == trace.n_steps
