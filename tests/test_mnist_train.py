@@ -187,3 +187,21 @@ def test_optlab_adam_matches_a_plain_torch_loop(digits):
     acc, _ = evaluate(model, digits.x_test, digits.y_test)
     assert t.history.test_acc[0][-1] == acc
     assert 0.85 < acc < 0.97
+
+
+@pytest.mark.parametrize("schedule,params", [
+    ("cosine", (("min_fraction", 0.5),)),
+    ("warmup_cosine", (("min_fraction", 0.5), ("start_factor", 0.1), ("warmup_fraction", 0.2))),
+])
+@pytest.mark.parametrize("head", [0.1, 10.0])
+def test_last_layer_lr_groups_end_at_their_own_cosine_floor(small, schedule, params, head):
+    """Body at lr, head at lr·head: a cosine floor of half the lr ends each group at half its own lr."""
+    lr = 0.01
+    t = Trainer(small, cfg(runs=(RunSpec.of("sgd", lr=lr),), epochs=1, head_lr_mult=head, schedule=schedule,
+                           schedule_params=params), device="cpu")
+    names = [g["name"] for g in t.runs[0].optimizer.param_groups]
+    assert names == ["body", "head"]
+    t.run()
+    last = t.history.lr[0][-1]  # the lr each group used on the last step
+    assert last == pytest.approx([0.5 * lr, 0.5 * lr * head], rel=1e-9)
+    assert t.history.lr[0][0][1] / t.history.lr[0][0][0] == pytest.approx(head)
