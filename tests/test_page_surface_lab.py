@@ -14,7 +14,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from optlab.registry import REGISTRY
-from optlab.ui import surface_lab
+from optlab.ui import ahead, surface_lab
 from optlab.ui.cache import build_surface, compute_traces
 from optlab.ui.urlstate import LabConfig, LabView, RunSpec, decode, decode_view, encode
 
@@ -54,6 +54,9 @@ def assert_clean(at: AppTest) -> None:
 def test_default_render_has_the_figures_and_writes_the_url():
     at = open_page()
     assert_clean(at)
+    assert len(live(at)["runs"]) == 3  # the exact paths at once; the sweeps follow from the background
+    assert ahead.wait(120)
+    at.run()
     assert len(figures(at)) == 2  # loss and distance; the contour is the live figure
     fig = live(at)
     assert sum(1 for label in run_labels(at) if label.startswith("1 · SGD")) == 1

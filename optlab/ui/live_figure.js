@@ -157,6 +157,12 @@ function draw(root, data, send) {
   const bar = root.querySelector(".olf-bar");
   bar.replaceChildren();
   const sweep = data.sweep;
+  if (!sweep && data.hint) {
+    const wait = document.createElement("span");
+    wait.className = "olf-hint";
+    wait.textContent = data.hint;
+    bar.append(wait);
+  }
   if (sweep) {
     const target = runs[sweep.run];
     const label = document.createElement("label");

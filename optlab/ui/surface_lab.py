@@ -29,6 +29,7 @@ from optlab.registry import REGISTRY, Hyper
 from optlab.surfaces import SURFACES, Surface
 from optlab.sweep import SWEEP_KNOBS
 from optlab.trace import Trace, traces_to_csv, traces_to_json
+from optlab.ui import ahead
 from optlab.ui.cache import (
     GRID_N,
     basins_json,
@@ -36,9 +37,9 @@ from optlab.ui.cache import (
     cached_basins,
     cached_grid,
     cached_picture,
-    cached_starts,
-    cached_sweep,
     cached_traces,
+    compute_starts,
+    compute_sweep,
     group_lrs,
     lr_y_capped,
     run_label,
@@ -313,11 +314,41 @@ KNOB_LABELS = {"lr": "learning rate", "momentum": "momentum μ", "beta1": "β₁
 RERUN_APP = "_sl_rerun_app"  # a callback inside the figure's fragment changed the sidebar: rerun the whole page
 
 
-@st.fragment
+AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the background, look again this often
+
+
+def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
+    """The inspected run, the knob its slider moves, and the keys of that sweep and of its start grid."""
+    run = int(SS.get("sl_insp_run", 0) or 0)
+    run = run if run in range(len(cfg.runs)) else 0
+    knobs = knobs_of(cfg.runs[run])
+    knob = SS.get("sl_knob") if SS.get("sl_knob") in knobs else knobs[0]
+    return run, knob, sweep_json(cfg, run, knob), starts_json(cfg, run)
+
+
+def _live_ready(cfg: LabConfig) -> bool:
+    """Whether the live figure's sweep and start grid are computed (starting them if not)."""
+    if current_view().tab != "contour":
+        return True
+    _, _, sweep_key, starts_key = _live_keys(cfg)
+    sweep = ahead.get_or_start(sweep_key, compute_sweep)
+    grid = ahead.get_or_start(starts_key, compute_starts)
+    return sweep is not None and grid is not None
+
+
 def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
-    """The figure tabs beside the step inspector. A new step, tab, knob choice or basins grid reruns only this
-    part, with the traces it was given: nothing is recomputed and the curves below are not rebuilt."""
-    if SS.pop(RERUN_APP, False):
+    """The figure tabs beside the step inspector, as a fragment: a new step, tab, knob choice or basins grid
+    reruns only this part, with the traces it was given, and the curves below are not rebuilt.
+
+    While the live figure's sweeps are still computed in the background, the fragment looks again every
+    ``AHEAD_POLL_S`` seconds, and stops once they are in.
+    """
+    polling = not _live_ready(cfg)
+    st.fragment(run_every=AHEAD_POLL_S if polling else None)(_figures_and_inspector)(surface, cfg, traces, polling)
+
+
+def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], polling: bool) -> None:
+    if SS.pop(RERUN_APP, False) or polling == _live_ready(cfg):  # sidebar changed, or polling must start/stop
         st.rerun(scope="app")
     left, right = st.columns([3, 2])
     with right:
@@ -361,26 +392,26 @@ def knobs_of(run: RunSpec) -> list[str]:
     return [k for k in SWEEP_KNOBS if k in names]
 
 
-def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None,
-                 run: int) -> None:
+def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
     """The contour with every path, drawn in the browser: drag the knob or the start and the paths follow.
 
-    The knob slider switches run ``run``'s path (the inspected run) between the members of its sweep, and
+    The knob slider switches the inspected run's path between the members of its sweep, and
     dragging the start shows that run's path from the nearest start of a grid (the other runs wait for the
     release): both precomputed here by the real optimizers and shared by every session. Letting go reports the
     value, and the exact runs are computed.
     """
-    run = run if run in range(len(cfg.runs)) else 0
-    knobs = knobs_of(cfg.runs[run])
-    knob = SS.get("sl_knob") if SS.get("sl_knob") in knobs else knobs[0]
+    run, knob, sweep_key, starts_key = _live_keys(cfg)
     h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
-    sweep = cached_sweep(sweep_json(cfg, run, knob))
+    sweep = ahead.get_or_start(sweep_key, compute_sweep)  # None while it is computed in the background
+    grid = ahead.get_or_start(starts_key, compute_starts)
     current = float(dict(cfg.runs[run].hparams)[knob])
-    starts = {run: cached_starts(starts_json(cfg, run))}  # dragging the start shows the inspected run's path
+    starts = {run: grid} if grid is not None else {}  # dragging the start shows the inspected run's path
     start = cfg.start if cfg.start is not None else surface.start
-    entry = sweep_entry(sweep, run, f"run {run + 1} · {KNOB_LABELS[knob]}", knob if knob == "lr" else
-                        KNOB_LABELS[knob].split()[-1], current, h.log, surface.bounds)
-    entry["knobs"] = [{"key": k, "label": KNOB_LABELS[k]} for k in knobs]
+    entry = None
+    if sweep is not None:
+        entry = sweep_entry(sweep, run, f"run {run + 1} · {KNOB_LABELS[knob]}", knob if knob == "lr" else
+                            KNOB_LABELS[knob].split()[-1], current, h.log, surface.bounds)
+        entry["knobs"] = [{"key": k, "label": KNOB_LABELS[k]} for k in knobs_of(cfg.runs[run])]
     payload = live_payload(
         image=cached_picture(surface_json(cfg)), bounds=surface.bounds, traces=traces, minima=surface.minima,
         start=start, starts=starts_entry(starts, surface.bounds),
@@ -388,7 +419,7 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
         arrows=None if arrows is None else arrows_entry(arrows["point"], arrows["vectors"], color(run)),
     )
     live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
-                max_height=LIVE_HEIGHT)
+                max_height=LIVE_HEIGHT, hint="" if sweep is not None else "Computing the neighbouring runs…")
     st.caption("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
                "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence.")
 
@@ -411,7 +442,7 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
     remember_view(tab=next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0]))
     if tabs[0].open:
         with tabs[0]:
-            live_contour(surface, cfg, traces, arrows, int(SS.get("sl_insp_run", 0) or 0))
+            live_contour(surface, cfg, traces, arrows)
     if tabs[1].open:
         with tabs[1]:
             speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")
