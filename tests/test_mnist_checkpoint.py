@@ -91,3 +91,19 @@ def test_too_big_is_refused_before_loading(small, saved, monkeypatch):
     monkeypatch.setattr(ckpt, "MAX_BYTES", 1000)
     with pytest.raises(CheckpointError, match="a checkpoint is at most 1.0 KB"):
         load_checkpoint(saved, small)
+
+
+def test_the_largest_checkpoint_the_page_can_write_resumes(small):
+    """4 runs of the widest, deepest MLP with an EMA and the optimizers that keep the most state fit the limit."""
+    from optlab.mnist.config import SETTINGS
+
+    heavy = (RunSpec.of("amsgrad", lr=1e-3), RunSpec.of("rmsprop", lr=1e-3, momentum=0.9, centered=True),
+             RunSpec.of("amsgrad", lr=2e-3), RunSpec.of("rmsprop", lr=2e-3, momentum=0.5, centered=True))
+    config = TrainConfig(runs=heavy, width=max(SETTINGS["width"].options), depth=max(SETTINGS["depth"].options),
+                         batch_size=min(SETTINGS["batch_size"].options), ema_decay=0.9, epochs=1)
+    t = Trainer(small, config, device="cpu")
+    calls = iter(range(10))
+    t.run(stop=lambda: next(calls) >= 2)
+    data = save_checkpoint(t)
+    assert len(data) > 60_000_000  # it is large: the limit is not met by accident
+    assert load_checkpoint(data, small, device="cpu").step == 2

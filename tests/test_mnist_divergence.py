@@ -121,9 +121,14 @@ def test_resumed_weights_of_1e38_diverge_and_are_reported(small):
     assert stats  # no exception on a state full of NaN
 
 
-def test_a_checkpoint_after_a_divergence_resumes_exactly(small):
+@pytest.mark.parametrize("extra", [
+    {},
+    {"schedule": "cosine", "schedule_params": (("min_fraction", 0.1),), "ema_decay": 0.9, "head_lr_mult": 3.0},
+    {"schedule": "warmup", "eval_every": 7},
+], ids=["constant", "cosine and EMA", "warm-up"])
+def test_a_checkpoint_after_a_divergence_resumes_exactly(small, extra):
     """The diverged run is saved as it is (NaN and all), stays stopped, and the other run goes on unchanged."""
-    cfg = config(WILD, TAME, epochs=2)
+    cfg = config(WILD, TAME, epochs=2, **extra)
     full = Trainer(small, cfg, device="cpu")
     full.run()
     part = Trainer(small, cfg, device="cpu")

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field, fields
 from optlab.mnist import jsontext
 from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Event, StartEvent, StepsEvent
 
-MAX_HISTORY_CHARS = 50_000_000
+MAX_HISTORY_CHARS = 40_000_000  # 150,000 steps of 4 runs (20 epochs of full MNIST at batch 8) take about 25 MB
 MAX_HISTORY_DEPTH = 6  # {"lr": [[[0.1]]]} is 4 deep, {"diverged": [{"step": 3}]} 3
 MAX_REASON = 200
 
