@@ -121,6 +121,14 @@ def encrypted(saved: bytes) -> bytes:
     return patched(saved, 8, "<H", flags | 1, name.encode())
 
 
+def shortened_storage(saved: bytes) -> bytes:
+    """The genuine checkpoint with its largest tensor record cut to 16 bytes: the pickle claims more than is there."""
+    z = zipfile.ZipFile(io.BytesIO(saved))
+    largest = max(z.infolist(), key=lambda i: i.file_size if "/data/" in i.filename else -1).filename
+    return zip_of({i.filename: z.read(i.filename)[:16] if i.filename == largest else z.read(i.filename)
+                   for i in z.infolist()})
+
+
 def many_entries(n: int = 5000) -> bytes:
     return zip_of({f"archive/data/{k}": b"" for k in range(n)} | {"archive/data.pkl": b""})
 
@@ -176,6 +184,7 @@ CASES = [
     ("5,000 entries", lambda s: many_entries(), "5,001 entries; a checkpoint has at most 4,000", True),
     # archives that pass the table of contents but not torch's reader or its safe unpickler
     ("bomb whose table of contents understates it", lambda s: understated_bomb(), "damaged or incomplete", False),
+    ("a tensor larger than its record", shortened_storage, "damaged or incomplete", False),
     ("malicious pickle", lambda s: torch_bytes({"format": ckpt.FORMAT, "payload": Exploit()}),
      "such objects are never loaded here", False),
     # torch.save files that are not this page's checkpoints
