@@ -1,7 +1,12 @@
-"""The explain API: off by default, free of side effects, and it records exactly the terms of the algorithm that ran."""
+"""The explain API: off by default, free of side effects, and it records exactly the terms of the algorithm that ran.
+
+The explain cases (constructor arguments and the terms each records) come from the optimizer table
+(``tests/optim_db.py``); the checks below recompute each term from the others by hand.
+"""
 
 import ast
 import inspect
+import math
 import re
 
 import pytest
@@ -9,77 +14,24 @@ import torch
 
 import optlab.optim as oo
 from optlab.optim.explain import NOT_RUN, format_value, render_step, term_lines
+from tests.optim_db import DB, EXPLAIN_STEPS, INFOS
 
-STEPS = 8  # RAdam's rectified branch starts at step 6 with the default betas
+STEPS = EXPLAIN_STEPS
 
-# The terms each variant records, spelled out by hand (not derived from the code under test).
-SGD_PLAIN = {"grad", "direction", "update"}
-ADAM = {"grad", "m", "v", "bias_correction1", "bias_correction2", "m_hat", "v_hat", "step_size", "denom", "step",
-        "update"}
-AMSGRAD = ADAM - {"v_hat"} | {"v_max", "v_hat_max"}
-RMSPROP = {"grad", "square_avg", "avg", "direction", "update"}
-ADAGRAD = {"grad", "clr", "sum", "std", "update"}
-NADAM = {"grad", "mu", "mu_next", "mu_product", "mu_product_next", "m", "v", "bias_correction2", "m_hat", "denom",
-         "step", "update"}
-RADAM_EARLY = {"grad", "m", "v", "bias_correction1", "bias_correction2", "m_hat", "rho_inf", "rho_t",
-               "step_unrectified", "update"}
-RADAM_LATE = RADAM_EARLY - {"step_unrectified"} | {"rect", "adaptive_lr", "step_rectified"}
-L2, DECOUPLED = {"grad_l2"}, {"decay"}
+# (optimizer entry, case)
+CASES = [(info, case) for info in INFOS for case in info.explain]
+IDS = [f"{info.name}-{i}" for i, (info, _) in enumerate(CASES)]
 
 
-def maximized(terms: set[str]) -> set[str]:
-    return terms - {"grad"} | {"grad_maximize"}
-
-
-# (class name, kwargs, terms recorded at step 1, terms recorded at step STEPS)
-CASES = [
-    ("SGD", {"lr": 0.01}, SGD_PLAIN, SGD_PLAIN),
-    ("SGD", {"lr": 0.01, "weight_decay": 0.1}, SGD_PLAIN | L2, SGD_PLAIN | L2),
-    ("SGD", {"lr": 0.01, "momentum": 0.9, "dampening": 0.3, "weight_decay": 0.1},
-     {"grad", "grad_l2", "momentum_buffer", "direction_heavy_ball", "update"},
-     {"grad", "grad_l2", "momentum_buffer", "direction_heavy_ball", "update"}),
-    ("SGD", {"lr": 0.001, "momentum": 0.9, "nesterov": True, "maximize": True},
-     {"grad_maximize", "momentum_buffer", "direction_nesterov", "update"},
-     {"grad_maximize", "momentum_buffer", "direction_nesterov", "update"}),
-    ("SGD", {"lr": 0.001, "momentum": 0.5, "nesterov": True, "weight_decay": 0.1},
-     {"grad", "grad_l2", "momentum_buffer", "direction_nesterov", "update"},
-     {"grad", "grad_l2", "momentum_buffer", "direction_nesterov", "update"}),
-    ("SGD", {"lr": 0.01, "maximize": True}, maximized(SGD_PLAIN), maximized(SGD_PLAIN)),
-    ("Adam", {"lr": 0.1}, ADAM, ADAM),
-    ("Adam", {"lr": 0.1, "weight_decay": 0.1}, ADAM | L2, ADAM | L2),
-    ("Adam", {"lr": 0.1, "weight_decay": 0.1, "decoupled_weight_decay": True}, ADAM | DECOUPLED, ADAM | DECOUPLED),
-    ("Adam", {"lr": 0.1, "amsgrad": True, "maximize": True}, maximized(AMSGRAD), maximized(AMSGRAD)),
-    ("AdamW", {"lr": 0.1}, ADAM | DECOUPLED, ADAM | DECOUPLED),
-    ("AdamW", {"lr": 0.1, "weight_decay": 0.2, "amsgrad": True}, AMSGRAD | DECOUPLED, AMSGRAD | DECOUPLED),
-    ("AdamW", {"lr": 0.1, "weight_decay": 0.0}, ADAM, ADAM),
-    ("RMSprop", {"lr": 0.01}, RMSPROP, RMSPROP),
-    ("RMSprop", {"lr": 0.01, "weight_decay": 0.1, "maximize": True}, maximized(RMSPROP) | L2,
-     maximized(RMSPROP) | L2),
-    ("RMSprop", {"lr": 0.01, "centered": True},
-     RMSPROP - {"avg"} | {"grad_avg", "avg_centered"}, RMSPROP - {"avg"} | {"grad_avg", "avg_centered"}),
-    ("RMSprop", {"lr": 0.01, "momentum": 0.5},
-     RMSPROP - {"direction"} | {"momentum_buffer", "direction_momentum"},
-     RMSPROP - {"direction"} | {"momentum_buffer", "direction_momentum"}),
-    ("RMSprop", {"lr": 0.01, "centered": True, "momentum": 0.5},
-     {"grad", "square_avg", "grad_avg", "avg_centered", "momentum_buffer", "direction_momentum", "update"},
-     {"grad", "square_avg", "grad_avg", "avg_centered", "momentum_buffer", "direction_momentum", "update"}),
-    ("Adagrad", {"lr": 0.1}, ADAGRAD, ADAGRAD),
-    ("Adagrad", {"lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.1}, ADAGRAD | L2, ADAGRAD | L2),
-    ("Adagrad", {"lr": 0.1, "maximize": True}, maximized(ADAGRAD), maximized(ADAGRAD)),
-    ("NAdam", {"lr": 0.01}, NADAM, NADAM),
-    ("NAdam", {"lr": 0.01, "weight_decay": 0.1}, NADAM | L2, NADAM | L2),
-    ("NAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True},
-     maximized(NADAM) | DECOUPLED, maximized(NADAM) | DECOUPLED),
-    ("RAdam", {"lr": 0.01}, RADAM_EARLY, RADAM_LATE),
-    ("RAdam", {"lr": 0.01, "weight_decay": 0.1}, RADAM_EARLY | L2, RADAM_LATE | L2),
-    ("RAdam", {"lr": 0.01, "weight_decay": 0.1, "decoupled_weight_decay": True, "maximize": True},
-     maximized(RADAM_EARLY) | DECOUPLED, maximized(RADAM_LATE) | DECOUPLED),
-]
-IDS = [f"{name}-{i}" for i, (name, *_) in enumerate(CASES)]
-
-
-def make_params():
-    """A 2-vector and a 2×2 matrix that get gradients, and a parameter that never does (index 1)."""
+def make_params(kind: str = "mixed"):
+    """A 2-vector and a 2×2 matrix that get gradients, and a parameter that never does (index 1); for an optimizer
+    of matrices (Muon), a 2×3 and a 3×2 matrix around a 1×2 one without gradient."""
+    if kind == "matrices":
+        return [
+            torch.tensor([[1.5, -0.5, 0.2], [0.3, 0.9, -1.1]], dtype=torch.float64, requires_grad=True),
+            torch.tensor([[3.0, 1.0]], dtype=torch.float64, requires_grad=True),
+            torch.tensor([[0.3, -1.2], [2.0, 0.7], [-0.4, 0.5]], dtype=torch.float64, requires_grad=True),
+        ]
     return [
         torch.tensor([1.5, -0.5], dtype=torch.float64, requires_grad=True),
         torch.tensor([3.0], dtype=torch.float64, requires_grad=True),
@@ -89,12 +41,18 @@ def make_params():
 
 def loss_fn(params, t):
     x, _, w = params
-    return (1 - x[0]) ** 2 + 5 * (x[1] - x[0] ** 2) ** 2 + ((w * (t % 3 - 1)).sin() * w).sum()
+    wiggle = ((w * (t % 3 - 1)).sin() * w).sum()
+    if x.dim() == 2:
+        return ((x - 1) ** 2).sum() + (x @ w).sin().sum() + wiggle
+    return (1 - x[0]) ** 2 + 5 * (x[1] - x[0] ** 2) ** 2 + wiggle
 
 
 def run(name, kwargs, explain, steps=STEPS, check=None, params=None):
-    params = make_params() if params is None else params
-    opt = getattr(oo, name)(params, **kwargs)
+    info = DB[name]
+    params = make_params(info.params_kind) if params is None else params
+    opt = info.cls(params, **kwargs)
+    if info.prepare is not None:
+        info.prepare(opt)
     opt.explain = explain
     for t in range(steps):
         opt.zero_grad()
@@ -118,6 +76,16 @@ def moment_grad(terms):
         if key in terms:
             return terms[key]
     raise AssertionError(f"no gradient recorded: {sorted(terms)}")
+
+
+def default(name: str, key: str):
+    """The constructor's default of one argument."""
+    return inspect.signature(DB[name].cls.__init__).parameters[key].default
+
+
+def float32(x: float) -> float:
+    """x rounded as a float32 step counter keeps it (ASGD's η and μ)."""
+    return torch.tensor(x, dtype=torch.float32).item()
 
 
 def check_sgd(terms, before, state, kw, t):
@@ -215,9 +183,171 @@ def check_radam(terms, before, state, kw, t):
     close(terms["update"], step + terms.get("decay", 0.0))
 
 
+def check_adamax(terms, before, state, kw, t):
+    g = moment_grad(terms)
+    close(terms["m"], state["exp_avg"])
+    close(terms["u"], state["exp_inf"])
+    assert torch.all(terms["u"] >= g.abs() + 1e-8 - 1e-15)  # u_t = max(β2 u_{t-1}, |g_t| + ε)
+    close(terms["bias_correction1"], 1 - 0.9**t)
+    close(terms["clr"], kw["lr"] / (1 - 0.9**t))
+    close(terms["update"], -terms["clr"] * terms["m"] / terms["u"])
+
+
+def check_adadelta(terms, before, state, kw, t):
+    g, rho, eps = moment_grad(terms), kw.get("rho", 0.9), 1e-6
+    close(terms["square_avg"], state["square_avg"])
+    close(terms["std"], (terms["square_avg"] + eps).sqrt())
+    close(terms["acc_delta"], state["acc_delta"])
+    u_before = (terms["acc_delta"] - (1 - rho) * terms["delta"] ** 2) / rho  # u_{t-1}, from u_t
+    close(terms["delta"], (u_before + eps).sqrt() / terms["std"] * g)
+    close(terms["update"], -kw["lr"] * terms["delta"])
+
+
+def check_rprop(terms, before, state, kw, t):
+    etaminus, etaplus = kw.get("etas", (0.5, 1.2))
+    factor, g = terms["factor"], moment_grad(terms)
+    assert all(f in (etaminus, etaplus, 1.0) for f in factor.reshape(-1).tolist())
+    close(terms["step_size"], state["step_size"])
+    assert torch.all((terms["step_size"] >= 1e-6) & (terms["step_size"] <= 50))
+    close(terms["grad_kept"], torch.where(factor == etaminus, 0.0, g))
+    close(state["prev"], terms["grad_kept"])
+    close(terms["update"], -terms["step_size"] * terms["grad_kept"].sign())
+
+
+def check_asgd(terms, before, state, kw, t):
+    lr, lambd, alpha, t0 = kw["lr"], kw.get("lambd", 1e-4), kw.get("alpha", 0.75), kw.get("t0", 1e6)
+    close(terms["eta"], float32(lr / (1 + lambd * lr * (t - 1)) ** alpha) if t > 1 else float32(lr))
+    close(terms["update"], -lambd * terms["eta"] * before - terms["eta"] * moment_grad(terms))
+    after = before + terms["update"]
+    close(terms.get("ax", terms.get("ax_start")), state["ax"])
+    if "ax_start" in terms:
+        close(terms["ax_start"], after)
+    close(terms["eta_next"], float32(lr / (1 + lambd * lr * t) ** alpha))
+    close(terms["mu_next"], float32(1 / max(1, t - t0)))
+
+
+def check_adafactor(terms, before, state, kw, t):
+    g, lr, d = moment_grad(terms), kw["lr"], kw.get("d", 1.0)
+    eps1 = torch.finfo(torch.float64).eps
+    close(terms["one_minus_beta2"], t ** kw.get("beta2_decay", -0.8))
+    close(terms["rho"], min(lr, 1 / math.sqrt(t)))
+    close(terms["alpha"], max(1e-3, before.norm().item() / math.sqrt(before.numel())) * terms["rho"])
+    if "variance" in terms:
+        close(terms["variance"], state["variance"])
+        v_hat = terms["variance"]
+    else:
+        close(terms["row_var"], state["row_var"])
+        close(terms["col_var"], state["col_var"])
+        v_hat = terms["row_var"] * terms["col_var"] / max(terms["row_var"].mean().item(), eps1)
+        close(terms["var_estimate"], v_hat)
+        assert terms["row_var"].shape == (before.shape[0], 1) and terms["col_var"].shape == (1, before.shape[1])
+    close(terms["u"], g / v_hat.sqrt().clamp(min=eps1))
+    close(terms["clip"], max(1.0, terms["u"].norm().item() / math.sqrt(before.numel()) / d))
+    close(terms["update"], terms.get("decay", 0.0) - terms["alpha"] * terms["u"] / terms["clip"])
+
+
+def check_muon(terms, before, state, kw, t):
+    g, mu, lr = terms["grad"], kw.get("momentum", 0.95), kw["lr"]
+    close(terms["momentum_buffer"], state["momentum_buffer"])
+    if kw.get("nesterov", True):
+        close(terms["direction_nesterov"], (1 - mu) * g + mu * terms["momentum_buffer"])
+        direction = terms["direction_nesterov"]
+    else:
+        close(terms["direction_heavy_ball"], terms["momentum_buffer"])
+        direction = terms["direction_heavy_ball"]
+    # O_t ≈ U S' Vᵀ: in the singular bases of B̃_t it is nearly diagonal, each S'_ii in about [0.5, 1.5]
+    u, _, vh = torch.linalg.svd(direction, full_matrices=False)
+    inner = u.T @ terms["ortho"] @ vh.T
+    assert torch.all((inner.diagonal() > 0.5) & (inner.diagonal() < 1.5)), inner
+    assert (inner - torch.diag(inner.diagonal())).abs().max() < 0.05, inner
+    rows, cols = before.shape
+    if "adjusted_lr_match_rms" in terms:
+        close(terms["adjusted_lr_match_rms"], 0.2 * lr * math.sqrt(max(rows, cols)))
+        lr_adjusted = terms["adjusted_lr_match_rms"]
+    else:
+        close(terms["adjusted_lr"], lr * math.sqrt(max(1, rows / cols)))
+        lr_adjusted = terms["adjusted_lr"]
+    close(terms["update"], terms.get("decay", 0.0) - lr_adjusted * terms["ortho"])
+
+
+def check_lion(terms, before, state, kw, t):
+    g, (beta1, beta2) = moment_grad(terms), kw.get("betas", (0.9, 0.99))
+    close(terms["m"], state["exp_avg"])
+    m_before = (terms["m"] - (1 - beta2) * g) / beta2  # m_{t-1}, from m_t
+    close(terms["c"], beta1 * m_before + (1 - beta1) * g)
+    close(terms["sign"], terms["c"].sign())
+    if "decay_decoupled" in terms:
+        close(terms["decay_decoupled"], -kw["weight_decay"] * before)  # γ (λ / γ_0) θ with γ = γ_0
+    decay = terms.get("decay", terms.get("decay_decoupled", 0.0))
+    close(terms["update"], decay - kw["lr"] * terms["sign"])
+
+
+def check_adabelief(terms, before, state, kw, t):
+    g, lr, eps = moment_grad(terms), kw["lr"], kw.get("eps", 1e-16)
+    close(terms["m"], state["exp_avg"])
+    close(terms["residual"], g - terms["m"])
+    close(terms["s"], state["exp_avg_var"])
+    s = terms["s"]
+    if kw.get("ams_bound"):
+        close(terms["s_max"], state["max_exp_avg_var"])
+        assert torch.all(terms["s_max"] >= terms["s"])
+        s = terms["s_max"]
+    close(terms["bias_correction1"], 1 - 0.9**t)
+    if "decay_fixed" in terms:
+        close(terms["decay_fixed"], -kw["weight_decay"] * before)
+    decay = terms.get("decay", terms.get("decay_fixed", 0.0))
+    if not kw.get("rectify"):
+        close(terms["bias_correction2"], 1 - 0.999**t)
+        close(terms["denom"], s.sqrt() / math.sqrt(1 - 0.999**t) + eps)
+        close(terms["step"], -lr / (1 - 0.9**t) * terms["m"] / terms["denom"])
+        step = terms["step"]
+    else:
+        rho_inf = 2 / (1 - 0.999) - 1
+        rho_t = rho_inf - 2 * t * 0.999**t / (1 - 0.999**t)
+        close(terms["rho_inf"], rho_inf)
+        close(terms["rho_t"], rho_t)
+        if rho_t >= 5:
+            rect = math.sqrt((1 - 0.999**t) * (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
+            close(terms["rect"], rect)
+            close(terms["denom_rectified"], s.sqrt() + eps)
+            close(terms["step_rectified"], -lr * rect / (1 - 0.9**t) * terms["m"] / terms["denom_rectified"])
+            step = terms["step_rectified"]
+        elif kw.get("degenerated_to_sgd", True):
+            close(terms["step_sgd"], -lr / (1 - 0.9**t) * terms["m"])
+            step = terms["step_sgd"]
+        else:
+            step = torch.zeros_like(before)  # before the threshold, without the SGD-like step: θ does not move
+    close(terms["update"], decay + step)
+
+
+def check_schedule_free(terms, before, state, kw, t):
+    g, lr, warmup, decay = moment_grad(terms), kw["lr"], kw.get("warmup_steps", 0), kw.get("weight_decay", 0)
+    lrs = [lr * (i / warmup if i <= warmup else 1.0) for i in range(1, t + 1)]  # γ_i, i ≤ t
+    weights = [max(lrs[: i + 1]) ** 2 for i in range(t)]  # w_i = (max γ)^2 (r = 0, p = 2)
+    close(terms["scheduled_lr"], lrs[-1])
+    close(terms["lr_max"], max(lrs))
+    close(terms["weight"], weights[-1])
+    close(terms["ckp1"], weights[-1] / sum(weights))
+    close(terms["v"], state["exp_avg_sq"])
+    close(terms["denom"], (terms["v"] / (1 - 0.999**t)).sqrt() + 1e-8)
+    close(terms["g_hat"], g / terms["denom"])
+    g_hat = terms["g_hat"]
+    if decay:
+        close(terms["g_hat_l2"], terms["g_hat"] + decay * before)
+        g_hat = terms["g_hat_l2"]
+    close(terms["z"], state["z"])
+    z_before = terms["z"] + lrs[-1] * g_hat
+    c = terms["ckp1"]
+    close(terms["update"], c * (z_before - before) + lrs[-1] * (0.9 * (1 - c) - 1) * g_hat)
+    y = before + terms["update"]
+    close(terms["x"], y + (1 - 1 / 0.9) * (terms["z"] - y))
+
+
 CHECKS = {
     "SGD": check_sgd, "Adam": check_adam, "AdamW": check_adam, "RMSprop": check_rmsprop,
-    "Adagrad": check_adagrad, "NAdam": check_nadam, "RAdam": check_radam,
+    "Adagrad": check_adagrad, "NAdam": check_nadam, "RAdam": check_radam, "Adamax": check_adamax,
+    "Adadelta": check_adadelta, "Rprop": check_rprop, "ASGD": check_asgd, "Adafactor": check_adafactor,
+    "Muon": check_muon, "Lion": check_lion, "AdaBelief": check_adabelief, "AdamWScheduleFree": check_schedule_free,
 }
 
 
@@ -228,24 +358,33 @@ def in_formula_order(opt, terms) -> bool:
     return positions == sorted(positions)
 
 
-@pytest.mark.parametrize(("name", "kwargs", "first", "last"), CASES, ids=IDS)
-def test_exactly_the_terms_of_the_algorithm_that_ran_are_recorded(name, kwargs, first, last):
+def test_every_optimizer_has_a_check_and_explain_cases():
+    assert set(CHECKS) == set(oo.OPTIMIZERS) == set(DB)
+    assert all(info.explain for info in INFOS)
+
+
+@pytest.mark.parametrize(("info", "case"), CASES, ids=IDS)
+def test_exactly_the_terms_of_the_algorithm_that_ran_are_recorded(info, case):
     recorded = {}
 
     def check(opt, params, before, t):
         explanations = opt.explanations()
         assert explanations[1] == {}  # no gradient, nothing ran
-        assert set(explanations[0]) == set(explanations[2])  # same algorithm for both parameters
-        assert in_formula_order(opt, explanations[0]), list(explanations[0])
-        recorded[t] = set(explanations[0])
+        if not info.terms_by_shape:
+            assert set(explanations[0]) == set(explanations[2])  # same algorithm for both parameters
+        for terms in (explanations[0], explanations[2]):
+            assert in_formula_order(opt, terms), list(terms)
+        recorded[t] = set(explanations[case.param])
 
-    run(name, kwargs, explain=True, check=check)
-    assert recorded[1] == first, (recorded[1] ^ first)
-    assert recorded[STEPS] == last, (recorded[STEPS] ^ last)
+    run(info.name, case.kwargs, explain=True, check=check)
+    assert recorded[1] == case.first, (recorded[1] ^ case.first)
+    assert recorded[STEPS] == case.last, (recorded[STEPS] ^ case.last)
 
 
-@pytest.mark.parametrize(("name", "kwargs"), [case[:2] for case in CASES], ids=IDS)
-def test_terms_are_consistent(name, kwargs):
+@pytest.mark.parametrize(("info", "case"), CASES, ids=IDS)
+def test_terms_are_consistent(info, case):
+    kwargs = case.kwargs
+
     def check(opt, params, before, t):
         explanations = opt.explanations()
         assert len(explanations) == len(params)
@@ -262,18 +401,18 @@ def test_terms_are_consistent(name, kwargs):
             if "grad_l2" in terms:
                 close(terms["grad_l2"], (-raw if kwargs.get("maximize") else raw) + kwargs["weight_decay"] * before[i])
             if "decay" in terms:
-                weight_decay = kwargs.get("weight_decay", 1e-2)  # AdamW's default
+                weight_decay = kwargs.get("weight_decay", default(info.name, "weight_decay"))
                 close(terms["decay"], -kwargs["lr"] * weight_decay * before[i])
-            CHECKS[name](terms, before[i], opt.state[params[i]], kwargs, t)
+            CHECKS[info.name](terms, before[i], opt.state[params[i]], kwargs, t)
 
-    run(name, kwargs, explain=True, check=check)
+    run(info.name, kwargs, explain=True, check=check)
 
 
 @pytest.mark.parametrize("name", list(oo.OPTIMIZERS))
 def test_formulas_hold_every_recordable_term_and_nothing_else(name):
     cls = oo.OPTIMIZERS[name]
     family = {"Adam": ("Adam", "AdamW"), "AdamW": ("Adam", "AdamW")}.get(name, (name,))
-    recordable = set().union(*(first | last for case, _, first, last in CASES if case in family))
+    recordable = set().union(*(case.first | case.last for info, case in CASES if info.name in family))
     assert set(cls.FORMULAS) == recordable, set(cls.FORMULAS) ^ recordable
     for term, formula in cls.FORMULAS.items():
         # one formula per term: no sign or branch left for the reader to pick
@@ -294,10 +433,10 @@ def test_two_param_groups_record_each_groups_own_algorithm():
     assert list(second) == ["grad", "grad_l2", "direction", "update"]
 
 
-@pytest.mark.parametrize(("name", "kwargs"), [case[:2] for case in CASES], ids=IDS)
-def test_explaining_does_not_change_the_numbers(name, kwargs):
-    quiet, quiet_params = run(name, kwargs, explain=False)
-    loud, loud_params = run(name, kwargs, explain=True)
+@pytest.mark.parametrize(("info", "case"), CASES, ids=IDS)
+def test_explaining_does_not_change_the_numbers(info, case):
+    quiet, quiet_params = run(info.name, case.kwargs, explain=False)
+    loud, loud_params = run(info.name, case.kwargs, explain=True)
     for a, b in zip(quiet_params, loud_params, strict=True):
         assert torch.equal(a, b)
     for a, b in zip(quiet_params, loud_params, strict=True):
@@ -338,11 +477,16 @@ def test_switching_explain_off_forgets_the_last_record():
 
 # How the docstrings write each LaTeX symbol of SYMBOLS.
 UNICODE = {r"\gamma": "γ", r"\beta_1": "β1", r"\beta_2": "β2", r"\epsilon": "ε", r"\lambda": "λ", r"\mu": "μ",
-           r"\tau": "τ", r"\alpha": "α", r"\eta": "η", r"\psi": "ψ"}
-GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "lambda", "mu", "nu", "psi", "rho", "sigma", "tau"}
+           r"\tau": "τ", r"\alpha": "α", r"\eta": "η", r"\psi": "ψ", r"\rho": "ρ", r"\omega": "ω", "t_0": "t0",
+           r"\eta_-": "η-", r"\eta_+": "η+", r"\Gamma_{min}": "Γmin", r"\Gamma_{max}": "Γmax", r"\epsilon_1": "ε1",
+           r"\epsilon_2": "ε2", "d": "d", "a": "a", "b": "b", "c": "c", "k": "k", r"\rho_{thr}": "ρ_thr",
+           r"T_{warm}": "T_warm", "r": "r", "p": "p"}
+GREEK = {"alpha", "beta", "gamma", "delta", "epsilon", "eta", "lambda", "mu", "nu", "psi", "rho", "sigma", "tau",
+         "omega"}
 # Greek letters a formula may use besides the hyperparameters' symbols (θ and ∇ are not in GREEK): quantities the
 # algorithm computes, written by hand from the papers' notation.
-COMPUTED = {"RMSprop": {"sigma"}, "NAdam": {"mu"}, "RAdam": {"rho"}}
+COMPUTED = {"RMSprop": {"sigma"}, "NAdam": {"mu"}, "RAdam": {"rho"}, "ASGD": {"eta", "mu"},
+            "Adafactor": {"beta", "rho", "alpha"}}
 
 
 def numeric_hyperparameters(cls) -> dict[str, object]:
@@ -354,10 +498,17 @@ def numeric_hyperparameters(cls) -> dict[str, object]:
 
 def args_entry(cls, name: str) -> str:
     """The line of the docstring's Args block that documents ``name``."""
-    args = cls.__doc__.split("Args:", 1)[1]
-    lines = [line.strip() for line in args.splitlines() if line.strip().startswith(f"{name} (")]
-    assert len(lines) == 1, (name, lines)
-    return lines[0]
+    lines = cls.__doc__.split("Args:", 1)[1].splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip().startswith(f"{name} (")]
+    assert len(starts) == 1, (name, starts)
+    first = lines[starts[0]]
+    indent = len(first) - len(first.lstrip())
+    entry = [first.strip()]
+    for line in lines[starts[0] + 1:]:  # continuation lines are indented deeper than the entry
+        if not line.strip() or len(line) - len(line.lstrip()) <= indent:
+            break
+        entry.append(line.strip())
+    return " ".join(entry)
 
 
 @pytest.mark.parametrize("name", list(oo.OPTIMIZERS))

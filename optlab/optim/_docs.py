@@ -163,6 +163,154 @@ RADAM = _algorithm(
     ]),
 )
 
+ADAMAX = _algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \epsilon, \textit{maximize}",
+    r"m_0 \leftarrow 0, \: u_0 \leftarrow 0",
+    "\n".join([
+        _GRAD,
+        _L2,
+        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
+        r"&\hspace{5mm}u_t \leftarrow \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma m_t / ((1 - \beta_1^t) u_t) \\",
+    ]),
+)
+
+ADADELTA = _algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \rho \text{ (decay)}, \lambda \text{ (weight decay)}, \epsilon,"
+    r" \textit{maximize}",
+    r"v_0 \leftarrow 0 \text{ (square avg)}, \: u_0 \leftarrow 0 \text{ (accumulated updates)}",
+    "\n".join([
+        _GRAD,
+        _L2,
+        r"&\hspace{5mm}v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2 \\",
+        r"&\hspace{5mm}\Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t \\",
+        r"&\hspace{5mm}u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2 \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma \Delta x_t \\",
+    ]),
+)
+
+RPROP = _algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \eta_-, \eta_+ \text{ (etas)},"
+    r" \Gamma_{min}, \Gamma_{max} \text{ (step sizes)}, \textit{maximize}",
+    r"g_{prev} \leftarrow 0, \: s_0 \leftarrow \gamma \text{ (every coordinate)}",
+    "\n".join([
+        _GRAD,
+        r"&\hspace{5mm}\textbf{for each coordinate } i: \\",
+        r"&\hspace{10mm}\textbf{if} \: g^i_{prev} g^i_t > 0: \: s^i_t \leftarrow \min(\eta_+ s^i_{t-1}, \Gamma_{max}) \\",
+        r"&\hspace{10mm}\textbf{else if} \: g^i_{prev} g^i_t < 0: \: s^i_t \leftarrow \max(\eta_- s^i_{t-1},"
+        r" \Gamma_{min}), \: g^i_t \leftarrow 0 \\",
+        r"&\hspace{10mm}\textbf{else}: \: s^i_t \leftarrow \mathrm{clip}(s^i_{t-1}, \Gamma_{min}, \Gamma_{max}) \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - s_t \odot \mathrm{sign}(g_t) \\",
+        r"&\hspace{5mm}g_{prev} \leftarrow g_t \\",
+    ]),
+)
+
+ASGD = _algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (lambd)}, \alpha \text{ (alpha)}, t_0 \text{ (t0)},"
+    r" \omega \text{ (weight decay)}, \textit{maximize}",
+    r"\eta_0 \leftarrow \gamma, \: \mu_0 \leftarrow 1, \: \bar\theta_0 \leftarrow 0",
+    "\n".join([
+        _GRAD,
+        r"&\hspace{5mm}\textbf{if} \: \omega \neq 0: \: g_t \leftarrow g_t + \omega \theta_{t-1} \\",
+        r"&\hspace{5mm}\theta_t \leftarrow (1 - \lambda \eta_{t-1}) \theta_{t-1} - \eta_{t-1} g_t \\",
+        r"&\hspace{5mm}\textbf{if} \: \mu_{t-1} \neq 1: \: \bar\theta_t \leftarrow \bar\theta_{t-1}"
+        r" + \mu_{t-1} (\theta_t - \bar\theta_{t-1}) \: \textbf{else}: \: \bar\theta_t \leftarrow \theta_t \\",
+        r"&\hspace{5mm}\eta_t \leftarrow \gamma / (1 + \lambda \gamma t)^\alpha \\",
+        r"&\hspace{5mm}\mu_t \leftarrow 1 / \max(1, t - t_0) \\",
+    ]),
+)
+
+ADAFACTOR = _algorithm(
+    r"\gamma \text{ (lr)}, \tau \text{ (}\beta_2\text{ decay)}, \theta_0, f(\theta), \epsilon_1, \epsilon_2"
+    r" \text{ (eps)}, d \text{ (clipping threshold)}, \lambda \text{ (weight decay)}, \textit{maximize}",
+    r"R_0 \leftarrow 0, \: C_0 \leftarrow 0 \text{ (matrices)}, \: \hat V_0 \leftarrow 0 \text{ (vectors)}",
+    "\n".join([
+        _GRAD,
+        r"&\hspace{5mm}\hat\beta_{2,t} \leftarrow 1 - t^\tau, \: \rho_t \leftarrow \min(\gamma, 1 / \sqrt{t}) \\",
+        r"&\hspace{5mm}\alpha_t \leftarrow \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t \\",
+        r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
+        r"&\hspace{5mm}\textbf{if} \: \dim(g_t) > 1: \\",
+        r"&\hspace{10mm}R_t \leftarrow \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{cols}(g_t^2) \\",
+        r"&\hspace{10mm}C_t \leftarrow \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{rows}(g_t^2) \\",
+        r"&\hspace{10mm}\hat V_t \leftarrow R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1) \\",
+        r"&\hspace{5mm}\textbf{else}: \: \hat V_t \leftarrow \hat\beta_{2,t} \hat V_{t-1}"
+        r" + (1 - \hat\beta_{2,t}) g_t^2 \\",
+        r"&\hspace{5mm}U_t \leftarrow g_t / \max(\sqrt{\hat V_t}, \epsilon_1) \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d) \\",
+    ]),
+)
+
+MUON = _algorithm(
+    r"\gamma \text{ (lr)}, \lambda \text{ (weight decay)}, \mu \text{ (momentum)}, \textit{nesterov},"
+    r" (a, b, c) \text{ (NS coefficients)}, \epsilon, k \text{ (NS steps)}, \theta_0 \in \mathbb{R}^{A \times B},"
+    r" f(\theta)",
+    r"B_0 \leftarrow 0",
+    "\n".join([
+        r"&\hspace{5mm}g_t \leftarrow \nabla_{\theta} f_t(\theta_{t-1}) \\",
+        r"&\hspace{5mm}B_t \leftarrow \mu B_{t-1} + (1 - \mu) g_t \\",
+        r"&\hspace{5mm}\textbf{if} \: \textit{nesterov}: \: \tilde B_t \leftarrow (1 - \mu) g_t + \mu B_t"
+        r" \: \textbf{else}: \: \tilde B_t \leftarrow B_t \\",
+        r"&\hspace{5mm}X \leftarrow \tilde B_t / \max(\lVert \tilde B_t \rVert_F, \epsilon)"
+        r" \text{ (in bfloat16; transposed if } A > B) \\",
+        r"&\hspace{5mm}\textbf{repeat} \: k \: \textbf{times}: \: S \leftarrow X X^\top, \:"
+        r" X \leftarrow a X + (b S + c S^2) X \\",
+        r"&\hspace{5mm}O_t \leftarrow X, \: \gamma' \leftarrow \gamma \sqrt{\max(1, A / B)} \\",
+        r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma' O_t \\",
+    ]),
+)
+
+LION = _algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \textit{maximize}",
+    r"m_0 \leftarrow 0",
+    "\n".join([
+        _GRAD,
+        r"&\hspace{5mm}c_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
+        r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma \, \mathrm{sign}(c_t) \\",
+        r"&\hspace{5mm}m_t \leftarrow \beta_2 m_{t-1} + (1 - \beta_2) g_t \\",
+    ]),
+)
+
+ADABELIEF = _algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \epsilon, \rho_{thr} \text{ (n\_sma\_threshold)}, \textit{weight\_decouple}, \textit{rectify},"
+    r" \textit{ams\_bound}, \textit{maximize}",
+    r"m_0 \leftarrow 0, \: s_0 \leftarrow 0, \: \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1",
+    "\n".join([
+        _GRAD,
+        r"&\hspace{5mm}\textbf{if} \: \textit{weight\_decouple}: \: \theta_{t-1} \leftarrow \theta_{t-1}"
+        r" - \gamma \lambda \theta_{t-1} \: \textbf{else}: \: g_t \leftarrow g_t + \lambda \theta_{t-1} \\",
+        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
+        r"&\hspace{5mm}s_t \leftarrow \beta_2 s_{t-1} + (1 - \beta_2) (g_t - m_t)^2 + \epsilon \\",
+        r"&\hspace{5mm}\textbf{if} \: \textit{ams\_bound}: \: s_t \leftarrow \max(s_{t-1}^{max}, s_t) \\",
+        r"&\hspace{5mm}\textbf{if not} \: \textit{rectify}: \: \theta_t \leftarrow \theta_{t-1}"
+        r" - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{\sqrt{s_t / (1 - \beta_2^t)} + \epsilon} \\",
+        r"&\hspace{5mm}\textbf{else}: \: \rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\",
+        r"&\hspace{10mm}\textbf{if} \: \rho_t \geq \rho_{thr}: \: r_t \leftarrow \sqrt{(1 - \beta_2^t)"
+        r" \frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}, \:"
+        r" \theta_t \leftarrow \theta_{t-1} - \frac{\gamma r_t}{1 - \beta_1^t} \frac{m_t}{\sqrt{s_t} + \epsilon} \\",
+        r"&\hspace{10mm}\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} m_t \\",
+    ]),
+)
+
+ADAMW_SCHEDULE_FREE = _algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
+    r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
+    r"z_0 \leftarrow y_0, \: x_0 \leftarrow y_0, \: v_0 \leftarrow 0, \: \textstyle\sum w \leftarrow 0",
+    "\n".join([
+        r"&\hspace{5mm}g_t \leftarrow \nabla f_t(y_{t-1}) \text{ (train mode: the parameters hold } y) \\",
+        r"&\hspace{5mm}\gamma_t \leftarrow \gamma \min(1, t / T_{warm}), \: w_t \leftarrow t^r"
+        r" (\max_{i \le t} \gamma_i)^p, \: c_t \leftarrow w_t / \textstyle\sum_{i \le t} w_i \\",
+        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
+        r"&\hspace{5mm}\hat g_t \leftarrow g_t / (\sqrt{v_t / (1 - \beta_2^t)} + \epsilon) + \lambda y_{t-1} \\",
+        r"&\hspace{5mm}z_t \leftarrow z_{t-1} - \gamma_t \hat g_t \\",
+        r"&\hspace{5mm}x_t \leftarrow (1 - c_t) x_{t-1} + c_t z_t \\",
+        r"&\hspace{5mm}y_t \leftarrow (1 - \beta_1) z_t + \beta_1 x_t \\",
+        r"&\hspace{5mm}\text{eval mode: the parameters hold } x_t \\",
+    ]),
+)
+
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
     "sgd": SGD,
@@ -172,6 +320,15 @@ ALGORITHMS: dict[str, str] = {
     "adagrad": ADAGRAD,
     "nadam": NADAM,
     "radam": RADAM,
+    "adamax": ADAMAX,
+    "adadelta": ADADELTA,
+    "rprop": RPROP,
+    "asgd": ASGD,
+    "adafactor": ADAFACTOR,
+    "muon": MUON,
+    "lion": LION,
+    "adabelief": ADABELIEF,
+    "adamwschedulefree": ADAMW_SCHEDULE_FREE,
 }
 
 
