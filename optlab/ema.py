@@ -4,8 +4,8 @@ Shaped like timm's ``ModelEmaV2`` and ``torch.optim.swa_utils``: the schedule :f
 the update count alone, and each update is one ``lerp_`` per tensor, so each part can be tested alone.
 What it leaves out: averaging on another device, update-every-k steps, and SWA's equal-weight average.
 
-The rule (REFERENCE.md, "Exponential moving average of weights"): W_ema ← d·W_ema + (1 − d)·W, with the
-YOLO-style warm-up d_t = decay·(1 − exp(−t/τ)), t the number of updates so far. On a ramp w_t = c·t the average
+The rule (Polyak and Juditsky 1992; as ``torch.optim.swa_utils.get_ema_multi_avg_fn`` writes it):
+W_ema ← d·W_ema + (1 − d)·W, with the YOLO-style warm-up d_t = decay·(1 − exp(−t/τ)), t the number of updates so far. On a ramp w_t = c·t the average
 trails by c·d/(1 − d) once the start is forgotten.
 """
 

@@ -2,7 +2,9 @@
 
 Every surface is a torch function of batched points ``xy`` of shape ``(..., 2)`` returning values of shape
 ``(...)``, so autograd gives exact gradients and one call evaluates a whole contour grid. Minima were
-recomputed with SciPy to about 1e-10 and agree with REFERENCE.md ("Test surfaces") to the digits printed there.
+recomputed with SciPy to about 1e-10 and agree with the standard tables of test functions (Jamil and Yang, "A
+literature survey of benchmark functions for global optimization problems", 2013; Surjanovic and Bingham,
+"Virtual Library of Simulation Experiments") to the digits they print.
 """
 
 from __future__ import annotations
@@ -179,7 +181,7 @@ def quadratic(kappa: float = 10.0, angle_deg: float = 0.0, lam_max: float = 1.0)
     """The quadratic bowl f(w) = ½ wᵀAw, A = R diag(λ_max/κ, λ_max) Rᵀ, R the rotation by ``angle_deg``.
 
     The minimum is the origin, the Hessian is A everywhere, so ``hessian_eigs = (λ_max/κ, λ_max)``.
-    ``quadratic(100)`` is the worked example of REFERENCE.md (λ = 0.01 and 1).
+    ``quadratic(100)`` (λ = 0.01 and 1) is the worked example of Goh, "Why Momentum Really Works", Distill 2017.
 
     Args:
         kappa: condition number κ = λ_max/λ_min, at least 1.

@@ -1,7 +1,7 @@
 """Reference formulas: convergence of gradient descent and momentum on a quadratic, and a few optimizer facts.
 
 Pure functions of floats (and NumPy for fitting); nothing here runs an optimizer. The quadratic theory follows
-Goh, "Why Momentum Really Works", Distill 2017, in PyTorch's momentum convention (REFERENCE.md, first section):
+Goh, "Why Momentum Really Works", Distill 2017, in PyTorch's momentum convention (torch.optim.SGD's documentation):
 f(w) = ½ wᵀAw − bᵀw with eigenvalues λ₁ ≤ … ≤ λₙ of A, κ = λₙ/λ₁, and heavy ball z ← βz + ∇f(w), w ← w − αz.
 What it leaves out: stochastic gradients, and any claim about non-quadratic surfaces beyond their local Hessian.
 """
@@ -69,7 +69,7 @@ def gd_converges(alpha: float, lams: float | Iterable[float]) -> bool:
 def gd_stability_limit(lam_max: float) -> float:
     """The largest stable step 2/λₙ: gradient descent diverges for α above it (Goh 2017).
 
-    At Rosenbrock's minimum λₙ = 1001.6, so plain GD is stable there only for lr < 0.001997 (REFERENCE.md).
+    At Rosenbrock's minimum λₙ = 1001.6, so plain GD is stable there only for lr < 0.001997 (2/λₙ).
     """
     (lam,) = _lams(lam_max)
     return 2.0 / lam
@@ -142,7 +142,7 @@ def critical_damping_beta(alpha: float, lam: float) -> float:
 
 
 def nesterov_rate(kappa: float) -> float:
-    """Nesterov's rate 1 − 1/√κ with α = 1/λₙ and β = (√κ − 1)/(√κ + 1) (REFERENCE.md): 0.9 at κ = 100."""
+    """Nesterov's rate 1 − 1/√κ with α = 1/λₙ and β = (√κ − 1)/(√κ + 1) (Nesterov 1983; Goh 2017): 0.9 at κ = 100."""
     if not (kappa >= 1 and math.isfinite(kappa)):
         raise ValueError(f"Invalid condition number: {kappa} (must be >= 1)")
     return 1.0 - 1.0 / math.sqrt(kappa)
@@ -212,7 +212,7 @@ def adam_first_step_without_bias_correction(beta1: float = 0.9, beta2: float = 0
     """Adam's first step in units of lr when the bias correction is left out: (1 − β₁)/√(1 − β₂).
 
     m₁ = (1 − β₁)g and v₁ = (1 − β₂)g², so m₁/√v₁ = (1 − β₁)/√(1 − β₂) ≈ 3.162 at the default betas, instead of
-    the corrected ±1 (Kingma and Ba; REFERENCE.md, "Adam invariants").
+    the corrected ±1 (Kingma and Ba 2015, section 2.1).
     """
     for name, b in (("beta1", beta1), ("beta2", beta2)):
         if not 0.0 <= b < 1.0:
@@ -221,7 +221,7 @@ def adam_first_step_without_bias_correction(beta1: float = 0.9, beta2: float = 0
 
 
 def momentum_terminal_step(lr: float, momentum: float) -> float:
-    """The step SGD with momentum settles to under a constant unit gradient: lr/(1 − μ) (REFERENCE.md).
+    """The step SGD with momentum settles to under a constant unit gradient: lr/(1 − μ) (the geometric series of torch.optim.SGD's buffer b ← μb + g).
 
     The buffer b_t = μ·b_{t−1} + g tends to g/(1 − μ): ten times lr·g at μ = 0.9.
     """
@@ -234,7 +234,7 @@ def ema_lag(c: float, d: float) -> float:
     """How far an EMA with decay d trails a ramp w_t = c·t once the start is forgotten: c·d/(1 − d).
 
     The lag obeys L_t = d·(L_{t−1} + c), whose fixed point is c·d/(1 − d): 99 steps' worth at d = 0.99
-    (REFERENCE.md, "Exponential moving average of weights").
+    (the fixed point of W ← dW + (1 − d)w on w_t = c·t).
     """
     if not 0.0 <= d < 1.0:
         raise ValueError(f"Invalid decay: {d} (must be in [0, 1))")

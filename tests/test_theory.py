@@ -1,4 +1,4 @@
-"""Tests for optlab.theory: REFERENCE.md's worked numbers, then the predictions against real torch.optim runs."""
+"""Tests for optlab.theory: the worked numbers of Goh (2017), then the predictions against real torch.optim runs."""
 
 import math
 

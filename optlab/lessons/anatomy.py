@@ -1,4 +1,4 @@
-"""Lesson 1, anatomy of an optimizer: param_groups, lazy state, add_param_group, state_dict (no training loop)."""
+"""The lesson on anatomy of an optimizer: param_groups, lazy state, add_param_group, state_dict (no training loop)."""
 
 import torch
 

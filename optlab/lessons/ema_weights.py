@@ -1,4 +1,4 @@
-"""Lesson 7, an EMA of the weights: a shadow path on a noisy surface, the tau warm-up, the lag on a ramp.
+"""The lesson on an EMA of the weights: a shadow path on a noisy surface, the tau warm-up, the lag on a ramp.
 
 The EMA itself is optlab.ema (timm / YOLO style: decay_t = decay * (1 - exp(-t / tau))); nothing is re-implemented.
 """

@@ -1,4 +1,4 @@
-"""Lesson 8, a gallery of failures, each with the number theory expects next to the one measured.
+"""The lesson on a gallery of failures, each with the number theory expects next to the one measured.
 
 AMSGrad counterexample: Reddi, Kale, Kumar, "On the Convergence of Adam and Beyond", ICLR 2018, Theorem 1.
 """

@@ -1,4 +1,4 @@
-"""Lesson 3, the learning rate during training: edit lr in place vs rebuild the optimizer; torch's schedulers.
+"""The lesson on the learning rate during training: edit lr in place vs rebuild the optimizer; torch's schedulers.
 
 The schedules themselves live in optlab.schedules (torch.optim.lr_scheduler underneath); nothing is re-implemented here.
 """

@@ -1,4 +1,4 @@
-"""Lesson 6, momentum and Nesterov: the buffer as a weighted sum, dampening, oscillation, the quadratic theory.
+"""The lesson on momentum and Nesterov: the buffer as a weighted sum, dampening, oscillation, the quadratic theory.
 
 Theory numbers come from optlab.theory (Goh, "Why Momentum Really Works", Distill 2017); runs use torch's SGD API.
 """

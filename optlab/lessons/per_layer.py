@@ -1,4 +1,4 @@
-"""Lesson 5, per-layer learning rates: two groups as in fine-tuning, and choosing parameters by identity."""
+"""The lesson on per-layer learning rates: two groups as in fine-tuning, and choosing parameters by identity."""
 
 import torch
 from torch import nn

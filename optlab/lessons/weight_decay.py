@@ -1,4 +1,4 @@
-"""Lesson 4, weight decay: L2 in the gradient vs decoupled (AdamW) vs none; one SGD step by hand (no schedules)."""
+"""The lesson on weight decay: L2 in the gradient vs decoupled (AdamW) vs none; one SGD step by hand (no schedules)."""
 
 import torch
 

@@ -1,4 +1,4 @@
-"""Lesson 2, zero_grad / backward / step: gradients add up, accumulation, set_to_none, closures (no schedules)."""
+"""The lesson on zero_grad / backward / step: gradients add up, accumulation, set_to_none, closures (no schedules)."""
 
 import torch
 
