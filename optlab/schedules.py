@@ -19,6 +19,7 @@ torch.optim.lr_scheduler.CosineAnnealingLR.html).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,15 +43,25 @@ class ScheduleParam:
     integer: bool = False
 
 
+Values = dict[str, float]
+
+
 @dataclass(frozen=True)
 class ScheduleSpec:
-    """A schedule as the pages list it; ``code`` is the torch call, written with the knob names."""
+    """A schedule as the pages list it, with what builds it and what prints it.
+
+    ``code`` is the torch call written with the knob names (for the lesson text); ``build(optimizer,
+    total_steps, values)`` makes torch's scheduler (None: no scheduler); ``code_for(total_steps, values)`` is the
+    same call with the numbers filled in. The three sit in one entry so they cannot drift apart.
+    """
 
     key: str
     label: str
     params: tuple[ScheduleParam, ...]
     description: str
     code: str
+    build: Callable[[torch.optim.Optimizer, int, Values], LRScheduler | None]
+    code_for: Callable[[int, Values], str]
 
 
 _WARMUP = ScheduleParam("warmup_fraction", "Warm-up length (fraction of the run)", 0.1, 0.0, 0.9)
@@ -61,6 +72,112 @@ _COSINE_NOTE = (
     "# the same as CosineAnnealingLR(optimizer, T_max=T, eta_min=f * its lr)"
 )
 
+def _warmup_steps(v: Values, total_steps: int) -> int:
+    return min(total_steps - 1, round(v["warmup_fraction"] * total_steps))
+
+
+def cosine_factor(t_max: int, min_fraction: float):
+    """The cosine's factor of the base lr at step t: f + (1 − f)(1 + cos(πt/T)) / 2 with f = ``min_fraction``.
+
+    It is 1 at t = 0 and f at t = T. A plain function (not a callable object), so the scheduler's
+    ``state_dict()`` stores nothing of it and a loaded state cannot change the schedule.
+    """
+    f, big_t = float(min_fraction), int(t_max)
+
+    def factor(t: int) -> float:
+        # f + (1 − f)(1 + cos(π t / T)) / 2
+        return f + (1 - f) * (1 + math.cos(math.pi * t / big_t)) / 2
+
+    return factor
+
+
+def _cosine(optimizer, t_max: int, min_fraction: float) -> LRScheduler:
+    """Cosine from each group's own lr down to ``min_fraction`` of it over ``t_max`` steps (at least 1).
+
+    LambdaLR multiplies every group's base lr by the same factor, so each group gets its own floor f·lr;
+    CosineAnnealingLR's single ``eta_min`` would give all groups the floor of one.
+    """
+    return lr_scheduler.LambdaLR(optimizer, cosine_factor(max(1, t_max), min_fraction))
+
+
+def _cosine_code(t_max: int, min_fraction: float) -> str:
+    """The LambdaLR that :func:`_cosine` builds, with the numbers filled in, and what it equals per group."""
+    f = f"{min_fraction:g}"
+    return (f"torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: {f} + (1 - {f}) * "
+            f"(1 + math.cos(math.pi * t / {t_max})) / 2)\n"
+            f"# per param group, the same as CosineAnnealingLR(optimizer, T_max={t_max}, eta_min={f} * its lr)")
+
+
+# --- each schedule: how it is built, and how its call reads with the numbers in -------------------------------
+
+
+def _step_size(v: Values, total_steps: int) -> int:
+    return max(1, round(v["step_fraction"] * total_steps))
+
+
+def _build_step(optimizer, total_steps: int, v: Values) -> LRScheduler:
+    return lr_scheduler.StepLR(optimizer, step_size=_step_size(v, total_steps), gamma=v["gamma"])
+
+
+def _code_step(total_steps: int, v: Values) -> str:
+    return f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={_step_size(v, total_steps)}, gamma={v['gamma']:g})"
+
+
+def _build_onecycle(optimizer, total_steps: int, v: Values) -> LRScheduler:
+    if total_steps < 2:
+        raise ValueError("OneCycleLR needs a run of at least 2 steps")
+    base_lrs = [group["lr"] for group in optimizer.param_groups]  # OneCycleLR's max_lr, one per group
+    return lr_scheduler.OneCycleLR(
+        optimizer, max_lr=base_lrs, total_steps=total_steps, pct_start=v["pct_start"],
+        div_factor=v["div_factor"], final_div_factor=v["final_div_factor"], cycle_momentum=False,
+    )
+
+
+def _code_onecycle(total_steps: int, v: Values) -> str:
+    return ("max_lr = [group['lr'] for group in optimizer.param_groups]  # each group peaks at its own lr\n"
+            f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps={total_steps}, "
+            f"pct_start={v['pct_start']:g}, div_factor={v['div_factor']:g}, "
+            f"final_div_factor={v['final_div_factor']:g}, cycle_momentum=False)")
+
+
+def _linear(optimizer, v: Values, warmup_steps: int) -> LRScheduler:
+    return lr_scheduler.LinearLR(optimizer, start_factor=v["start_factor"], end_factor=1.0,
+                                 total_iters=max(1, warmup_steps))
+
+
+def _linear_code(v: Values, warmup_steps: int) -> str:
+    return (f"torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={v['start_factor']:g}, "
+            f"end_factor=1.0, total_iters={max(1, warmup_steps)})")
+
+
+def _build_warmup(optimizer, total_steps: int, v: Values) -> LRScheduler:
+    w = _warmup_steps(v, total_steps)
+    return _linear(optimizer, v, w) if w > 0 else lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
+
+
+def _code_warmup(total_steps: int, v: Values) -> str:
+    w = _warmup_steps(v, total_steps)
+    return _linear_code(v, w) if w > 0 else "# a warm-up of 0 steps: lr stays constant (no scheduler)"
+
+
+def _build_warmup_cosine(optimizer, total_steps: int, v: Values) -> LRScheduler:
+    w = _warmup_steps(v, total_steps)
+    if w == 0:
+        return _cosine(optimizer, total_steps - 1, v["min_fraction"])
+    warmup = _linear(optimizer, v, w)
+    cosine = _cosine(optimizer, total_steps - 1 - w, v["min_fraction"])
+    return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[w])
+
+
+def _code_warmup_cosine(total_steps: int, v: Values) -> str:
+    w = _warmup_steps(v, total_steps)
+    if w == 0:
+        return f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}"
+    cos = _cosine_code(max(1, total_steps - 1 - w), v["min_fraction"]).split("\n")
+    return "\n".join(["import math", f"warmup = {_linear_code(v, w)}", f"cosine = {cos[0]}", *cos[1:],
+                      f"torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])"])
+
+
 SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
     for s in (
@@ -68,6 +185,8 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "constant", "Constant", (),
             "The same lr at every step.",
             "# no scheduler: lr stays as given to the optimizer",
+            lambda optimizer, total_steps, v: None,
+            lambda total_steps, v: "# no scheduler: lr stays as given to the optimizer",
         ),
         ScheduleSpec(
             "step", "Step decay (StepLR)",
@@ -78,12 +197,15 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "lr is multiplied by gamma at regular intervals: the classic staircase.",
             "torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)\n"
             "# step_size = max(1, round(step_fraction * total_steps))",
+            _build_step, _code_step,
         ),
         ScheduleSpec(
             "exponential", "Exponential decay (ExponentialLR)",
             (ScheduleParam("gamma", "Multiply lr every step by", 0.99, 0.9, 1.0),),
             "lr is multiplied by gamma after every step: lr(t) = lr·gammaᵗ.",
             "torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)",
+            lambda optimizer, total_steps, v: lr_scheduler.ExponentialLR(optimizer, gamma=v["gamma"]),
+            lambda total_steps, v: f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={v['gamma']:g})",
         ),
         ScheduleSpec(
             "cosine", "Cosine annealing",
@@ -93,6 +215,8 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "f, T = min_fraction, max(1, total_steps - 1)\n"
             "torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: f + (1 - f) * (1 + math.cos(math.pi * t / T)) / 2)\n"
             + _COSINE_NOTE,
+            lambda optimizer, total_steps, v: _cosine(optimizer, total_steps - 1, v["min_fraction"]),
+            lambda total_steps, v: f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}",
         ),
         ScheduleSpec(
             "onecycle", "One cycle (OneCycleLR)",
@@ -107,6 +231,7 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps,\n"
             "    pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,\n"
             "    cycle_momentum=False)",
+            _build_onecycle, _code_onecycle,
         ),
         ScheduleSpec(
             "warmup_cosine", "Linear warm-up, then cosine",
@@ -120,6 +245,7 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "    lambda t: f + (1 - f) * (1 + math.cos(math.pi * t / T)) / 2)\n"
             "torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])\n"
             "# warmup_steps = round(warmup_fraction * total_steps)\n" + _COSINE_NOTE,
+            _build_warmup_cosine, _code_warmup_cosine,
         ),
         ScheduleSpec(
             "warmup", "Linear warm-up (LinearLR)",
@@ -128,6 +254,7 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             "torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0,\n"
             "    total_iters=warmup_steps)\n"
             "# warmup_steps = round(warmup_fraction * total_steps)",
+            _build_warmup, _code_warmup,
         ),
     )
 }
@@ -161,10 +288,6 @@ def _check_steps(total_steps: int) -> None:
         raise ValueError(f"Invalid total_steps: {total_steps!r} (must be a whole number >= 1)")
 
 
-def _warmup_steps(v: dict[str, float], total_steps: int) -> int:
-    return min(total_steps - 1, round(v["warmup_fraction"] * total_steps))
-
-
 def make_scheduler(
     optimizer: torch.optim.Optimizer, key: str, total_steps: int, **params: float
 ) -> LRScheduler | None:
@@ -178,60 +301,7 @@ def make_scheduler(
     """
     v = _values(key, params)
     _check_steps(total_steps)
-    base_lrs = [group["lr"] for group in optimizer.param_groups]  # OneCycleLR's max_lr, one per group
-    if key == "constant":
-        return None
-    if key == "step":
-        step_size = max(1, round(v["step_fraction"] * total_steps))
-        return lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=v["gamma"])
-    if key == "exponential":
-        return lr_scheduler.ExponentialLR(optimizer, gamma=v["gamma"])
-    if key == "cosine":
-        return _cosine(optimizer, total_steps - 1, v["min_fraction"])
-    if key == "onecycle":
-        if total_steps < 2:
-            raise ValueError("OneCycleLR needs a run of at least 2 steps")
-        return lr_scheduler.OneCycleLR(
-            optimizer, max_lr=base_lrs, total_steps=total_steps, pct_start=v["pct_start"],
-            div_factor=v["div_factor"], final_div_factor=v["final_div_factor"], cycle_momentum=False,
-        )
-    warmup_steps = _warmup_steps(v, total_steps)
-    if key == "warmup":
-        return lr_scheduler.LinearLR(
-            optimizer, start_factor=v["start_factor"], end_factor=1.0, total_iters=max(1, warmup_steps)
-        ) if warmup_steps > 0 else lr_scheduler.LambdaLR(optimizer, lambda t: 1.0)
-    # warmup_cosine
-    if warmup_steps == 0:
-        return _cosine(optimizer, total_steps - 1, v["min_fraction"])
-    warmup = lr_scheduler.LinearLR(
-        optimizer, start_factor=v["start_factor"], end_factor=1.0, total_iters=warmup_steps
-    )
-    cosine = _cosine(optimizer, total_steps - 1 - warmup_steps, v["min_fraction"])
-    return lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[warmup_steps])
-
-
-def cosine_factor(t_max: int, min_fraction: float):
-    """The cosine's factor of the base lr at step t: f + (1 − f)(1 + cos(πt/T)) / 2 with f = ``min_fraction``.
-
-    It is 1 at t = 0 and f at t = T. A plain function (not a callable object), so the scheduler's
-    ``state_dict()`` stores nothing of it and a loaded state cannot change the schedule.
-    """
-    f, big_t = float(min_fraction), int(t_max)
-
-    def factor(t: int) -> float:
-        # f + (1 − f)(1 + cos(π t / T)) / 2
-        return f + (1 - f) * (1 + math.cos(math.pi * t / big_t)) / 2
-
-    return factor
-
-
-def _cosine(optimizer, t_max: int, min_fraction: float) -> LRScheduler:
-    """Cosine from each group's own lr down to ``min_fraction`` of it over ``t_max`` steps (at least 1).
-
-    LambdaLR multiplies every group's base lr by the same factor, so each group gets its own floor f·lr;
-    CosineAnnealingLR's single ``eta_min`` would give all groups the floor of one.
-    """
-    return lr_scheduler.LambdaLR(optimizer, cosine_factor(max(1, t_max), min_fraction))
+    return SCHEDULES[key].build(optimizer, total_steps, v)
 
 
 def lr_curve(key: str, lr: float, total_steps: int, **params: float) -> np.ndarray:
@@ -254,35 +324,4 @@ def scheduler_code(key: str, total_steps: int, **params: float) -> str:
     """The torch call for these settings, with the numbers filled in (for showing next to a figure)."""
     v = _values(key, params)
     _check_steps(total_steps)
-    if key == "constant":
-        return SCHEDULES[key].code
-    if key == "step":
-        step_size = max(1, round(v["step_fraction"] * total_steps))
-        return f"torch.optim.lr_scheduler.StepLR(optimizer, step_size={step_size}, gamma={v['gamma']:g})"
-    if key == "exponential":
-        return f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={v['gamma']:g})"
-    if key == "cosine":
-        return f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}"
-    if key == "onecycle":
-        return ("max_lr = [group['lr'] for group in optimizer.param_groups]  # each group peaks at its own lr\n"
-                f"torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps={total_steps}, "
-                f"pct_start={v['pct_start']:g}, div_factor={v['div_factor']:g}, "
-                f"final_div_factor={v['final_div_factor']:g}, cycle_momentum=False)")
-    w = _warmup_steps(v, total_steps)
-    warm = (f"torch.optim.lr_scheduler.LinearLR(optimizer, start_factor={v['start_factor']:g}, "
-            f"end_factor=1.0, total_iters={max(1, w)})")
-    if key == "warmup":
-        return warm if w > 0 else "# a warm-up of 0 steps: lr stays constant (no scheduler)"
-    if w == 0:
-        return f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}"
-    cos = _cosine_code(max(1, total_steps - 1 - w), v["min_fraction"]).split("\n")
-    return "\n".join(["import math", f"warmup = {warm}", f"cosine = {cos[0]}", *cos[1:],
-                      f"torch.optim.lr_scheduler.SequentialLR(optimizer, [warmup, cosine], milestones=[{w}])"])
-
-
-def _cosine_code(t_max: int, min_fraction: float) -> str:
-    """The LambdaLR that :func:`_cosine` builds, with the numbers filled in, and what it equals per group."""
-    f = f"{min_fraction:g}"
-    return (f"torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: {f} + (1 - {f}) * "
-            f"(1 + math.cos(math.pi * t / {t_max})) / 2)\n"
-            f"# per param group, the same as CosineAnnealingLR(optimizer, T_max={t_max}, eta_min={f} * its lr)")
+    return SCHEDULES[key].code_for(total_steps, v)
