@@ -8,6 +8,9 @@ from optlab.lessons import failures
 from optlab.plots.lessons import curves
 from optlab.surfaces import quadratic
 from optlab.ui.lesson import dash_missing, predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 
 @st.cache_data(max_entries=16)

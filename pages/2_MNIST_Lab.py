@@ -3,6 +3,9 @@
 import streamlit as st
 
 from optlab.ui import mnist_lab as lab
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.set_page_config(page_title="MNIST Lab · optlab", layout="wide")
 st.title("MNIST Lab")

@@ -4,6 +4,9 @@ import streamlit as st
 
 from optlab.lessons import anatomy
 from optlab.ui.lesson import format_param_groups, format_state_dict, predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.title("Anatomy of an optimizer")
 st.markdown(

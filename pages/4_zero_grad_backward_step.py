@@ -5,6 +5,9 @@ import streamlit as st
 from optlab.lessons import zero_grad
 from optlab.plots.lessons import curves
 from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.title("zero_grad, backward, step")
 st.markdown(

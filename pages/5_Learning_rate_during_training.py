@@ -6,6 +6,9 @@ from optlab.lessons import lr_schedule
 from optlab.plots.lessons import curves, paths
 from optlab.schedules import SCHEDULES, scheduler_code
 from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.title("Learning rate during training")
 st.markdown(

@@ -5,6 +5,9 @@ import streamlit as st
 from optlab.lessons import weight_decay
 from optlab.plots.lessons import bars
 from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.title("Weight decay")
 st.markdown(

@@ -4,6 +4,9 @@ import streamlit as st
 
 from optlab.lessons import per_layer
 from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 st.title("Per-layer learning rates")
 st.markdown(

@@ -7,6 +7,9 @@ from optlab.lessons import ema_weights
 from optlab.plots.lessons import curves, paths
 from optlab.surfaces import quadratic
 from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.pages import use_app_navigation
+
+use_app_navigation()
 
 
 @st.cache_data(max_entries=64)

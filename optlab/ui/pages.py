@@ -1,6 +1,9 @@
 """The app's pages as the navigation and the home page list them: file, title, section and one-line summary.
 
 Each page describes itself once, in the first line of its docstring: ``"Title: what it shows."``.
+
+It also keeps Streamlit from showing its file-based sidebar instead of the app's navigation
+(:func:`use_app_navigation`, which every page calls first).
 """
 
 from __future__ import annotations
@@ -10,7 +13,14 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-PAGES_DIR = Path(__file__).resolve().parents[2] / "pages"
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+ROOT = Path(__file__).resolve().parents[2]
+PAGES_DIR = ROOT / "pages"
+APP_FILE = ROOT / "app.py"
+_NAV_FIXED = "_optlab_app_navigation"  # session flag: this session was moved to the app's navigation once
 _FILE = re.compile(r"([0-9]*)[_ -]*(.*)\.py")
 
 
@@ -40,3 +50,37 @@ def _parse(file: Path) -> PageEntry:
 def page_entries(pages_dir: Path = PAGES_DIR) -> list[PageEntry]:
     """Every page under ``pages/``, ordered by the number its file name starts with."""
     return sorted((_parse(f) for f in pages_dir.glob("*.py")), key=lambda e: (e.number, e.title))
+
+
+def _file_based_navigation() -> bool:
+    """Whether this run shows Streamlit's page list made from the files in pages/, not app.py's navigation.
+
+    That list has app.py itself as its first page (a file page); app.py's own navigation has a function there.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return False
+    for page in ctx.pages_manager.get_pages().values():
+        path = page.get("script_path") or ""
+        if "url_pathname" in page and path and Path(path).resolve() == APP_FILE:
+            return True
+    return False
+
+
+def use_app_navigation() -> None:
+    """Rerun a page that Streamlit opened with its file-based sidebar so that app.py's navigation shows instead.
+
+    Streamlit 1.67 decides once per server, when the first session connects, whether the app is an old-style
+    multipage app: with a ``pages/`` folder beside the main script it is (``PagesManager.uses_pages_directory``),
+    and then each run executes the requested page file directly under a navigation made from the file names
+    (``streamlit.runtime.scriptrunner.script_runner._mpa_v1``), never app.py. Only app.py's ``st.navigation``
+    call turns that off, so a student whose first request after a server start is a link to a sub page (and
+    everyone who connects before anyone opens the home page) sees the file names. Called first on every page,
+    this notices that run, turns the old mode off and reruns: the rerun executes app.py, whose navigation then
+    runs the same page with the same query string. Once per session at most, so it can never loop.
+    """
+    if st.session_state.get(_NAV_FIXED) or not _file_based_navigation():
+        return
+    st.session_state[_NAV_FIXED] = True
+    PagesManager.uses_pages_directory = False
+    st.rerun()
