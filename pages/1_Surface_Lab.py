@@ -30,8 +30,10 @@ import streamlit as st
 
 from optlab.ui import surface_lab as lab
 from optlab.ui.cache import build_surface
+from optlab.ui.pages import use_app_navigation
 from optlab.ui.text import literal
 
+use_app_navigation()
 st.set_page_config(page_title="Surface Lab", layout="wide")
 lab.compact_top()
 title, formula = st.columns([1, 3], vertical_alignment="center")
