@@ -171,6 +171,30 @@ def test_two_workers_building_at_once_still_give_the_plain_weights(make_service,
         assert same_weights(service.trainer(ticket), plain_run(small, config))
 
 
+def test_models_built_on_many_threads_get_their_own_seeds_weights():
+    """Workers, pages and lessons build models or reseed torch's global generator at the same time."""
+    from optlab.mnist.models import build_model
+
+    def weights(seed):
+        return torch.cat([p.flatten() for p in build_model("mlp", 64, 2, 8, seed).parameters()])
+
+    reference = {seed: weights(seed) for seed in (0, 1)}
+    mismatches = []
+
+    def build(seed):
+        for _ in range(20):
+            torch.manual_seed(999)  # what a lesson does on its own thread
+            if not torch.equal(weights(seed), reference[seed]):
+                mismatches.append(seed)
+
+    threads = [threading.Thread(target=build, args=(seed,)) for seed in (0, 1, 0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert mismatches == []
+
+
 def test_first_curve_points_arrive_well_within_a_second_of_the_start(one_thread, digits):
     service = TrainingService(Limits(workers=1), device="cpu", loader=lambda *key: digits)
     try:

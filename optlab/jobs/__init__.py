@@ -35,7 +35,19 @@ def training_service() -> TrainingService:
         return _service
 
 
+def reset_training_service() -> None:
+    """Close this process's service (cancelling its jobs); the next `training_service()` makes a fresh one.
+
+    For tests: pages share one service, so a run trained by one test would be served from the cache to the next.
+    """
+    global _service
+    with _service_lock:
+        old, _service = _service, None
+    if old is not None:
+        old.close()
+
+
 __all__ = [
     "ACTIVE", "DONE", "FAILED", "GONE", "QUEUED", "RUNNING", "STOPPED", "JobRefused", "JobView", "Limits",
-    "Ticket", "TrainingService", "training_service",
+    "Ticket", "TrainingService", "reset_training_service", "training_service",
 ]

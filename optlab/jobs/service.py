@@ -47,10 +47,6 @@ DIGITS_KEPT = 2  # data sets loaded at once (the full MNIST is about 220 MB as f
 
 DataKey = tuple  # (source, folder, seed) as `load_digits` takes them
 
-# Building a model seeds torch's process-wide generator inside fork_rng (optlab.mnist.models.build_model), which
-# is not private to a thread: two workers building at once would draw each other's initial weights.
-_BUILD_LOCK = threading.Lock()
-
 
 class JobRefused(ValueError):
     """A submission the service does not take now; the message says why and what would be accepted."""
@@ -451,8 +447,7 @@ class TrainingService:
 
     def _run(self, job: _Job) -> None:
         try:
-            with _BUILD_LOCK:
-                trainer = job.build()
+            trainer = job.build()  # initial weights come from a private generator: workers may build at once
             with self._lock:
                 job.trainer = trainer
             stats.count("train_jobs_started")

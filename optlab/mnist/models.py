@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import torch
@@ -50,10 +51,30 @@ def build_model(kind: str = "mlp", width: int = 128, depth: int = 1, channels: i
     """A fresh network whose initial weights depend only on its shape and the seed (MLP: width, depth; CNN: channels)."""
     if kind not in MODELS:
         raise ValueError(f"Unknown model: {kind!r} (one of {', '.join(MODELS)})")
-    # A private generator state: building a model never disturbs (or depends on) the global RNG.
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return build_mlp(width, depth) if kind == "mlp" else build_cnn(channels)
+    # Built on the meta device (no values, no random draws), then initialised from a private generator. Seeding
+    # torch's global generator instead is not private to a thread: the training pool, the pages and the lessons
+    # build or draw at the same time, and would take each other's numbers.
+    with torch.device("meta"):
+        model = build_mlp(width, depth) if kind == "mlp" else build_cnn(channels)
+    model = model.to_empty(device="cpu")
+    generator = torch.Generator().manual_seed(seed)
+    for module in model.modules():  # construction order: the order the default init would draw in
+        if isinstance(module, nn.Linear | nn.Conv2d):
+            _default_init(module, generator)
+    return model
+
+
+def _default_init(layer: nn.Linear | nn.Conv2d, generator: torch.Generator) -> None:
+    """torch's own default initialisation (nn.Linear.reset_parameters, nn.Conv2d's is the same), drawn from
+    `generator`: W ~ kaiming_uniform(a=√5) = U(−1/√fan_in, 1/√fan_in), b ~ U(−1/√fan_in, 1/√fan_in), where fan_in
+    is the inputs of one output unit (in_features, or in_channels × kernel area). Same numbers as torch's for the
+    same seed: the global CPU generator and a torch.Generator are one algorithm (mt19937)."""
+    with torch.no_grad():
+        nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+        if layer.bias is not None:
+            fan_in = layer.weight[0].numel()
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
 
 
 def count_parameters(model: nn.Module) -> int:
