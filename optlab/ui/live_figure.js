@@ -133,21 +133,33 @@ function draw(root, data, send) {
   }
 
   if (data.arrows) {
+    // arrows from the inspected point, all drawn the same length (directions only); their names and true
+    // lengths sit in a key in the plot's top-right corner, so labels never cover each other or the paths
     const a = data.arrows;
-    const len = a.length * Math.min(plotW, plotH);
+    const len = a.length * Math.sqrt(plotW * plotH); // the geometric mean side: visible on a flat window too
     const ax = px(a.point[0]), ay = py(a.point[1]);
+    const key = el("g", { class: "olf-key" }, svg);
+    const rows = [];
     a.vectors.forEach((v, k) => {
       const id = `olf-head-${k}`;
       const m = el("marker", { id, viewBox: "0 0 10 10", refX: 8, refY: 5, markerWidth: 6, markerHeight: 6, orient: "auto-start-reverse" }, defs);
       el("path", { d: "M0,0L10,5L0,10z", fill: v.color }, m);
-      const tx = ax + len * v.dx, ty = ay - len * v.dy;
-      el("line", { x1: ax, y1: ay, x2: tx, y2: ty, stroke: v.color, class: "olf-arrow", "marker-end": `url(#${id})` }, svg);
-      // labels sit beyond the arrow tip, pushed apart vertically so that two never overlap
-      const lbl = el("text", { x: tx + 6 * Math.sign(v.dx || 1), y: ty - 6 * Math.sign(v.dy || 1), "text-anchor": v.dx >= 0 ? "start" : "end", fill: v.color, class: "olf-arrow-label" }, svg);
-      lbl.textContent = `${v.name} (${fmt(v.norm)})`;
+      el("line", { x1: ax, y1: ay, x2: ax + len * v.dx, y2: ay - len * v.dy, stroke: v.color, class: "olf-arrow", "marker-end": `url(#${id})` }, svg);
+      rows.push([v, id]);
     });
     el("rect", { x: ax - 5, y: ay - 5, width: 10, height: 10, transform: `rotate(45 ${ax} ${ay})`, class: "olf-inspected" }, svg);
-    spreadLabels(svg);
+    if (rows.length) {
+      const right = MARGIN.left + plotW - 8;
+      const back = el("rect", { class: "olf-key-back", rx: 4 }, key);
+      rows.forEach(([v, id], k) => {
+        const y = MARGIN.top + 18 + 19 * k;
+        el("line", { x1: right - 26, y1: y - 5, x2: right - 4, y2: y - 5, stroke: v.color, class: "olf-arrow", "marker-end": `url(#${id})` }, key);
+        const t = el("text", { x: right - 32, y, "text-anchor": "end", fill: v.color, class: "olf-arrow-label" }, key);
+        t.textContent = `${v.name} (${fmt(v.norm)})`;
+      });
+      const box = key.getBBox();
+      Object.entries({ x: box.x - 6, y: box.y - 4, width: box.width + 12, height: box.height + 8 }).forEach(([k, val]) => back.setAttribute(k, val));
+    }
   }
 
   const start = el("circle", { cx: px(data.start[0]), cy: py(data.start[1]), r: 9, class: "olf-start" }, svg);
@@ -166,7 +178,7 @@ function draw(root, data, send) {
   if (sweep) {
     const target = runs[sweep.run];
     const label = document.createElement("label");
-    label.textContent = `${sweep.label}:`;
+    label.textContent = sweep.label;
     // which knob the slider moves (lr, momentum, β₁): choosing another asks the server for that sweep
     const choices = (sweep.knobs || []).map(({ key, label: text }) => {
       const b = document.createElement("button");
@@ -259,24 +271,6 @@ function draw(root, data, send) {
   };
   svg.addEventListener("pointerup", release);
   svg.addEventListener("pointercancel", () => { dragging = false; root.classList.remove("olf-dragging"); });
-}
-
-function spreadLabels(svg) {
-  // move arrow labels down until none overlaps another (they start at the arrow tips)
-  const labels = [...svg.querySelectorAll(".olf-arrow-label")];
-  const placed = [];
-  for (const t of labels) {
-    let box = t.getBBox();
-    for (let tries = 0; tries < 12 && placed.some((b) => overlap(b, box)); tries++) {
-      t.setAttribute("y", Number(t.getAttribute("y")) + 18);
-      box = t.getBBox();
-    }
-    placed.push(box);
-  }
-}
-
-function overlap(a, b) {
-  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
 }
 
 function legend(root, data) {

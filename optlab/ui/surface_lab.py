@@ -409,7 +409,7 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     start = cfg.start if cfg.start is not None else surface.start
     entry = None
     if sweep is not None:
-        entry = sweep_entry(sweep, run, f"run {run + 1} · {KNOB_LABELS[knob]}", knob if knob == "lr" else
+        entry = sweep_entry(sweep, run, f"run {run + 1}", knob if knob == "lr" else
                             KNOB_LABELS[knob].split()[-1], current, h.log, surface.bounds)
         entry["knobs"] = [{"key": k, "label": KNOB_LABELS[k]} for k in knobs_of(cfg.runs[run])]
     payload = live_payload(
