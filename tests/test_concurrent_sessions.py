@@ -1,0 +1,77 @@
+"""Concurrent first sessions on a fresh server do not race on lazily imported modules.
+
+Plotly looks pandas up in `sys.modules` without importing it, so a session building a figure while another
+session's first `st.dataframe` is still importing pandas used to get "partially initialized module 'pandas' has no
+attribute 'Series'". The UI package imports the heavy modules once, before any page code runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.stclient import ProtocolError, StreamlitSession
+
+ROOT = Path(__file__).resolve().parents[1]
+# Modules that other libraries look up in sys.modules (or import lazily inside a session's script thread).
+HEAVY = ("pandas", "plotly.subplots", "plotly.graph_objects", "pyarrow")
+
+
+def test_the_ui_package_imports_the_heavy_modules_up_front():
+    code = f"import sys, optlab.ui; print([m for m in {HEAVY!r} if m not in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", f"imported only on first use: {out.stdout.strip()}"
+
+
+async def _trainer(base: str, seed: int, curves_seen: asyncio.Event, found: list[str]) -> None:
+    async with StreamlitSession(base) as s:
+        for result in [await s.open("MNIST_Lab"), await s.set("Seed", seed), await s.click("Start training")]:
+            found.extend(result.exceptions)
+        for _ in range(400):
+            result = await s.poll()
+            if result is None:
+                break
+            found.extend(result.exceptions)
+            if any("step" in p for p in result.progress):
+                curves_seen.set()
+
+
+async def _tables(base: str, curves_seen: asyncio.Event, found: list[str]) -> None:
+    await asyncio.wait_for(curves_seen.wait(), 240)
+    async with StreamlitSession(base) as s:
+        found.extend((await s.open("Failure_gallery")).exceptions)  # its first draw has st.dataframe
+
+
+@pytest.mark.slow
+def test_concurrent_first_sessions_on_a_fresh_server_show_no_tracebacks(fresh_server):
+    """Sessions drawing training curves (make_subplots) while others draw their first tables (pandas)."""
+    found: list[str] = []
+
+    async def main():
+        curves_seen = asyncio.Event()
+        tasks = [_trainer(fresh_server, 100 + i, curves_seen, found) for i in range(6)]
+        tasks += [_tables(fresh_server, curves_seen, found) for _ in range(6)]
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+        problems = [r for r in results if isinstance(r, BaseException)]
+        if problems:
+            raise problems[0] if not isinstance(problems[0], ProtocolError) else AssertionError(str(problems[0]))
+
+    asyncio.run(main())
+    assert found == []
+
+
+@pytest.fixture
+def fresh_server():
+    from bench.bench_classroom import Server
+
+    server = Server({"OPTLAB_TRAIN_WORKERS": "2"})
+    try:
+        server.wait_healthy()
+        yield server.base
+    finally:
+        server.stop()
