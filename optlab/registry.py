@@ -4,8 +4,13 @@ Pages build their widgets from it and the trace runner builds optimizers with it
 Registry defaults are chosen for 2D loss surfaces and may differ from torch's (Adam's lr is 0.05 here,
 torch's 1e-3, which barely moves on a surface in a few hundred steps); ``kwargs()`` always gives valid
 torch arguments.
+
+Each preset names the class it equals number for number (``reference``): a torch.optim class, or, for an
+optimizer torch does not have, a reference package's class as ``"module:Name"``, imported only when asked for
+(those packages are test dependencies).
 """
 
+import importlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -65,22 +70,47 @@ class OptimizerSpec:
         key: registry key ("sgd", "momentum", "adam", ...).
         label: display name ("SGD + momentum").
         cls: the optlab class.
-        torch_cls: the torch.optim class it matches number for number.
+        reference: the class it matches number for number: a torch.optim class, or ``"module:Name"`` of a
+            reference package's class (imported on first use by ``reference_cls``).
         hypers: the knobs, in display order.
         description: one line for the page.
         fixed: constructor arguments set by the preset itself (read-only), e.g. ``nesterov=True``.
+        coordinatewise: each coordinate of a parameter is stepped on its own, so a batch of points stacked as
+            the rows of one parameter moves like that many separate runs. False for Muon (it orthogonalises
+            the whole matrix) and Adafactor (it factors a matrix's second moment and scales by its RMS).
     """
 
     key: str
     label: str
     cls: type
-    torch_cls: type
+    reference: type | str
     hypers: tuple[Hyper, ...]
     description: str
     fixed: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    coordinatewise: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fixed", MappingProxyType(dict(self.fixed)))
+
+    @property
+    def reference_cls(self) -> type:
+        """The reference class; ValueError saying which package to install when it is not there."""
+        if not isinstance(self.reference, str):
+            return self.reference
+        module, _, name = self.reference.partition(":")
+        try:
+            return getattr(importlib.import_module(module), name)
+        except ImportError:
+            package = _PACKAGES.get(module, module)
+            raise ValueError(
+                f"{self.label}'s reference implementation is {module}.{name}, from the package {package}, which is "
+                f"not installed; it is a test dependency: pip install {package} (or pip install -e '.[dev]')"
+            ) from None
+
+    @property
+    def torch_cls(self) -> type:
+        """The reference class (the name from when every reference was a torch.optim class)."""
+        return self.reference_cls
 
     def hyper(self, name: str) -> Hyper:
         """The knob called ``name``; ValueError listing the knobs when there is none."""
@@ -98,7 +128,8 @@ class OptimizerSpec:
         return {h.name: h.default for h in self.hypers}
 
     def kwargs(self, **flat) -> dict:
-        """Flat values (missing ones take the defaults) -> constructor kwargs, ``beta1``/``beta2`` -> ``betas``.
+        """Flat values (missing ones take the defaults) -> constructor kwargs: ``beta1``/``beta2`` -> ``betas``,
+        ``eta_minus``/``eta_plus`` -> ``etas`` (Rprop).
 
         Raises:
             ValueError: an unknown name, a value of the wrong kind or outside its range.
@@ -107,18 +138,29 @@ class OptimizerSpec:
         if unknown:
             raise ValueError(f"{self.label} has no setting(s) {unknown}; its settings are: {self.names()}")
         values = {h.name: h.check(flat.get(h.name, h.default)) for h in self.hypers}
-        if "beta1" in values or "beta2" in values:
-            betas = (values.pop("beta1", 0.9), values.pop("beta2", 0.999))
-            values["betas"] = betas
+        for pair, (first, second), fallback in _PAIRS:
+            if first in values or second in values:
+                values[pair] = (values.pop(first, fallback[0]), values.pop(second, fallback[1]))
         values.update(self.fixed)
         return values
 
     def build(self, params, impl: str = "optlab", **flat) -> torch.optim.Optimizer:
-        """An optimizer over ``params`` with these settings; ``impl`` is "optlab" or "torch"."""
+        """An optimizer over ``params`` with these settings; ``impl`` is "optlab" or "torch" (the reference
+        class, a reference package's for an optimizer torch does not have)."""
         if impl not in ("optlab", "torch"):
             raise ValueError(f"impl must be 'optlab' or 'torch', got {impl!r}")
-        cls = self.cls if impl == "optlab" else self.torch_cls
+        cls = self.cls if impl == "optlab" else self.reference_cls
         return cls(params, **self.kwargs(**flat))
+
+
+#: Constructor arguments that are pairs, the flat knobs that make them, and the pair's defaults.
+_PAIRS = (
+    ("betas", ("beta1", "beta2"), (0.9, 0.999)),
+    ("etas", ("eta_minus", "eta_plus"), (0.5, 1.2)),
+)
+
+#: Module of a reference class -> the package that installs it.
+_PACKAGES = {"lion_pytorch": "lion-pytorch", "pytorch_optimizer": "pytorch-optimizer", "schedulefree": "schedulefree"}
 
 
 def _lr(default: float) -> Hyper:
@@ -222,6 +264,96 @@ _SPECS = (
                help="Starting value of the sum of squared gradients."),
          _eps(1e-10), _weight_decay(), _MAXIMIZE),
         "Gradient divided by the root of all squared gradients so far: steps shrink where it has moved a lot.",
+    ),
+    OptimizerSpec(
+        "adamax", "Adamax", optim.Adamax, torch.optim.Adamax,
+        (*_ADAM_HYPERS, _weight_decay(), _MAXIMIZE),
+        "Adam with the largest recent gradient size (an infinity norm) in place of the root-mean-square.",
+    ),
+    OptimizerSpec(
+        "adadelta", "Adadelta", optim.Adadelta, torch.optim.Adadelta,
+        (_lr(1.0),
+         Hyper("rho", "ρ (smoothing)", "float", 0.9, 0.0, 0.9999, symbol=r"\rho",
+               help="Decay rate of the running averages of squared gradients and squared steps."),
+         _eps(1e-6), _weight_decay(), _MAXIMIZE),
+        "Step = RMS of past steps / RMS of past gradients × gradient: it sets its own step size, which starts tiny.",
+    ),
+    OptimizerSpec(
+        "rprop", "Rprop", optim.Rprop, torch.optim.Rprop,
+        (_lr(0.01),
+         Hyper("eta_minus", "η₋ (shrink)", "float", 0.5, 0.01, 0.99, symbol=r"\eta_-",
+               help="Factor a coordinate's step size shrinks by when its gradient changes sign."),
+         Hyper("eta_plus", "η₊ (grow)", "float", 1.2, 1.01, 5.0, symbol=r"\eta_+",
+               help="Factor a coordinate's step size grows by while its gradient keeps its sign."),
+         _MAXIMIZE),
+        "Only the gradient's sign counts: each coordinate's own step grows while the sign holds, shrinks when it flips.",
+    ),
+    OptimizerSpec(
+        "asgd", "ASGD", optim.ASGD, torch.optim.ASGD,
+        (_lr(0.01),
+         Hyper("lambd", "λ (decay)", "float", 1e-4, 0.0, 1.0, symbol=r"\lambda",
+               help="How fast the step size decays, and how much the weights shrink each step."),
+         Hyper("alpha", "α (decay power)", "float", 0.75, 0.0, 1.0, symbol=r"\alpha",
+               help="Power of the step-size decay: η_t = γ / (1 + λγt)^α."),
+         Hyper("t0", "t₀ (averaging starts)", "float", 100.0, 0.0, 10_000.0, symbol="t_0",
+               help="Step after which the state's average of the iterates starts to lag behind the iterate."),
+         _weight_decay(), _MAXIMIZE),
+        "SGD with a decaying step that also keeps, after step t₀, the running average of the points it visited.",
+    ),
+    OptimizerSpec(
+        "adafactor", "Adafactor", optim.Adafactor, torch.optim.Adafactor,
+        (_lr(0.1),
+         Hyper("beta2_decay", "β₂ decay τ", "float", -0.8, -1.0, 0.0, symbol=r"\tau",
+               help="The second moment forgets at rate 1 − β̂₂ = t^τ: fast at first, slower later."),
+         Hyper("d", "clipping threshold d", "float", 1.0, 1.0, 10.0, symbol="d",
+               help="The update is shrunk whenever its root-mean-square exceeds d."),
+         _weight_decay(), _MAXIMIZE),
+        "Steps relative to the size of the parameters, with a second moment stored per row and column of a matrix.",
+        coordinatewise=False,
+    ),
+    OptimizerSpec(
+        "muon", "Muon", optim.MatrixMuon, torch.optim.Muon,
+        (_lr(0.05), _momentum(0.95),
+         Hyper("nesterov", "Nesterov", "bool", True, help="Orthogonalise the look-ahead momentum."),
+         _weight_decay(0.0)),
+        "Momentum made orthogonal by a Newton–Schulz iteration; the point (x, y) is the 1×2 matrix [x y].",
+        coordinatewise=False,
+    ),
+    OptimizerSpec(
+        "lion", "Lion", optim.Lion, "lion_pytorch:Lion",
+        (_lr(0.02), _BETA1,
+         Hyper("beta2", "β₂ (momentum)", "float", 0.99, 0.0, 0.9999, symbol=r"\beta_2",
+               help="Decay rate of the momentum m, updated after the step."),
+         _weight_decay(),
+         Hyper("decoupled_weight_decay", "decay relative to the initial lr", "bool", False,
+               help="Divide λ by the starting learning rate (lion-pytorch's option)."),
+         ),
+        "The sign of an interpolated momentum: every coordinate moves by exactly ± the learning rate.",
+    ),
+    OptimizerSpec(
+        "adabelief", "AdaBelief", optim.AdaBelief, "pytorch_optimizer:AdaBelief",
+        (_lr(0.05), _BETA1, _BETA2,
+         Hyper("eps", "ε", "float", 1e-16, 1e-20, 1.0, log=True, symbol=r"\epsilon",
+               help="Added to the belief s and to its root, so it never divides by zero."),
+         _weight_decay(),
+         Hyper("weight_decouple", "decoupled weight decay", "bool", True,
+               help="Shrink the weights directly (AdamW style) instead of adding λθ to the gradient."),
+         Hyper("rectify", "rectify (RAdam)", "bool", False,
+               help="Switch the adaptive step on gradually, as RAdam does."),
+         Hyper("ams_bound", "AMS bound", "bool", False, help="Divide by the largest belief seen so far."),
+         _MAXIMIZE),
+        "Adam divided by how far each gradient falls from its running mean: steps are long where it is predictable.",
+    ),
+    OptimizerSpec(
+        "schedule_free", "Schedule-free AdamW", optim.AdamWScheduleFreeTraining, "schedulefree:AdamWScheduleFree",
+        (_lr(0.05),
+         Hyper("beta1", "β₁ (interpolation)", "float", 0.9, 0.01, 0.999, symbol=r"\beta_1",
+               help="Gradients are taken at (1 − β₁) z + β₁ x, between the SGD point z and the average x."),
+         _BETA2, _eps(), _weight_decay(),
+         Hyper("warmup_steps", "warm-up steps", "float", 0.0, 0.0, 1000.0,
+               help="The learning rate ramps up linearly over this many steps."),
+         ),
+        "AdamW steps on z, an average x of them, and gradients taken in between: no schedule needed.",
     ),
 )
 
