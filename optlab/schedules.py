@@ -127,8 +127,11 @@ def _build_onecycle(optimizer, total_steps: int, v: Values) -> LRScheduler:
     if total_steps < 2:
         raise ValueError("OneCycleLR needs a run of at least 2 steps")
     base_lrs = [group["lr"] for group in optimizer.param_groups]  # OneCycleLR's max_lr, one per group
+    # OneCycleLR's first phase ends at pct_start·total_steps − 1 and its get_lr divides by that: a rise that ends
+    # exactly at step 1 (0.05 × 20) divides by zero, so it ends one float later (the same schedule, step by step)
+    pct_start = v["pct_start"] if v["pct_start"] * total_steps != 1 else math.nextafter(v["pct_start"], 1.0)
     return lr_scheduler.OneCycleLR(
-        optimizer, max_lr=base_lrs, total_steps=total_steps, pct_start=v["pct_start"],
+        optimizer, max_lr=base_lrs, total_steps=total_steps, pct_start=pct_start,
         div_factor=v["div_factor"], final_div_factor=v["final_div_factor"], cycle_momentum=False,
     )
 
