@@ -199,8 +199,8 @@ class AdaBelief(ExplainedOptimizer):
                     s = max_exp_avg_var
                 else:
                     s = exp_avg_var
-                # √s_t (the reference adds a 0 before and after the root)
-                denom = s.add(0.0).sqrt_().add_(0.0)
+                # √s_t
+                denom = s.sqrt()
 
                 taken = None
                 if not rectify:
