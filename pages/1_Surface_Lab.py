@@ -14,14 +14,16 @@ Widget keys (stable; tests and browser tests use them):
   ``sl_loss``, ``sl_dist``.
 - basins tab: ``sl_basins_run`` which run, ``sl_basins_n`` starts per side, ``sl_basins`` the figure,
   ``sl_basins_table`` the counts per minimum.
-- inspector: ``sl_insp_run``, ``sl_insp_t``, ``sl_insp_prev``, ``sl_insp_next``.
+- inspector: ``sl_insp_run``, ``sl_insp_t`` (torch's step number: 1 is the first step), ``sl_insp_prev``,
+  ``sl_insp_next``.
 - theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
 - export: ``sl_csv``, ``sl_json``.
 
 The whole configuration is kept in the URL (``optlab.ui.urlstate``), so a link reproduces the experiment; so is
-the view, so it also opens where the teacher was looking: ``v`` the open tab (``sl_view``), ``i=<run>:<t>`` the
-inspector's run and step (``sl_insp_run``, ``sl_insp_t``), ``b=<run>:<side>`` the Basins tab's run and starts per
-side (``sl_basins_run``, ``sl_basins_n``). The view never enters the trace cache key.
+the view, so it also opens where the teacher was looking: ``v`` the open tab (``sl_view``), ``t=<run>:<t>`` the
+inspector's run and step (``sl_insp_run``, ``sl_insp_t``; an old link's ``i=<run>:<k>`` counted from 0 and still
+opens the same step, t = k + 1), ``b=<run>:<side>`` the Basins tab's run and starts per side (``sl_basins_run``,
+``sl_basins_n``). The view never enters the trace cache key.
 """
 
 import inspect
@@ -39,21 +41,26 @@ lab.compact_top()
 title, formula = st.columns([1, 3], vertical_alignment="center")
 title.header("Surface Lab", anchor=False)
 
-notes = lab.read_link_once()
-cfg, formula_error = lab.sidebar_controls()
+lab.read_link_once()
+cfg, problem = lab.sidebar_controls()
 lab.write_link(cfg)
+notes = lab.link_notes(cfg)
 if notes:
     st.warning("\n\n".join(literal(n) for n in notes), icon="🔗")
 
-if formula_error:
-    st.error(f"The formula cannot be used: {literal(formula_error)}. Fix it in the sidebar; nothing was run.",
-             icon="⚠️")
+if problem:
+    st.error(f"{literal(problem)} Fix it in the sidebar; nothing was run.", icon="⚠️")
     st.stop()
 
 surface = build_surface(cfg)
 with formula:
     st.latex(rf"f(x, y) = {surface.latex}")
-traces = lab.compute(cfg)
+try:
+    traces = lab.compute(cfg)
+except ValueError as e:  # settings each in range that cannot run together (a one-cycle schedule over 1 step)
+    st.error(f"These settings cannot run together: {literal(str(e))}. Change them in the sidebar; nothing was run.",
+             icon="⚠️")
+    st.stop()
 lab.divergence_notices(traces)
 
 lab.figures_and_inspector(surface, cfg, traces)
@@ -65,7 +72,7 @@ if surface.key == "quadratic" and surface.hessian_eigs:
     lab.theory_panel(surface, cfg, traces)
 
 st.subheader("Export")
-lab.export_buttons(traces)
+lab.export_buttons(cfg, surface, traces)
 st.caption("Each figure has a camera button in its toolbar for a PNG. The address bar holds the whole setup: "
            "copy it to share this experiment.")
 

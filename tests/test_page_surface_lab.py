@@ -166,12 +166,12 @@ def _inspector_step(at: AppTest) -> str:
 def test_inspector_at_first_middle_and_last_step():
     at = open_page({"n": "50", "r1": "momentum,lr:0.001", "r2": "adam"})
     at.selectbox(key="sl_insp_run").set_value(1).run()  # the Adam run
-    for t in (0, 25, 49):
+    for t in (1, 25, 50):  # torch's numbers: the first step is t = 1
         at.slider(key="sl_insp_t").set_value(t).run()
         assert_clean(at)
         assert _inspector_step(at).startswith(f"**Step {t}**")
         state = next(c.value for c in at.code if c.value.startswith("step:"))
-        assert state.splitlines()[0] == f"step: {t + 1}"  # state after step t has counted t + 1 steps
+        assert state.splitlines()[0] == f"step: {t}"  # after step t, torch's state["step"] is t
         assert any("exp_avg" in line for line in state.splitlines())
         assert len(at.get("latex")) >= 3  # the update equations with numbers
         arrows = live(at)["arrows"]
@@ -180,9 +180,9 @@ def test_inspector_at_first_middle_and_last_step():
     # the arrows start at the inspected point
     assert arrows["point"][0] == pytest.approx(float(_inspector_step(at).split("`(")[1].split(",")[0]), rel=1e-4)
     at.button(key="sl_insp_next").click().run()  # already last: stays
-    assert _inspector_step(at).startswith("**Step 49**")
+    assert _inspector_step(at).startswith("**Step 50**")
     at.button(key="sl_insp_prev").click().run()
-    assert _inspector_step(at).startswith("**Step 48**")
+    assert _inspector_step(at).startswith("**Step 49**")
 
 
 def _metric(at: AppTest, label_start: str, nth: int = 0) -> float:
@@ -230,8 +230,8 @@ def test_a_run_with_a_schedule_and_an_ema_shadow():
     assert at.checkbox(key="sl_r1_ema_on").value is True
     ema = [r for r in live(at)["runs"] if r["ema"]]
     assert len(ema) == 1 and ema[0]["label"].startswith("1 · Adam")
-    assert _lr_shown(at) == pytest.approx(0.05)  # step 0: the full learning rate
-    at.slider(key="sl_insp_t").set_value(59).run()
+    assert _lr_shown(at) == pytest.approx(0.05)  # step 1: the full learning rate
+    at.slider(key="sl_insp_t").set_value(60).run()
     # cosine from 0.05 down towards 0.1 x 0.05 over 60 steps
     assert 0.005 <= _lr_shown(at) < 0.0055
     at.checkbox(key="sl_r1_ema_on").uncheck().run()
@@ -446,25 +446,25 @@ POINTED = {"n": "50", "r1": "sgd,lr:0.001", "r2": "adam"}
 def test_a_link_opens_the_inspector_at_its_run_and_step_without_a_new_cache_key(trace_keys):
     plain = open_page(POINTED)
     assert_clean(plain)
-    assert _inspector_step(plain).startswith("**Step 0**")
-    at = open_page({**POINTED, "i": "2:37"})
+    assert _inspector_step(plain).startswith("**Step 1**")
+    at = open_page({**POINTED, "t": "2:37"})
     assert_clean(at)
     assert not at.warning
     assert at.selectbox(key="sl_insp_run").value == 1 and at.slider(key="sl_insp_t").value == 37
     assert _inspector_step(at).startswith("**Step 37**")
     state = next(c.value for c in at.code if c.value.startswith("step:"))
-    assert state.splitlines()[0] == "step: 38" and "exp_avg" in state  # the Adam run's state after step 37
-    assert at.query_params["i"] == "2:37"  # the link keeps pointing there
+    assert state.splitlines()[0] == "step: 37" and "exp_avg" in state  # the Adam run's state after step 37
+    assert at.query_params["t"] == "2:37"  # the link keeps pointing there
     assert len(set(trace_keys)) == 1, "the inspected step must not enter the trace cache key"
     # moving the step (slider or buttons) rewrites the link and asks the cache for the same key again
     at.slider(key="sl_insp_t").set_value(12).run()
-    assert at.query_params["i"] == "2:12"
+    assert at.query_params["t"] == "2:12"
     at.button(key="sl_insp_next").click().run()
-    assert at.query_params["i"] == "2:13" and _inspector_step(at).startswith("**Step 13**")
+    assert at.query_params["t"] == "2:13" and _inspector_step(at).startswith("**Step 13**")
     at.selectbox(key="sl_insp_run").set_value(0).run()
-    assert at.query_params["i"] == "1:13"
-    at.slider(key="sl_insp_t").set_value(0).run()
-    assert "i" not in at.query_params  # back at the default: the link is short again
+    assert at.query_params["t"] == "1:13"
+    at.slider(key="sl_insp_t").set_value(1).run()
+    assert "t" not in at.query_params  # back at the default: the link is short again
     assert_clean(at)
     assert len(set(trace_keys)) == 1 and len(trace_keys) >= 6
     assert decode(dict(at.query_params)) == decode(POINTED)
@@ -472,22 +472,22 @@ def test_a_link_opens_the_inspector_at_its_run_and_step_without_a_new_cache_key(
 
 def test_a_link_with_a_view_that_does_not_fit_is_fitted_with_a_notice():
     # run 9 does not exist; tab 'heatmap' neither; 21 starts per side are offered but run 5 is not there
-    at = open_page({**POINTED, "i": "9:999", "v": "heatmap", "b": "5:21"})
+    at = open_page({**POINTED, "t": "9:999", "v": "heatmap", "b": "5:21"})
     assert_clean(at)
     notice = "\n".join(w.value for w in at.warning)
     assert "there is no run 9" in notice and "unknown view 'heatmap'" in notice and "there is no run 5" in notice
-    assert at.selectbox(key="sl_insp_run").value == 0 and at.slider(key="sl_insp_t").value == 49
+    assert at.selectbox(key="sl_insp_run").value == 0 and at.slider(key="sl_insp_t").value == 50
     assert live(at)["runs"]  # the contour tab is open
-    assert _view(at) == LabView(insp_t=49, basins_n=21)
+    assert _view(at) == LabView(insp_t=50, basins_n=21)
 
 
 def test_a_step_past_a_diverged_runs_end_is_its_last_step():
-    at = open_page({"n": "100", "r1": "sgd,lr:0.01", "i": "1:90"})  # diverges after a few steps
+    at = open_page({"n": "100", "r1": "sgd,lr:0.01", "t": "1:90"})  # diverges after a few steps
     assert_clean(at)
     (tr,) = surface_lab.compute(decode(dict(at.query_params))[0])
-    assert tr.diverged_at is not None and 0 < tr.n_steps - 1 < 90
-    assert at.slider(key="sl_insp_t").value == tr.n_steps - 1
-    assert at.query_params["i"] == f"1:{tr.n_steps - 1}"
+    assert tr.diverged_at is not None and 1 < tr.n_steps < 90
+    assert at.slider(key="sl_insp_t").value == tr.n_steps == tr.diverged_at - 1  # step t broke: t - 1 is the last
+    assert at.query_params["t"] == f"1:{tr.n_steps}"
 
 
 def test_the_basins_view_is_kept_in_the_link_while_another_tab_is_open():

@@ -14,6 +14,7 @@ from optlab.ui.cache import BASINS_N
 from optlab.ui.urlstate import (
     BASINS_SIDE,
     BASINS_SIDES,
+    KAPPA,
     LR_Y_FACTOR_RANGE,
     MAX_RUNS,
     MAX_STEPS,
@@ -21,11 +22,13 @@ from optlab.ui.urlstate import (
     LabConfig,
     LabView,
     RunSpec,
+    check,
     decode,
     decode_view,
     default_runs,
     encode,
     encode_view,
+    read_export,
 )
 
 
@@ -144,6 +147,7 @@ CLAMPS = [
     ({"n": "12.7"}, lambda c: c.steps == 13, "not a whole number"),
     ({"noise": "-1"}, lambda c: c.noise == 0.0, "noise=-1"),
     ({"s": "quadratic", "kappa": "0.5"}, lambda c: c.kappa == 1.0, "kappa=0.5"),
+    ({"s": "quadratic", "kappa": "50000"}, lambda c: c.kappa == KAPPA.max, "kappa=50000 is outside [1, 10000]"),
     ({"s": "quadratic", "angle": "400"}, lambda c: c.angle == 90.0, "angle=400"),
     ({"x0": "100,-100"}, lambda c: c.start == (SURFACES["rosenbrock"].bounds[0][1],
                                                SURFACES["rosenbrock"].bounds[1][0]), "start x=100"),
@@ -220,25 +224,25 @@ def test_random_junk_never_raises():
         view, _ = decode_view(q, cfg)
         assert view.tab in VIEWS and view.basins_n in BASINS_SIDES
         assert 0 <= view.insp_run < len(cfg.runs) and 0 <= view.basins_run < len(cfg.runs)
-        assert 0 <= view.insp_t < cfg.steps
+        assert 1 <= view.insp_t <= cfg.steps
         assert decode_view(encode(cfg, view), cfg) == (view, [])  # whatever was accepted encodes again
 
 
 # --- the view: open tab, inspected run and step, basins run and grid --------------------------------------------
 
-THREE = LabConfig(steps=50)  # the default three runs, 50 steps: steps t = 0..49
+THREE = LabConfig(steps=50)  # the default three runs, 50 steps: torch's steps t = 1..50
 
 VIEW_TRIP = [
     (LabView(), {}),
     (LabView(tab="basins"), {"v": "basins"}),
     (LabView(tab="3d"), {"v": "3d"}),
-    (LabView(insp_run=2, insp_t=37), {"i": "3:37"}),
-    (LabView(insp_run=1), {"i": "2:0"}),
-    (LabView(insp_t=49), {"i": "1:49"}),
+    (LabView(insp_run=2, insp_t=37), {"t": "3:37"}),
+    (LabView(insp_run=1), {"t": "2:1"}),
+    (LabView(insp_t=50), {"t": "1:50"}),
     (LabView(basins_run=1, basins_n=11), {"b": "2:11"}),
     (LabView(basins_n=41), {"b": "1:41"}),
-    (LabView(tab="replay", insp_run=2, insp_t=1, basins_run=2, basins_n=21),
-     {"v": "replay", "i": "3:1", "b": "3:21"}),
+    (LabView(tab="replay", insp_run=2, insp_t=2, basins_run=2, basins_n=21),
+     {"v": "replay", "t": "3:2", "b": "3:21"}),
 ]
 
 
@@ -246,7 +250,7 @@ VIEW_TRIP = [
 def test_view_to_query_params_and_back_with_defaults_left_out(view, want):
     assert encode_view(view) == want
     q = encode(THREE, view)
-    assert {k: v for k, v in q.items() if k in ("v", "i", "b")} == want
+    assert {k: v for k, v in q.items() if k in ("v", "t", "i", "b")} == want
     back, notes = decode_view(q, THREE)
     assert (back, notes) == (view, [])
     cfg, notes = decode(q)  # the view keys are known to the configuration's decoder, which leaves them alone
@@ -256,7 +260,7 @@ def test_view_to_query_params_and_back_with_defaults_left_out(view, want):
 def test_the_view_stays_out_of_the_configuration_and_its_cache_key():
     plain = encode(THREE)
     pointed = encode(THREE, LabView(tab="basins", insp_run=1, insp_t=20, basins_run=2, basins_n=11))
-    assert set(pointed) - set(plain) == {"v", "i", "b"}
+    assert set(pointed) - set(plain) == {"v", "t", "b"}
     assert decode(pointed)[0].to_json() == decode(plain)[0].to_json() == THREE.to_json()
     assert encode(THREE, LabView()) == plain  # a default view adds nothing to the link
 
@@ -273,15 +277,24 @@ def test_an_old_link_without_view_keys_opens_the_default_view():
 VIEW_FIXES = [
     ({"v": "heatmap"}, LabView(), "unknown view 'heatmap'"),
     ({"v": "BASINS"}, LabView(tab="basins"), None),  # case does not matter
-    ({"i": "2:500"}, LabView(insp_run=1, insp_t=49), "step=500 is outside [0, 49]; using 49"),
-    ({"i": "2:-3"}, LabView(insp_run=1), "step=-3 is outside"),
-    ({"i": "9:10"}, LabView(insp_t=10), "there is no run 9 (runs 1 to 3); using run 1"),
-    ({"i": "0:10"}, LabView(insp_t=10), "there is no run 0"),
-    ({"i": "3"}, LabView(insp_run=2), None),  # no step: step 0
-    ({"i": "3:7.6"}, LabView(insp_run=2, insp_t=8), "step=7.6 is not a whole number"),
-    ({"i": "x:12"}, LabView(insp_t=12), "i (inspector) run: 'x' is not a number"),
-    ({"i": "2:nan"}, LabView(insp_run=1), "not a finite number"),
-    ({"i": "1:2:3"}, LabView(), "expected run:step"),
+    ({"t": "2:500"}, LabView(insp_run=1, insp_t=50), "step=500 is outside [1, 50]; using 50"),
+    ({"t": "2:0"}, LabView(insp_run=1), "step=0 is outside [1, 50]; using 1"),  # θ₀ is the start, not a step
+    ({"t": "2:-3"}, LabView(insp_run=1), "step=-3 is outside"),
+    ({"t": "9:10"}, LabView(insp_t=10), "there is no run 9 (runs 1 to 3); using run 1"),
+    ({"t": "0:10"}, LabView(insp_t=10), "there is no run 0"),
+    ({"t": "3"}, LabView(insp_run=2), None),  # no step: the first step
+    ({"t": "3:7.6"}, LabView(insp_run=2, insp_t=8), "step=7.6 is not a whole number"),
+    ({"t": "x:12"}, LabView(insp_t=12), "t (inspector) run: 'x' is not a number"),
+    ({"t": "2:nan"}, LabView(insp_run=1), "not a finite number"),
+    ({"t": "1:2:3"}, LabView(), "expected run:step"),
+    # links from before torch's numbering: i=<run>:<k>, k = 0 the first step, opens the very same step t = k + 1
+    ({"i": "2:37"}, LabView(insp_run=1, insp_t=38), None),
+    ({"i": "2:0"}, LabView(insp_run=1, insp_t=1), None),
+    ({"i": "3"}, LabView(insp_run=2), None),
+    ({"i": "2:500"}, LabView(insp_run=1, insp_t=50), "step=500 is outside [0, 49]; using 49"),
+    ({"i": "9:10"}, LabView(insp_t=11), "i (inspector): there is no run 9"),
+    ({"i": "x:12"}, LabView(insp_t=13), "i (inspector) run: 'x' is not a number"),
+    ({"t": "2:5", "i": "3:9"}, LabView(insp_run=1, insp_t=5), None),  # t wins: it is the newer key
     ({"b": "7:21"}, LabView(basins_n=21), "b (basins): there is no run 7"),
     ({"b": "2:30"}, LabView(basins_run=1, basins_n=31), "30 starts per side is not offered"),
     ({"b": "2:5"}, LabView(basins_run=1, basins_n=11), "5 starts per side is not offered"),
@@ -301,8 +314,54 @@ def test_view_values_are_clamped_to_what_exists_with_a_note(query, want, note):
 
 
 def test_a_step_past_a_shorter_experiment_is_its_last_step():
-    view, notes = decode_view({"n": "10", "i": "1:37"}, decode({"n": "10"})[0])
-    assert view.insp_t == 9 and any("using 9" in n for n in notes)
+    view, notes = decode_view({"n": "10", "t": "1:37"}, decode({"n": "10"})[0])
+    assert view.insp_t == 10 and any("using 10" in n for n in notes)
+
+
+def test_an_old_link_is_never_written_back_with_its_old_step_key():
+    cfg = decode({"n": "50", "i": "2:37"})[0]
+    view, _ = decode_view({"n": "50", "i": "2:37"}, cfg)
+    q = encode(cfg, view)
+    assert "i" not in q and q["t"] == "2:38"
+
+
+# --- κ and the angle belong to the quadratic alone -------------------------------------------------------------
+
+@pytest.mark.parametrize("query", [{"s": "rosenbrock", "kappa": "50000"}, {"s": "booth", "kappa": "abc"},
+                                   {"s": "himmelblau", "angle": "400"}, {"kappa": "0"}])
+def test_kappa_and_angle_on_a_surface_without_them_give_no_note(query):
+    cfg, notes = decode(query)
+    assert notes == [] and (cfg.kappa, cfg.angle) == (LabConfig().kappa, LabConfig().angle)
+
+
+# --- one range for the link, the widgets and the library ---------------------------------------------------------
+
+def test_check_accepts_what_a_link_gives_and_refuses_what_is_out_of_range():
+    for cfg in ROUND_TRIP:
+        assert check(cfg) == []
+    assert check(LabConfig(surface="quadratic", kappa=KAPPA.max)) == []
+    assert "kappa=20000 is outside [1, 10000]" in check(LabConfig(surface="quadratic", kappa=2e4))[0]
+    assert "n (steps)=5000" in check(LabConfig(steps=5000))[0]
+    assert "lr=50" in check(LabConfig(runs=(RunSpec.of("adam", lr=50.0),)))[0]
+    assert "cannot be written as a link" in check(LabConfig(runs=(RunSpec("no_such_optimizer"),)))[0]
+
+
+# --- an exported file names its experiment -----------------------------------------------------------------------
+
+BAD_EXPORTS = ["", "not a file", "{}", '{"experiment": {}}', '{"experiment": {"link": 5}}', "[1, 2]", "{",
+               "run,label,step\n0,a,0\n", "# link\nrun\n"]
+
+
+@pytest.mark.parametrize("text", BAD_EXPORTS, ids=range(len(BAD_EXPORTS)))
+def test_a_file_without_an_experiment_gives_the_default_one_with_a_note(text):
+    cfg, notes = read_export(text)
+    assert cfg == LabConfig() and "holds no Surface Lab experiment" in notes[0]
+
+
+def test_an_exported_link_is_checked_like_any_link():
+    cfg, notes = read_export("# link: s=quadratic&kappa=1e9&n=20\nrun,label,step\n")
+    assert cfg.surface == "quadratic" and cfg.kappa == KAPPA.max and cfg.steps == 20
+    assert any("kappa=1e+09" in n for n in notes)
 
 
 def test_an_unreadable_mapping_gives_the_default_view():

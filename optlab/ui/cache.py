@@ -22,7 +22,7 @@ from optlab.registry import REGISTRY
 from optlab.surfaces import Surface, get_surface
 from optlab.sweep import Sweep, run_members, run_start_sweep, start_grid, sweep_values
 from optlab.trace import RunConfig, Trace, run_traces
-from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec
+from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec, check
 
 GRID_N = 120  # contour grid points per side: sharp enough on a projector, ~60 kB as float32
 BASINS_N = 31  # starts per side of the basins grid: 961 runs of 300 steps take about 0.25 s
@@ -121,8 +121,14 @@ def start_of(cfg: LabConfig, surface: Surface) -> tuple[float, float]:
 
 
 def compute_traces(config_json: str) -> list[Trace]:
-    """Every run of the configuration, uncached (the benchmark times this)."""
+    """Every run of the configuration, uncached (the benchmark times this).
+
+    Raises ValueError for a setting outside the range the link and the widgets allow (``urlstate.check``).
+    """
     cfg = LabConfig.from_json(config_json)
+    problems = check(cfg)
+    if problems:
+        raise ValueError("This configuration is outside the Surface Lab's ranges: " + " ".join(problems))
     surface = build_surface(cfg)
     return run_traces(surface, run_configs(cfg), start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
 

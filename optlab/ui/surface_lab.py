@@ -18,14 +18,14 @@ import streamlit as st
 import torch
 
 from optlab import theory
-from optlab.expr import FormulaError
+from optlab.expr import FormulaError, PlotWindowError
 from optlab.optim.explain import term_lines
 from optlab.plots.animation import replay_figure
 from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_entry
-from optlab.plots.surface import color, surface3d_figure
-from optlab.registry import REGISTRY, Hyper
+from optlab.plots.surface import color, image_config, surface3d_figure
+from optlab.registry import REGISTRY
 from optlab.surfaces import SURFACES, Surface
 from optlab.sweep import SWEEP_KNOBS
 from optlab.trace import Trace, traces_to_csv, traces_to_json
@@ -47,6 +47,7 @@ from optlab.ui.cache import (
     surface_json,
     sweep_json,
 )
+from optlab.ui.link_probe import probe
 from optlab.ui.live_figure import live_figure, reported
 from optlab.ui.text import literal
 from optlab.ui.urlstate import (
@@ -55,8 +56,8 @@ from optlab.ui.urlstate import (
     CUSTOM,
     EMA_DECAY_RANGE,
     EMA_TAU_RANGE,
-    KAPPA_RANGE,
-    LR_Y_FACTOR_RANGE,
+    KAPPA,
+    LR_Y,
     MAX_RUNS,
     MAX_STEPS,
     NOISE_RANGE,
@@ -70,8 +71,10 @@ from optlab.ui.urlstate import (
     decode_view,
     encode,
     encode_view,
+    export_header,
 )
 from optlab.ui.widgets import (
+    bounded_number,
     log_float_control,
     optimizer_controls,
     schedule_controls,
@@ -89,9 +92,8 @@ NOTES = "_sl_notes"
 VIEW = "_sl_view_state"  # the LabView last shown; outlives the widgets of a tab that is not open
 BASINS_DRAWN = "_sl_basins_drawn"  # the basins widgets were drawn last run (else their state is stale or gone)
 STEP_DRAWN = "_sl_step_drawn"  # the same for the inspector's step slider
-LR_Y = Hyper("lr_y_factor", "lr_y / lr", "float", 1.0, *LR_Y_FACTOR_RANGE, log=True,
-             help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
-                  "a per-layer learning rate, in two dimensions")
+NOTES_FOR = "_sl_notes_for"  # the configuration the link's notes are about; once it changes, they are gone
+LINK_PROBE = "sl_link_probe"
 
 
 def compact_top() -> None:
@@ -122,7 +124,8 @@ def load_config(cfg: LabConfig) -> None:
     SS.sl_surface = cfg.surface
     SS.sl_formula = cfg.formula
     (SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax) = cfg.window
-    SS.sl_kappa, SS.sl_angle = float(cfg.kappa), float(cfg.angle)
+    set_log_float(KAPPA, "sl_kappa", cfg.kappa)
+    SS.sl_angle = float(cfg.angle)
     SS.sl_x0, SS.sl_y0 = cfg.start if cfg.start is not None else _default_start(cfg)
     SS.sl_steps, SS.sl_noise, SS.sl_seed = int(cfg.steps), float(cfg.noise), int(cfg.seed)
     SS.sl_nruns = len(cfg.runs)
@@ -155,7 +158,7 @@ def remember_view(**changes: Any) -> None:
         return
     SS[VIEW] = view
     want = encode_view(view)
-    for key in ("v", "i", "b"):  # the view's keys only; the configuration's keys are write_link's
+    for key in ("v", "t", "i", "b"):  # the view's keys only (i: old links' step, dropped once read)
         if key in want and st.query_params.get(key) != want[key]:
             st.query_params[key] = want[key]
         elif key not in want and key in st.query_params:
@@ -175,7 +178,28 @@ def read_link_once() -> list[str]:
         load_config(cfg)
         load_view(view)
         SS[NOTES] = notes
+        SS[NOTES_FOR] = None  # the first configuration the sidebar builds from it
     return SS.get(NOTES, [])
+
+
+def _link_dropped(note: str) -> None:
+    SS[NOTES] = [note]
+    SS[NOTES_FOR] = None
+
+
+def link_notes(cfg: LabConfig) -> list[str]:
+    """The notes on what the link could not give, for as long as the settings are those it opened.
+
+    Once a setting changes the notes are about an experiment no longer shown, so they go for good. Also mounts
+    the probe that notices a link Streamlit dropped whole (``optlab.ui.link_probe``).
+    """
+    probe(LINK_PROBE, _link_dropped)
+    notes = SS.get(NOTES, [])
+    if notes and SS.get(NOTES_FOR) is None:
+        SS[NOTES_FOR] = cfg
+    elif notes and SS[NOTES_FOR] != cfg:
+        SS[NOTES], notes = [], []
+    return notes
 
 
 def write_link(cfg: LabConfig) -> None:
@@ -203,8 +227,20 @@ def _reset_start(start: tuple[float, float]) -> None:
     SS.sl_x0, SS.sl_y0 = start
 
 
+def window_problem(window: tuple[tuple[float, float], tuple[float, float]]) -> str | None:
+    """What is wrong with a typed formula's plot window (an empty or inverted axis), or None."""
+    for axis, (lo, hi) in zip("xy", window, strict=True):
+        if not lo < hi:
+            return (f"The plot window is empty: {axis} min = {lo:g} is not below {axis} max = {hi:g}. Type an "
+                    f"{axis} min that is smaller than {axis} max, for example {axis} min = -3 and {axis} max = 3.")
+    return None
+
+
 def surface_controls() -> tuple[str, str, tuple, float, float, str | None]:
-    """Surface picker with its options. Returns (key, formula, window, kappa, angle, formula error or None)."""
+    """Surface picker with its options. Returns (key, formula, window, kappa, angle, problem or None).
+
+    The problem is a whole sentence that says what cannot be used (the window, or the formula) and what to do.
+    """
     key = st.selectbox("surface", SURFACE_CHOICES, format_func=_surface_name, key="sl_surface",
                        on_change=_surface_changed)
     formula, window = SS.get("sl_formula", ""), ((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax))
@@ -213,19 +249,22 @@ def surface_controls() -> tuple[str, str, tuple, float, float, str | None]:
         formula = st.text_input("f(x, y) =", key="sl_formula", placeholder="x**2 + 10*y**2",
                                 help="+ − * / ** ^, sin cos tan exp log sqrt abs tanh min max, pi, e")
         c1, c2 = st.columns(2)
-        c1.number_input("x min", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_xmin", format="%g")
-        c2.number_input("x max", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_xmax", format="%g")
-        c1.number_input("y min", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_ymin", format="%g")
-        c2.number_input("y max", -WINDOW_LIMIT, WINDOW_LIMIT, key="sl_ymax", format="%g")
+        for where, label, field in ((c1, "x min", "sl_xmin"), (c2, "x max", "sl_xmax"), (c1, "y min", "sl_ymin"),
+                                    (c2, "y max", "sl_ymax")):
+            bounded_number(label, field, -WINDOW_LIMIT, WINDOW_LIMIT, container=where, format="%g")
         window = ((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax))
-        try:
-            build_surface(LabConfig(surface=CUSTOM, formula=formula, window=window))
-        except FormulaError as e:
-            error = str(e)
-            st.error(f"Formula: {literal(error)}", icon="⚠️")
+        error = window_problem(window)
+        if error is None:
+            try:
+                build_surface(LabConfig(surface=CUSTOM, formula=formula, window=window))
+            except PlotWindowError as e:
+                error = str(e)
+            except FormulaError as e:
+                error = f"The formula cannot be used: {e}"
+        if error:
+            st.error(literal(error), icon="⚠️")
     elif key == "quadratic":
-        st.slider("condition number κ", KAPPA_RANGE[0], 1000.0, key="sl_kappa", step=1.0,
-                  help="λ_max / λ_min of the Hessian")
+        log_float_control(KAPPA, "sl_kappa")
         st.slider("rotation (degrees)", *ANGLE_RANGE, key="sl_angle", step=1.0)
     else:
         st.caption(SURFACES[key].description)
@@ -252,8 +291,8 @@ def run_controls(i: int) -> RunSpec:
     if st.checkbox("EMA shadow of the weights", key=f"{prefix}_ema_on",
                    help="A dotted path: the exponential moving average of the points, W ← d·W + (1 − d)·θ"):
         c1, c2 = st.columns(2)
-        ema = c1.number_input("decay d", *EMA_DECAY_RANGE, key=f"{prefix}_ema", format="%g", step=0.01)
-        c2.number_input("warm-up τ", *EMA_TAU_RANGE, key=f"{prefix}_tau", format="%g", step=1.0)
+        ema = bounded_number("decay d", f"{prefix}_ema", *EMA_DECAY_RANGE, container=c1, format="%g", step=0.01)
+        bounded_number("warm-up τ", f"{prefix}_tau", *EMA_TAU_RANGE, container=c2, format="%g", step=1.0)
     factor = group_controls(prefix, float(flat["lr"]))
     run = RunSpec(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
                   None if ema is None else float(ema), float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0,
@@ -271,27 +310,26 @@ def sidebar_controls() -> tuple[LabConfig, str | None]:
         st.header("Surface")
         key, formula, window, kappa, angle, error = surface_controls()
         st.subheader("Start, budget, noise")
-        c1, c2 = st.columns(2)
-        c1.number_input("start x", key="sl_x0", format="%g", step=0.1)
-        c2.number_input("start y", key="sl_y0", format="%g", step=0.1)
+        (x0, x1), (y0, y1) = window if key == CUSTOM else SURFACES[key].bounds
+        c1, c2 = st.columns(2)  # a start must lie in the plot window
+        bounded_number("start x", "sl_x0", x0, x1, container=c1, format="%g", step=0.1)
+        bounded_number("start y", "sl_y0", y0, y1, container=c2, format="%g", step=0.1)
         cfg0 = LabConfig(surface=key, formula=formula, window=window, kappa=kappa, angle=angle)
         default = _default_start(cfg0)
         st.button("reset start", key="sl_reset_start", on_click=_reset_start, args=(default,),
                   help="Or click anywhere on the contour plot")
         st.slider("steps", 1, MAX_STEPS, key="sl_steps")
         c1, c2 = st.columns(2)
-        c1.number_input("gradient noise σ", *NOISE_RANGE, key="sl_noise", format="%g", step=0.1,
-                        help="Every run gets the same noise sequence: g ← ∇f + σ·N(0, I)")
-        c2.number_input("seed", *SEED_RANGE, key="sl_seed", step=1)
+        bounded_number("gradient noise σ", "sl_noise", *NOISE_RANGE, container=c1, format="%g", step=0.1,
+                       help="Every run gets the same noise sequence: g ← ∇f + σ·N(0, I)")
+        bounded_number("seed", "sl_seed", *SEED_RANGE, container=c2, integer=True, step=1)
         st.header("Runs")
-        n = int(st.number_input("number of runs", 1, MAX_RUNS, key="sl_nruns", step=1))
+        n = int(bounded_number("number of runs", "sl_nruns", 1, MAX_RUNS, integer=True, step=1))
         runs = []
         for i in range(1, n + 1):
             with st.expander(f"Run {i}", expanded=(i == 1)):
                 runs.append(run_controls(i))
-    start = (float(SS.sl_x0), float(SS.sl_y0))
-    (x0, x1), (y0, y1) = window if key == CUSTOM else SURFACES[key].bounds
-    start = (min(max(start[0], x0), x1), min(max(start[1], y0), y1))  # a start outside the window is clamped
+    start = (float(SS.sl_x0), float(SS.sl_y0))  # inside the window: bounded_number saw to it, and said so
     cfg = LabConfig(surface=key, formula=formula if key == CUSTOM else "",
                     window=window if key == CUSTOM else LabConfig().window,
                     kappa=kappa if key == "quadratic" else LabConfig().kappa,
@@ -425,10 +463,22 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
 
 
 def divergence_notices(traces: Sequence[Trace]) -> None:
+    """Which run diverged at which step and why; a start where f or its gradient is not finite, said once.
+
+    Step t is torch's number (t = 1 the first step): "diverged at step t" means step t reached a point that
+    cannot be used, so the path ends at θ_{t−1}. Every run starts at the same point, so a start outside the
+    function's domain stops them all before their first step: that is the start's fault, not theirs.
+    """
+    at_start = next((tr for tr in traces if tr.diverged_at == 0), None)
+    if at_start is not None:
+        x, y = (float(v) for v in at_start.points[0])
+        st.error(f"The start point ({x:.4g}, {y:.4g}) is outside the function's domain: {at_start.reason}, so no "
+                 "optimizer can take a step from it. Pick a start where f is defined: click the contour, type "
+                 "start x and start y in the sidebar, or press 'reset start'.", icon="📍")
     for tr in traces:
-        if tr.diverged_at is not None:
-            st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops there.",
-                       icon="💥")
+        if tr.diverged_at:
+            st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops after "
+                       f"step {tr.diverged_at - 1}.", icon="💥")
 
 
 def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
@@ -449,12 +499,12 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
             ms = REPLAY_MS.get(speed or "normal", REPLAY_MS["normal"])
             fig = replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms,
                                 picture=cached_picture(surface_json(cfg)), **common)
-            st.plotly_chart(fig, key="sl_replay", config={"scrollZoom": False})
+            st.plotly_chart(fig, key="sl_replay", config=image_config("replay", scrollZoom=False))
             st.caption("Press Play, or drag the step slider under the plot. Faint lines: where each run is heading.")
     if tabs[2].open:
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
-                            key="sl_3d")
+                            key="sl_3d", config=image_config("3d"))
     if not tabs[3].open:
         SS[BASINS_DRAWN] = False
     else:
@@ -479,7 +529,7 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
     fig = basins_figure(*grid, bounds=surface.bounds, starts=b.starts, finals=b.finals, final_losses=b.final_losses,
                         labels=b.labels, minima=surface.minima, start=start, log_levels=surface.log_levels,
                         f_min=surface.min_value)
-    st.plotly_chart(fig, key="sl_basins")
+    st.plotly_chart(fig, key="sl_basins", config=image_config("basins"))
     if surface.minima:
         st.caption(
             f"Each square is a start point. The run was repeated from all {n * n} of them with the same "
@@ -500,11 +550,11 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
 def curves(surface: Surface, traces: Sequence[Trace]) -> None:
     c1, c2 = st.columns(2)
     with c1:
-        st.plotly_chart(loss_figure(traces, surface.min_value), key="sl_loss")
+        st.plotly_chart(loss_figure(traces, surface.min_value), key="sl_loss", config=image_config("loss"))
     with c2:
         if surface.minima:
             st.plotly_chart(distance_figure(traces, [surface.nearest_minimum_distance(tr.points) for tr in traces]),
-                            key="sl_dist")
+                            key="sl_dist", config=image_config("distance"))
         else:
             st.info("This surface has no minimum to measure the distance to.")
 
@@ -515,7 +565,7 @@ def curves(surface: Surface, traces: Sequence[Trace]) -> None:
 
 
 def _move_t(delta: int, last: int) -> None:
-    SS.sl_insp_t = min(max(int(SS.get("sl_insp_t", 0)) + delta, 0), last)
+    SS.sl_insp_t = min(max(int(SS.get("sl_insp_t", 1)) + delta, 1), last)
 
 
 def _vec(v: Any) -> str:
@@ -524,10 +574,18 @@ def _vec(v: Any) -> str:
 
 
 MOMENTUM_KEYS = (("momentum_buffer", "−momentum b"), ("exp_avg", "−first moment m"))
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def _sub(t: int) -> str:
+    """t as a Unicode subscript: θ₃₇ reads like the equations' θ_t."""
+    return str(t).translate(_SUBSCRIPTS)
 
 
 def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
-    """Pick a run and a step t (slider and back/forward). Returns (trace, t), or None if it took no step."""
+    """Pick a run and a step t, numbered as torch numbers them: t = 1 is the first step (slider and back/forward).
+
+    Returns (trace, t), or None if the run took no step."""
     labels = list(range(len(traces)))
     view = current_view()
     if SS.get("sl_insp_run") not in labels:  # a run that was removed, or a slider that was not drawn last time
@@ -539,39 +597,41 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
     r = st.selectbox("run", labels, format_func=lambda i: names[i], key="sl_insp_run")
     tr = traces[r]
     if tr.n_steps == 0:
-        st.info(f"{tr.label} took no step" + (f" (diverged at step {tr.diverged_at})." if tr.diverged_at is not None
-                                              else "."))
+        why = {None: "", 0: ": its start point is outside the function's domain",
+               1: ": its first step already diverged"}.get(tr.diverged_at, "")
+        st.info(f"{tr.label} took no step{why}.")
         SS[STEP_DRAWN] = False
-        remember_view(insp_run=int(r), insp_t=0)
+        remember_view(insp_run=int(r), insp_t=1)
         return None
-    last = tr.n_steps - 1
+    last = tr.n_steps  # steps t = 1 .. n
     if not SS.get(STEP_DRAWN):  # the slider was not drawn last run: the step the view points at
         SS.sl_insp_t = view.insp_t
-    if int(SS.sl_insp_t) > last:  # a shorter run (fewer steps, or diverged): its last step
-        SS.sl_insp_t = last
+    if not 1 <= int(SS.sl_insp_t) <= last:  # a shorter run (fewer steps, or diverged): its last step
+        SS.sl_insp_t = min(max(int(SS.sl_insp_t), 1), last)
     c1, c2, c3 = st.columns([1, 6, 1], vertical_alignment="bottom")
     c1.button("◀", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back")
-    if last > 0:
-        t = c2.slider("step t", 0, last, key="sl_insp_t")
+    if last > 1:
+        t = c2.slider("step t", 1, last, key="sl_insp_t", help="Numbered as torch counts steps: t = 1 is the "
+                      "first; θ₀ is the start. After step t, optimizer.state[p]['step'] is t.")
         SS[STEP_DRAWN] = True
     else:
-        SS.sl_insp_t = t = 0
+        SS.sl_insp_t = t = 1
         SS[STEP_DRAWN] = False
-        c2.caption("step t = 0 (the only step)")
+        c2.caption("step t = 1 (the only step)")
     c3.button("▶", key="sl_insp_next", on_click=_move_t, args=(1, last), help="step forward")
     remember_view(insp_run=int(r), insp_t=int(t))
     return tr, int(t)
 
 
 def inspector_arrows(tr: Trace, t: int) -> dict:
-    """The arrows to draw at the inspected point: downhill gradient, momentum (if any) and the update."""
-    vectors = {"−g": -np.asarray(tr.grads[t])}
+    """The arrows of step t, drawn from θ_{t−1}, where it starts: downhill gradient, momentum and the update."""
+    vectors = {"−g": -np.asarray(tr.grads[t - 1])}
     for key, name in MOMENTUM_KEYS:
         if key in tr.state and np.asarray(tr.state[key]).ndim == 2:
-            vectors[name] = -np.asarray(tr.state[key][t])
+            vectors[name] = -np.asarray(tr.state[key][t - 1])
             break
-    vectors["update Δθ"] = np.asarray(tr.updates[t])
-    return {"point": tr.points[t], "vectors": vectors}
+    vectors["update Δθ"] = np.asarray(tr.updates[t - 1])
+    return {"point": tr.points[t - 1], "vectors": vectors}
 
 
 def _symbol(tr: Trace, name: str) -> str:
@@ -582,14 +642,14 @@ def _symbol(tr: Trace, name: str) -> str:
 
 
 def group_hyper_lines(tr: Trace, t: int) -> list[str]:
-    """LaTeX for each hyperparameter whose value differs between the x and y param groups at step t.
+    """LaTeX for each hyperparameter whose value differs between the x and y param groups at step t (from 1).
 
     The equations below show one symbol (γ) for both coordinates; where the groups use different values,
     this says which value went into which coordinate: ``γ_x = 0.01, γ_y = 0.1``.
     """
     lines = []
     for name, values in tr.hyper.items():
-        row = np.asarray(values[t], dtype=np.float64)
+        row = np.asarray(values[t - 1], dtype=np.float64)
         if row.size == 2 and row[0] != row[1]:
             sym = _symbol(tr, name)
             lines.append(rf"{sym}_x = {row[0]:.6g},\quad {sym}_y = {row[1]:.6g}")
@@ -597,13 +657,15 @@ def group_hyper_lines(tr: Trace, t: int) -> list[str]:
 
 
 def inspector_panel(tr: Trace, t: int) -> None:
-    """Numbers of step t: point, gradient, update, param_groups and state as PyTorch prints them, equations."""
+    """Numbers of step t (torch's t, from 1): point, gradient, update, param_groups and state as PyTorch prints
+    them, and the equations. Step t takes the gradient at θ_{t−1} and moves to θ_t (row t − 1 of the trace)."""
     two_groups = tr.lrs.ndim == 2 and tr.lrs.shape[1] == 2
-    lr = _vec(tr.lrs[t]) if tr.lrs.size else "—"
+    lr = _vec(tr.lrs[t - 1]) if tr.lrs.size else "—"
     st.markdown(
-        f"**Step {t}** moves θ from `{_vec(tr.points[t])}` to `{_vec(tr.points[t + 1])}`  \n"
-        f"f(θ) = `{tr.losses[t]:.6g}` · gradient g = `{_vec(tr.grads[t])}`  \n"
-        f"update Δθ = `{_vec(tr.updates[t])}` · lr = `{lr}`" + (" (group 0: x, group 1: y)" if two_groups else "")
+        f"**Step {t}** moves θ from θ{_sub(t - 1)} = `{_vec(tr.points[t - 1])}` to θ{_sub(t)} = "
+        f"`{_vec(tr.points[t])}`  \n"
+        f"f(θ{_sub(t - 1)}) = `{tr.losses[t - 1]:.6g}` · gradient g{_sub(t)} = `{_vec(tr.grads[t - 1])}`  \n"
+        f"update Δθ = `{_vec(tr.updates[t - 1])}` · lr = `{lr}`" + (" (group 0: x, group 1: y)" if two_groups else "")
     )
     st.caption("Arrows on the contour show directions only (fixed length); their true lengths are in the labels.")
     with st.expander("optimizer.param_groups", expanded=two_groups):
@@ -619,7 +681,7 @@ def inspector_panel(tr: Trace, t: int) -> None:
         for line in group_hyper_lines(tr, t):
             st.latex(line)
     # only the equations of what ran at step t, in the order the algorithm computed them
-    terms = {term: torch.as_tensor(np.asarray(values[t], dtype=np.float64)) for term, values in tr.explain.items()}
+    terms = {term: torch.as_tensor(np.asarray(values[t - 1], dtype=np.float64)) for term, values in tr.explain.items()}
     lines = term_lines(terms, tr.formulas, digits=5)
     for line in lines:
         st.latex(line)
@@ -720,13 +782,22 @@ def theory_panel(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> N
 # --------------------------------------------------------------------------------------------------------------
 
 
-def export_buttons(traces: Sequence[Trace]) -> None:
-    """CSV and JSON of every run; the text is built only when a button is clicked."""
+def export_text(cfg: LabConfig, surface: Surface, traces: Sequence[Trace], kind: str) -> str:
+    """The CSV or JSON file of every run, headed by the experiment that produced them (surface, formula and
+    window, start, steps, noise and seed, every run's settings, and the page's link), so the file alone
+    reproduces it: ``optlab.ui.urlstate.read_export`` reads the experiment back."""
+    start = cfg.start if cfg.start is not None else surface.start
+    header = {"surface_name": surface.name, **export_header(cfg, start)}
+    return traces_to_csv(traces, header) if kind == "csv" else traces_to_json(traces, header)
+
+
+def export_buttons(cfg: LabConfig, surface: Surface, traces: Sequence[Trace]) -> None:
+    """CSV and JSON of every run with its experiment; the text is built only when a button is clicked."""
     c1, c2 = st.columns(2)
-    c1.download_button("Trajectories as CSV", data=lambda: traces_to_csv(traces), file_name="optlab_runs.csv",
-                       mime="text/csv", key="sl_csv", on_click="ignore")
-    c2.download_button("Trajectories as JSON", data=lambda: traces_to_json(traces), file_name="optlab_runs.json",
-                       mime="application/json", key="sl_json", on_click="ignore")
+    c1.download_button("Trajectories as CSV", data=lambda: export_text(cfg, surface, traces, "csv"),
+                       file_name="optlab_runs.csv", mime="text/csv", key="sl_csv", on_click="ignore")
+    c2.download_button("Trajectories as JSON", data=lambda: export_text(cfg, surface, traces, "json"),
+                       file_name="optlab_runs.json", mime="application/json", key="sl_json", on_click="ignore")
 
 
 def compute(cfg: LabConfig) -> list[Trace]:
@@ -735,8 +806,8 @@ def compute(cfg: LabConfig) -> list[Trace]:
 
 
 __all__ = [
-    "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "figure_tabs",
-    "figures_and_inspector", "inspector_arrows",
-    "inspector_controls", "inspector_panel", "load_config", "load_view", "read_link_once", "remember_view",
-    "sidebar_controls", "theory_panel", "write_link",
+    "basins_panel", "compute", "curves", "divergence_notices", "export_buttons", "export_text", "figure_tabs",
+    "figures_and_inspector", "inspector_arrows", "inspector_controls", "inspector_panel", "link_notes",
+    "load_config", "load_view", "read_link_once", "remember_view", "sidebar_controls", "theory_panel",
+    "window_problem", "write_link",
 ]

@@ -19,17 +19,25 @@ n       ``500``                         steps, 1 to 2000
 noise   ``0.5``                         gradient-noise σ (0 = exact gradients)
 seed    ``0``                           seed of the noise sequence
 r1..r6  ``adam,lr:0.05,beta1:0.8``      run i: registry key, then the settings that differ from the preset
-r1s     ``cosine,eta_min_ratio:0.1``    run i's LR schedule and its parameters
+r1s     ``cosine,min_fraction:0.1``     run i's LR schedule and its parameters
 r1e     ``0.99,tau:10``                 run i's EMA shadow: decay and warm-up τ
 r1g     ``10``                          run i with x and y as two param groups; the y group's lr is this
                                         many times the run's lr (x keeps the run's lr)
 v       ``basins``                      the open figure tab: contour (default), replay, 3d or basins
-i       ``2:37``                        the step inspector at run 2, step t = 37 (default ``1:0``)
+t       ``2:37``                        the step inspector at run 2, step t = 37 (default ``1:1``)
 b       ``1:21``                        the Basins tab's run and starts per side (default ``1:31``)
 ======  ==============================  =================================================================
 
 The last three are the *view* (:class:`LabView`): what the page points at, not what it computes, so they stay
 out of :meth:`LabConfig.to_json` and a new step or tab never recomputes a run.
+
+Steps are numbered as torch numbers them: the start point is θ₀, step t (t = 1, 2, ...) computes the gradient at
+θ_{t−1} and moves to θ_t, and after it ``optimizer.state[p]["step"]`` is t. Links made before this numbering wrote
+the inspected step as ``i=<run>:<k>`` with k counting from 0 (k = 0 was the first step); ``i`` is still read,
+as step t = k + 1, so an old link opens the very step it showed, and it is never written again.
+
+Every range below is declared once (``KAPPA``, ``ANGLE_RANGE``, ...): the decoder clamps to it, the widgets
+are drawn with it, and :func:`check` refuses a configuration outside it before anything runs.
 """
 
 from __future__ import annotations
@@ -39,8 +47,9 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qs, urlencode
 
-from optlab.registry import REGISTRY
+from optlab.registry import REGISTRY, Hyper
 from optlab.schedules import SCHEDULES
 from optlab.surfaces import SURFACES
 
@@ -49,12 +58,19 @@ MAX_STEPS = 2000
 MAX_FORMULA = 500  # characters; a URL is no place for more
 NOISE_RANGE = (0.0, 1000.0)
 SEED_RANGE = (0, 2**31 - 1)
-KAPPA_RANGE = (1.0, 10_000.0)
+#: The quadratic's condition number: a log-scale knob (1 to 10⁴ spans what a student can see converge at all).
+KAPPA = Hyper("kappa", "condition number κ", "float", 10.0, 1.0, 10_000.0, log=True,
+              help="λ_max / λ_min of the Hessian: how much more the bowl curves across than along")
+KAPPA_RANGE = (KAPPA.min, KAPPA.max)
 ANGLE_RANGE = (-90.0, 90.0)
 WINDOW_LIMIT = 1e4  # |x|, |y| of a typed formula's window
 EMA_DECAY_RANGE = (0.0, 0.9999)
 EMA_TAU_RANGE = (0.0, 10_000.0)
-LR_Y_FACTOR_RANGE = (0.01, 100.0)  # the y group's lr as a multiple of the run's lr
+#: The y group's lr as a multiple of the run's lr (x and y as two param groups).
+LR_Y = Hyper("lr_y_factor", "lr_y / lr", "float", 1.0, 0.01, 100.0, log=True,
+             help="Param group 1 (y) gets this many times the learning rate of param group 0 (x): "
+                  "a per-layer learning rate, in two dimensions")
+LR_Y_FACTOR_RANGE = (LR_Y.min, LR_Y.max)
 CUSTOM = "custom"
 VIEWS = ("contour", "replay", "3d", "basins")  # the figure tabs, in the page's order
 BASINS_SIDES = (11, 21, 31, 41)  # starts per side offered in the Basins tab
@@ -136,7 +152,7 @@ class LabView:
 
     tab: str = "contour"  # one of VIEWS
     insp_run: int = 0
-    insp_t: int = 0
+    insp_t: int = 1  # torch's step number: 1 is the first step
     basins_run: int = 0
     basins_n: int = BASINS_SIDE  # one of BASINS_SIDES
 
@@ -164,7 +180,7 @@ def encode_view(view: LabView) -> dict[str, str]:
     if view.tab != base.tab:
         q["v"] = view.tab
     if (view.insp_run, view.insp_t) != (base.insp_run, base.insp_t):
-        q["i"] = f"{view.insp_run + 1}:{view.insp_t}"
+        q["t"] = f"{view.insp_run + 1}:{view.insp_t}"
     if (view.basins_run, view.basins_n) != (base.basins_run, base.basins_n):
         q["b"] = f"{view.basins_run + 1}:{view.basins_n}"
     return q
@@ -331,7 +347,7 @@ def _decode_run(i: int, q: Mapping[str, str], notes: list[str]) -> RunSpec | Non
     return run
 
 
-KNOWN_KEYS = {"s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "v", "i", "b"} | {
+KNOWN_KEYS = {"s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "v", "t", "i", "b"} | {
     f"r{i}{suffix}" for i in range(1, MAX_RUNS + 1) for suffix in ("", "s", "e", "g")
 }
 
@@ -382,8 +398,10 @@ def decode(params: Mapping[str, str | Sequence[str]]) -> tuple[LabConfig, list[s
         notes.append(f"Unknown surface {surface[:40]!r}; using {base.surface}.")
         surface = base.surface
 
-    kappa = _number(q, "kappa", base.kappa, KAPPA_RANGE, "kappa", notes)
-    angle = _number(q, "angle", base.angle, ANGLE_RANGE, "angle", notes)
+    kappa, angle = base.kappa, base.angle
+    if surface == "quadratic":  # κ and the angle mean nothing on another surface: left alone there, unremarked
+        kappa = _number(q, "kappa", base.kappa, KAPPA_RANGE, "kappa", notes)
+        angle = _number(q, "angle", base.angle, ANGLE_RANGE, "angle", notes)
     steps = _number(q, "n", base.steps, (1, MAX_STEPS), "n (steps)", notes, integer=True)
     noise = _number(q, "noise", base.noise, NOISE_RANGE, "noise", notes)
     seed = _number(q, "seed", base.seed, SEED_RANGE, "seed", notes, integer=True)
@@ -438,7 +456,8 @@ def decode_view(params: Mapping[str, str | Sequence[str]], cfg: LabConfig) -> tu
     """The view a link asks for, fitted to ``cfg`` (its runs and steps), and notes on what had to be fixed.
 
     Never raises: an unknown tab opens the contour, a run that is not there becomes run 1, a step past the end
-    becomes the last step, a grid size that is not offered becomes the nearest one that is.
+    becomes the last step, a grid size that is not offered becomes the nearest one that is. The step is ``t``
+    (torch's number, 1 the first step); without ``t``, an old link's ``i`` (0 the first step) is read as ``t - 1``.
     """
     notes: list[str] = []
     base = LabView()
@@ -451,9 +470,15 @@ def decode_view(params: Mapping[str, str | Sequence[str]], cfg: LabConfig) -> tu
         notes.append(f"v: unknown view {tab[:40]!r} (known: {', '.join(VIEWS)}); showing the contour.")
         tab = base.tab
 
-    run, t = _index_pair(q.get("i", ""), "i (inspector)", ("run", "step"), notes)
-    insp_run = _run_index(run, len(cfg.runs), "i (inspector)", notes)
-    insp_t = base.insp_t if t is None else int(_clamped(t, 0, cfg.steps - 1, "i (inspector) step", notes))
+    if "t" in q or "i" not in q:
+        what = "t (inspector)"
+        run, t = _index_pair(q.get("t", ""), what, ("run", "step"), notes)
+        insp_t = base.insp_t if t is None else int(_clamped(t, 1, cfg.steps, f"{what} step", notes))
+    else:  # a link from before torch's numbering: i=<run>:<k>, k = 0 the first step, so t = k + 1
+        what = "i (inspector)"
+        run, k = _index_pair(q["i"], what, ("run", "step"), notes)
+        insp_t = base.insp_t if k is None else int(_clamped(k, 0, cfg.steps - 1, f"{what} step", notes)) + 1
+    insp_run = _run_index(run, len(cfg.runs), what, notes)
 
     run, n = _index_pair(q.get("b", ""), "b (basins)", ("run", "starts per side"), notes)
     basins_run = _run_index(run, len(cfg.runs), "b (basins)", notes)
@@ -464,3 +489,51 @@ def decode_view(params: Mapping[str, str | Sequence[str]], cfg: LabConfig) -> tu
             notes.append(f"b (basins): {n} starts per side is not offered ({', '.join(map(str, BASINS_SIDES))}); "
                          f"using {basins_n}.")
     return LabView(tab, insp_run, insp_t, basins_run, basins_n), notes
+
+
+# --------------------------------------------------------------------------------------------------------------
+# One range for the library too, and exported files that reproduce the experiment
+# --------------------------------------------------------------------------------------------------------------
+
+
+def check(cfg: LabConfig) -> list[str]:
+    """What in ``cfg`` lies outside the ranges a link and the widgets allow (empty when it all fits).
+
+    It asks the link's own decoder: a configuration is in range exactly when its link reads back unchanged.
+    """
+    try:
+        return [note.split("; using")[0].rstrip(".") + "." for note in decode(encode(cfg))[1]]
+    except (KeyError, TypeError, ValueError) as e:  # an optimizer or schedule that is not offered
+        return [f"the configuration cannot be written as a link: {e}"]
+
+
+EXPORT_FORMAT = "optlab Surface Lab experiment, v1"
+
+
+def export_header(cfg: LabConfig, start: Sequence[float]) -> dict[str, Any]:
+    """What an exported CSV or JSON file carries so that the file alone reproduces the experiment.
+
+    ``link`` is the query string of the page's link (it holds the surface, formula and window, start, steps,
+    noise and seed, and every run); ``start`` is the start point actually used (the surface's own when the
+    link names none); ``configuration`` is the same setup spelled out field by field.
+    """
+    return {"format": EXPORT_FORMAT, "link": urlencode(encode(cfg)),
+            "start": [float(start[0]), float(start[1])], "configuration": asdict(cfg)}
+
+
+def read_export(text: str) -> tuple[LabConfig, list[str]]:
+    """The experiment an exported CSV or JSON file describes, checked like a link; never raises.
+
+    A CSV carries it in its ``# link: ...`` comment line, a JSON file in ``experiment.link``.
+    """
+    link = None
+    try:
+        if text.lstrip().startswith("{"):
+            link = json.loads(text)["experiment"]["link"]
+        else:
+            link = next((line[len("# link: "):] for line in text.splitlines() if line.startswith("# link: ")), None)
+    except (ValueError, KeyError, TypeError):
+        link = None
+    if not isinstance(link, str):
+        return LabConfig(), ["This file holds no Surface Lab experiment (no link in it); showing the default one."]
+    return decode(parse_qs(link, keep_blank_values=True))

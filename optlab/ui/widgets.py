@@ -14,6 +14,11 @@ Widget keys (stable, so tests and browser tests can find them), for a page's ``k
 Values are set from outside (a shared link, a "use it" button) only through :func:`set_optimizer_values`,
 :func:`set_schedule_values` and :func:`set_log_float`, called before the widgets are drawn or from a widget
 callback.
+
+A typed number can never sit outside its range: number fields are drawn without Streamlit's ``min_value`` and
+``max_value`` (with them the browser keeps showing a typed 100 in red while the page goes on with the old value),
+and :func:`bounded_number` moves the value to the nearest end of the range before the field is drawn, so the
+field, the run and the link all hold the same number, with a note under the field saying the allowed range.
 """
 
 from __future__ import annotations
@@ -37,6 +42,66 @@ def round_sig(x: float, digits: int = 3) -> float:
 
 def clamp(x: float, lo: float, hi: float) -> float:
     return min(max(x, lo), hi)
+
+
+def _range_note_key(key: str) -> str:
+    return f"_range_note_{key}"
+
+
+def _number(v: float) -> str:
+    """A number as a student typed it: whole numbers in full (2147483647, not 2.14748e+09), others with %g."""
+    return str(int(v)) if math.isfinite(v) and v == int(v) and abs(v) < 1e16 else f"{v:g}"
+
+
+def fit_into_range(key: str, lo: float, hi: float, label: str, integer: bool = False) -> bool:
+    """Move ``st.session_state[key]`` into [lo, hi] (call it before the field is drawn, or from its callback).
+
+    A value that had to move leaves a note (the value it became, and a sentence) that :func:`range_note` shows
+    for as long as the field keeps that value. Returns whether it moved.
+    """
+    value = st.session_state.get(key)
+    if value is None or isinstance(value, bool):
+        return False
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return False
+    fitted = clamp(x, lo, hi) if math.isfinite(x) else (lo if x < 0 or math.isnan(x) else hi)
+    if integer:
+        fitted = int(round(fitted))
+    if fitted != x or (integer and not isinstance(value, int)):
+        st.session_state[key] = fitted
+        if fitted != x:
+            st.session_state[_range_note_key(key)] = (
+                fitted, f"{label} = {_number(x)} is outside the allowed range {_number(lo)} to {_number(hi)}; "
+                        f"it is now {_number(fitted)}.")
+            return True
+    return False
+
+
+def range_note(key: str, container: Any = None) -> None:
+    """Show the note :func:`fit_into_range` left for ``key``, while the field still holds the value it set."""
+    note = st.session_state.get(_range_note_key(key))
+    if note is None:
+        return
+    if note[0] == st.session_state.get(key):
+        (container or st).warning(note[1], icon="✂️")
+    else:  # the value changed since: the note is old news
+        del st.session_state[_range_note_key(key)]
+
+
+def bounded_number(label: str, key: str, lo: float, hi: float, *, container: Any = None, integer: bool = False,
+                   **kwargs: Any) -> Any:
+    """A number field whose value always lies in [lo, hi]: one outside is moved to the nearest end, with a note.
+
+    ``kwargs`` go to ``st.number_input`` (``step``, ``format``, ``help``, ``on_change``...), never its
+    ``min_value`` or ``max_value`` (see the module's docstring).
+    """
+    where = container or st
+    fit_into_range(key, lo, hi, label, integer)
+    value = where.number_input(label, key=key, **kwargs)
+    range_note(key, where)
+    return value
 
 
 def _log_bounds(h: Hyper) -> tuple[float, float]:
@@ -118,7 +183,8 @@ def _log_slider_moved(key: str) -> None:
     st.session_state[key] = round_sig(10.0 ** st.session_state[key + "_log"])
 
 
-def _log_number_typed(key: str, lo: float, hi: float) -> None:
+def _log_number_typed(h: Hyper, key: str, lo: float, hi: float) -> None:
+    fit_into_range(key, float(h.min), float(h.max), h.label)
     v = st.session_state[key]
     st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v and v > 0 else lo
 
@@ -130,9 +196,9 @@ def log_float_control(h: Hyper, key: str) -> float:
     """
     lo, hi = _log_bounds(h)
     _init(key, _coerce(h, h.default))
-    if key + "_log" not in st.session_state:
-        v = st.session_state[key]
-        st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
+    moved = fit_into_range(key, float(h.min), float(h.max), h.label)  # also a value set from outside
+    if moved or key + "_log" not in st.session_state:
+        set_log_float(h, key, st.session_state[key])
     value = st.session_state[key]
     left, right = st.columns([3, 2])
     left.slider(
@@ -146,16 +212,15 @@ def log_float_control(h: Hyper, key: str) -> float:
         on_change=_log_slider_moved,
         args=(key,),
     )
-    right.number_input(
+    right.number_input(  # no min_value / max_value: see the module's docstring; _log_number_typed keeps the range
         f"{h.label} (type a value)",
-        min_value=float(h.min),
-        max_value=float(h.max),
         step=float(10.0 ** math.floor(lo)),
         format="%g",
         key=key,
         on_change=_log_number_typed,
-        args=(key, lo, hi),
+        args=(h, key, lo, hi),
     )
+    range_note(key, right)
     return _keep(key, float(st.session_state[key]))
 
 
@@ -167,8 +232,9 @@ def _hyper_widget(h: Hyper, key: str) -> Any:
         return log_float_control(h, key)
     _init(key, _coerce(h, h.default))
     if h.min is None or h.max is None:  # an open range: type the value
-        return _keep(key, float(st.number_input(h.label, min_value=h.min, max_value=h.max, format="%g", key=key,
-                                                help=h.help or None)))
+        lo = -math.inf if h.min is None else float(h.min)
+        hi = math.inf if h.max is None else float(h.max)
+        return _keep(key, float(bounded_number(h.label, key, lo, hi, format="%g", help=h.help or None)))
     lo, hi = float(h.min), float(h.max)
     return _keep(key, st.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
                                 key=key, help=h.help or None))
@@ -195,9 +261,9 @@ def optimizer_controls(
 def _schedule_widget(p: ScheduleParam, key: str) -> float:
     _init(key, int(p.default) if p.integer else float(p.default))
     if p.integer:
-        v = int(st.number_input(p.label, min_value=int(p.min), max_value=int(p.max), step=1, key=key))
+        v = int(bounded_number(p.label, key, int(p.min), int(p.max), integer=True, step=1))
     elif p.log:
-        v = float(st.number_input(p.label, min_value=float(p.min), max_value=float(p.max), format="%g", key=key))
+        v = float(bounded_number(p.label, key, float(p.min), float(p.max), format="%g"))
     else:
         lo, hi = float(p.min), float(p.max)
         v = float(st.slider(p.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key))
