@@ -418,6 +418,16 @@ def test_tensor_bytes_counts_a_shared_storage_once():
     assert tensor_bytes([t, t, t[:10], torch.zeros(5, dtype=torch.float64)]) == 400 + 40
 
 
+def test_a_run_that_ends_because_every_optimizer_diverged_is_a_finished_result(make_service):
+    # one SGD run with lr 10 and μ 0.999 on a 512×3 MLP, batches of 8: the loss is NaN within a few steps
+    diverging = TrainConfig(runs=(RunSpec.of("momentum", "SGD", lr=10.0, momentum=0.999),), width=512, depth=3,
+                            epochs=1, batch_size=8, log_every=2)
+    service = make_service()
+    view = finished(service, service.submit(diverging, DATA, "a"))
+    assert view.state == DONE and view.step < view.total_steps and view.history.all_diverged
+    assert service.status(service.submit(diverging, DATA, "b")).from_cache
+
+
 # --- failures ----------------------------------------------------------------------------------------------------
 
 

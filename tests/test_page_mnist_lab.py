@@ -11,6 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from optlab.jobs import reset_training_service, training_service
 from optlab.mnist.checkpoint import save_checkpoint
 from optlab.mnist.config import RunSpec, TrainConfig
 from optlab.mnist.train import Trainer
@@ -20,14 +21,12 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "2_MNIST_Lab.py")
 
 @pytest.fixture
 def apps():
-    """Pages opened by a test; any training thread they started is stopped when the test ends."""
+    """Pages opened by a test, on a training service of their own: nothing trained by one test is served from the
+    cache to the next, and any job still running is cancelled when the test ends."""
+    reset_training_service()
     opened: list[AppTest] = []
     yield opened
-    for at in opened:
-        job = at.session_state["mnist_job"] if "mnist_job" in at.session_state else None
-        if job is not None:
-            job.stop()
-            job.join(timeout=30)
+    reset_training_service()
 
 
 @pytest.fixture
@@ -211,7 +210,7 @@ def test_a_bad_upload_is_refused_in_plain_words(fresh, name, phrase):
     errors = [plain(e.value) for e in at.error]
     assert len(errors) == 1 and errors[0].startswith("This file is not an optlab checkpoint: "), errors
     assert phrase in errors[0] and "Download a checkpoint with this page" in errors[0]
-    assert "mnist_job" not in at.session_state or at.session_state["mnist_job"] is None
+    assert "mnist_ticket" not in at.session_state
     assert not at.button(key="mnist_start").disabled
 
 
@@ -227,3 +226,53 @@ def test_a_folder_name_too_long_gets_a_plain_message(fresh, folder, phrase):
     errors = [plain(e.value) for e in at.error]
     assert any(phrase in e and "Type the path of a folder" in e for e in errors), errors
     assert at.button(key="mnist_start").disabled
+
+
+# -- the server's training service (issue 10) ----------------------------------------------------------------------
+
+
+def small_run(at: AppTest, epochs: int = 1, seed: int = 0) -> AppTest:
+    at.select_slider(key="mnist_width").set_value(16)
+    at.slider(key="mnist_epochs").set_value(epochs)
+    at.number_input(key="mnist_seed").set_value(seed)
+    return at.run()
+
+
+def test_students_on_the_same_settings_watch_one_shared_job(fresh):
+    a, b = small_run(fresh(), epochs=20), small_run(fresh(), epochs=20)
+    a.button(key="mnist_start").click().run()
+    b.button(key="mnist_start").click().run()
+    assert "1 other student watching the same run" in status(b), status(b)
+    assert "1 other student watching the same run" in rerun_until(a, "other student")
+    assert a.session_state["mnist_ticket"].key == b.session_state["mnist_ticket"].key
+    assert training_service().counts()["running"] + training_service().counts()["queued"] == 1
+    b.button(key="mnist_stop").click().run()  # Stop on a shared job: b leaves, the run goes on for a
+    assert re.match(r"Stopped watching at step \d+ of \d+; the shared run goes on for the others", status(b))
+    assert not b.button(key="mnist_start").disabled
+    a.run()
+    assert status(a).startswith("Training…") and "other student" not in status(a), status(a)
+    a.button(key="mnist_stop").click().run()  # the last watcher stops: the job is cancelled
+    assert "Stopped at step" in rerun_until(a, "Stopped", 30)
+    assert training_service().counts()["running"] == 0
+
+
+def test_a_run_another_student_finished_opens_at_once_from_the_cache(fresh):
+    a = small_run(fresh())
+    a.button(key="mnist_start").click().run()
+    assert "Finished" in rerun_until(a, "Finished")
+    b = small_run(fresh())
+    b.button(key="mnist_start").click().run()  # no polling needed: the result is there on the click
+    assert "Finished" in status(b) and "opened from the server's cache" in status(b)
+    assert len(b.get("plotly_chart")) == 3 and b.get("download_button")
+
+
+def test_a_queued_run_shows_its_place_in_line(fresh, monkeypatch):
+    monkeypatch.setenv("OPTLAB_TRAIN_WORKERS", "1")
+    reset_training_service()
+    a, b = small_run(fresh(), epochs=20, seed=1), small_run(fresh(), epochs=1, seed=2)
+    a.button(key="mnist_start").click().run()
+    b.button(key="mnist_start").click().run()
+    assert re.fullmatch(r"Waiting: 1st in line, about \d+ s", status(b)), status(b)
+    assert not b.button(key="mnist_stop").disabled  # leaving the queue is a Stop too
+    a.button(key="mnist_stop").click().run()
+    assert "Finished" in rerun_until(b, "Finished")

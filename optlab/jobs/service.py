@@ -46,6 +46,7 @@ EXPIRE_EVERY_S = 1.0  # how often stale watchers are looked for (on a submit or 
 DIGITS_KEPT = 2  # data sets loaded at once (the full MNIST is about 220 MB as float32)
 
 DataKey = tuple  # (source, folder, seed) as `load_digits` takes them
+_IDS = itertools.count(1)  # job and ticket ids, unique in the process (a page may key a cache on a job id)
 
 
 class JobRefused(ValueError):
@@ -157,7 +158,7 @@ class TrainingService:
         self._live: dict[Hashable, _Job] = {}  # queued or running jobs by sharing key
         self._cache: BoundedCache[_Job] = BoundedCache(self.limits.cache_entries, self.limits.cache_bytes)
         self._watches: dict[int, _Watch] = {}
-        self._ids = itertools.count(1)
+        self._ids = _IDS
         self._threads: list[threading.Thread] = []
         self._closed = False
         self._seconds_per_step = PRIOR_SECONDS_PER_STEP
@@ -455,7 +456,8 @@ class TrainingService:
             with self._lock:
                 job.t_end = self._clock()
                 job.step = trainer.step
-                job.state = DONE if trainer.finished else STOPPED
+                # ended by itself (the last step, or every run diverged): the configuration's whole result
+                job.state = DONE if trainer.finished or not job.cancel.is_set() else STOPPED
                 done = (trainer.step - job.start_step) * job.n_runs
                 if done > 0:  # the pace of this job refines the estimate for the next ones
                     self._seconds_per_step = 0.5 * self._seconds_per_step + 0.5 * (job.t_end - job.t_start) / done

@@ -1,14 +1,22 @@
-"""Streamlit panels of the MNIST lab page: settings, the live job panel, inspection and checkpoints (no training)."""
+"""Streamlit panels of the MNIST lab page: settings, the live job panel, inspection and checkpoints (no training).
+
+Training is the server's: the page submits its configuration to optlab.jobs (through optlab.ui.training_job) and
+reads back a JobView. Identical settings share one job, so the figures drawn from a job are cached per job and
+history version here, and the 40 students watching one run build each figure once.
+"""
 
 from __future__ import annotations
+
+import hashlib
 
 import streamlit as st
 import torch
 
+from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from optlab.mnist.config import MAX_RUNS, MNIST_LR, SETTINGS, RunSpec, TrainConfig
-from optlab.mnist.data import Digits, MnistDataError, default_folder, load_digits
+from optlab.mnist.data import Digits, MnistDataError, default_folder
 from optlab.mnist.groups import WD_MODES, param_groups_text
 from optlab.mnist.history import History
 from optlab.mnist.inspect_state import layer_state_stats, state_keys
@@ -16,19 +24,24 @@ from optlab.mnist.models import MODELS, build_model
 from optlab.mnist.train import Trainer, build_optimizer, default_device, predict
 from optlab.plots.training import curves_figure, digits_figure, state_histograms_figure
 from optlab.registry import REGISTRY
+from optlab.ui import training_job as jobs_ui
 from optlab.ui.text import literal
-from optlab.ui.training_job import TrainingJob
+from optlab.ui.training_job import POLL_SECONDS
 from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values, set_schedule_values
 
-JOB_KEY = "mnist_job"
 DEFAULT_RUNS = ("momentum", "adam", "rmsprop", "nesterov")
-POLL_SECONDS = 0.4
+DATA_KEY = "mnist_data_key"  # (source, folder, seed) of the digits this session trains on
 
 
-@st.cache_resource(show_spinner="Loading MNIST digits…")
 def cached_digits(source: str, folder: str | None, seed: int) -> Digits:
-    """Loaded once per (source, folder, seed) for every session of the server."""
-    return load_digits(source, folder, seed)
+    """Loaded once per (source, folder, seed) for every session of the server: the training service's copy, so the
+    page and the training pool hold the digits once."""
+    with st.spinner("Loading MNIST digits…"):  # (shown only when loading takes more than half a second)
+        return training_service().digits((source, folder, seed))
+
+
+def data_key() -> tuple | None:
+    return st.session_state.get(DATA_KEY)
 
 
 def data_controls() -> Digits | None:
@@ -41,11 +54,14 @@ def data_controls() -> Digits | None:
     if source == "idx":
         folder = st.text_input("Folder with the IDX files", value=default_folder() or "", key="mnist_folder",
                                help="train-images-idx3-ubyte[.gz] and the three others; or set OPTLAB_MNIST_DIR")
+    key = (source, folder or None, 0)
     try:
-        digits = cached_digits(source, folder or None, 0)
+        digits = cached_digits(*key)
     except MnistDataError as e:
+        st.session_state.pop(DATA_KEY, None)
         st.error(literal(e))
         return None
+    st.session_state[DATA_KEY] = key
     st.caption(digits.name)
     return digits
 
@@ -190,23 +206,27 @@ def accumulation_panel(config: TrainConfig, digits: Digits) -> None:
 RESUME_NOTE = "mnist_resume_note"  # (kind, text) of the latest upload: "success", "error" or "warning"
 
 
-def get_job() -> TrainingJob | None:
-    return st.session_state.get(JOB_KEY)
+def get_view() -> jobs_ui.JobView | None:
+    """This session's training job as it is now (None before the first Start)."""
+    return jobs_ui.view()
+
+
+def _busy() -> bool:
+    view = get_view()
+    return view is not None and view.running
 
 
 def start_job(config: TrainConfig, digits: Digits) -> None:
-    job = get_job()
-    if job is not None and job.running:
+    """Start's callback: follow the run of these settings (from the cache, shared with its watchers, or queued)."""
+    if _busy() or data_key() is None:
         return
     st.session_state.pop(RESUME_NOTE, None)
-    st.session_state[JOB_KEY] = TrainingJob(Trainer(digits, config, default_device())).start()
+    jobs_ui.start(config, data_key())
 
 
 def stop_job() -> None:
-    job = get_job()
-    if job is not None:
-        job.stop()
-        job.join(timeout=5)
+    """Stop's callback: stop watching; the service cancels a job nobody watches any more."""
+    jobs_ui.stop()
 
 
 def resume_uploaded(digits: Digits | None) -> None:
@@ -219,8 +239,7 @@ def resume_uploaded(digits: Digits | None) -> None:
     st.session_state.pop(RESUME_NOTE, None)
     if upload is None:
         return
-    job = get_job()
-    if job is not None and job.running:
+    if _busy():
         st.session_state[RESUME_NOTE] = ("warning", "A run is training now: press Stop, then upload the checkpoint "
                                                     "again to resume it.")
         return
@@ -228,40 +247,38 @@ def resume_uploaded(digits: Digits | None) -> None:
         st.session_state[RESUME_NOTE] = ("error", "Load the digits first (see the sidebar), then upload the "
                                                   "checkpoint again.")
         return
+    data = upload.getvalue()
     try:
-        trainer = load_checkpoint(upload.getvalue(), digits, default_device())
+        trainer = load_checkpoint(data, digits, default_device())
     except CheckpointError as e:
         st.session_state[RESUME_NOTE] = ("error", str(e))
         return
     note = f"Resumed at step {trainer.step} of {trainer.total_steps}."  # before the worker moves it on
     show_config(trainer.config)
-    st.session_state[JOB_KEY] = TrainingJob(trainer).start()
-    st.session_state[RESUME_NOTE] = ("success", note)
+    # The same file on the same digits resumes to the same numbers: identical uploads share one job.
+    jobs_ui.resume(trainer, key=(hashlib.sha256(data).hexdigest(), data_key()))
+    refused = jobs_ui.refused()
+    st.session_state[RESUME_NOTE] = ("warning", refused) if refused else ("success", note)
 
 
 def controls_row(config: TrainConfig | None, digits: Digits | None) -> None:
     """Start and Stop act in callbacks, which run before the page is drawn, so both buttons show the new state."""
     c1, c2, c3 = st.columns([1, 1, 4])
-    job = get_job()
-    busy = job is not None and job.running
+    busy = _busy()
     c1.button("Start training", type="primary", key="mnist_start", on_click=start_job, args=(config, digits),
               disabled=busy or config is None or digits is None)
+    # Stop leaves the run: one other students watch goes on for them, one nobody watches is cancelled.
     c2.button("Stop", key="mnist_stop", on_click=stop_job, disabled=not busy)
     c3.caption(f"Device: {default_device().type.upper()}")
+    refused = jobs_ui.refused()
+    if refused and not busy:
+        st.warning(refused)
 
 
-def _status_line(status) -> str:
-    if status.error:
-        return status.error
-    if status.running:
-        return f"Training… step {status.step} of {status.total_steps} ({status.seconds:.1f} s)"
-    if status.history.all_diverged:
-        return f"Every run diverged: training ended at step {status.step} of {status.total_steps}"
-    if status.done:
-        return f"Finished: {status.total_steps} steps in {status.seconds:.2f} s"
-    if status.stopped:
-        return f"Stopped at step {status.step} of {status.total_steps}"
-    return "Ready"
+@st.cache_resource(max_entries=64, show_spinner=False)
+def shared_curves(job_id: int, version: int, _history: History):
+    """The curves of one job at one history version, built once for all its watchers (read-only: do not change)."""
+    return curves_figure(_history)
 
 
 def divergence_notices(history: History) -> None:
@@ -288,37 +305,72 @@ def _final_scores(history: History) -> str:
 
 
 def live_panel() -> None:
-    """Progress and curves; polls the worker while it runs, then reruns the page once so the inspector appears."""
-    job = get_job()
-    running = job is not None and job.running
+    """Place in the queue, progress and curves; polls the service while the job is queued or training, then reruns
+    the page once so the inspector appears."""
+    running = _busy()
 
     @st.fragment(run_every=POLL_SECONDS if running else None)
     def _panel() -> None:
-        job = get_job()
-        if job is None:
+        view = get_view()
+        if view is None:
             st.caption("Press Start training: the curves appear here as the optimizers train.")
             return
-        status = job.snapshot()
-        st.progress(min(1.0, status.fraction), text=_status_line(status))
-        if status.error:
-            st.error(literal(status.error))
-        if status.history.labels:
-            divergence_notices(status.history)
-            st.plotly_chart(curves_figure(status.history), key="mnist_curves")
-            if not status.running and any(status.history.test_acc):
-                st.markdown(_final_scores(status.history))
-        if running and not status.running:
-            st.rerun()  # the worker just ended: redraw the whole page (inspector, checkpoint, buttons)
+        st.progress(min(1.0, view.fraction), text=jobs_ui.status_line(view))
+        if view.error:
+            st.error(literal(view.error))
+        history = view.history
+        if history is not None and history.labels:
+            divergence_notices(history)
+            st.plotly_chart(shared_curves(view.job_id, view.version, history), key="mnist_curves")
+            if not view.running and any(history.test_acc):
+                st.markdown(_final_scores(history))
+        if running and not view.running:
+            st.rerun()  # the job just ended: redraw the whole page (inspector, checkpoint, buttons)
 
     _panel()
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def shared_state_view(job_id: int, r: int, key: str, log10: bool, _trainer: Trainer):
+    """Per-layer statistics of one optimizer-state key and their histograms, once per finished job."""
+    run = _trainer.runs[r]
+    stats = layer_state_stats(run.model, run.optimizer, key, log10=log10)
+    return stats, state_histograms_figure(stats, key)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def shared_predictions(job_id: int, r: int, use_ema: bool, _trainer: Trainer) -> torch.Tensor:
+    """The test-set predictions of one run (or its EMA weights), once per finished job."""
+    run = _trainer.runs[r]
+    return predict(run.ema.module if use_ema else run.model, _trainer.data.x_test).cpu()
+
+
+@st.cache_resource(max_entries=8, show_spinner=False)
+def shared_checkpoint(job_id: int, step: int, _trainer: Trainer) -> bytes:
+    """The checkpoint file of a finished or stopped job, written once, when someone first downloads it."""
+    return save_checkpoint(_trainer)
+
+
+def _inspectable() -> tuple[jobs_ui.JobView, Trainer] | None:
+    view = get_view()
+    if view is None or view.running:
+        return None
+    trainer = jobs_ui.trainer()
+    if trainer is None or trainer.step == 0:
+        return None
+    return view, trainer
+
+
 def inspect_panel() -> None:
     """Optimizer-state histograms per layer and a grid of test digits with predictions (after a run)."""
-    job = get_job()
-    if job is None or job.running or job.trainer.step == 0:
+    found = _inspectable()
+    if found is None:
+        view = get_view()
+        if view is not None and view.detached:
+            st.caption("You stopped watching a run that goes on for other students: press Start training to "
+                       "watch it again (a finished run opens at once).")
         return
-    trainer = job.trainer
+    view, trainer = found
     st.subheader("Inspect")
     labels = trainer.labels
     r = st.selectbox("Run", range(len(labels)), format_func=lambda i: labels[i], key="mnist_inspect_run")
@@ -333,8 +385,8 @@ def inspect_panel() -> None:
         key = c1.selectbox("Optimizer state", keys, key="mnist_inspect_key")
         log10 = c2.checkbox("log10 scale", value=key in ("exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"),
                             key="mnist_inspect_log")
-        stats = layer_state_stats(run.model, run.optimizer, key, log10=log10)
-        st.plotly_chart(state_histograms_figure(stats, key), key="mnist_state_hist")
+        stats, figure = shared_state_view(view.job_id, r, key, log10, trainer)
+        st.plotly_chart(figure, key="mnist_state_hist")
         st.dataframe(
             [{k: s[k] for k in ("name", "group", "shape", "mean", "std", "min", "max", "nan", "inf")}
              | {"shape": str(s["shape"])} for s in stats],
@@ -345,8 +397,7 @@ def inspect_panel() -> None:
     use_ema = run.ema is not None and st.checkbox("Predict with the EMA weights", key="mnist_inspect_ema")
     only_wrong = st.checkbox("Mistakes only", key="mnist_inspect_wrong")
     d = trainer.data
-    model = run.ema.module if use_ema else run.model
-    preds = predict(model, d.x_test).cpu()
+    preds = shared_predictions(view.job_id, r, bool(use_ema), trainer)
     labels_t = d.y_test.cpu()
     pool = torch.nonzero(preds != labels_t).flatten() if only_wrong else torch.arange(len(labels_t))
     pick = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))[:40]].sort().values
@@ -360,16 +411,14 @@ def inspect_panel() -> None:
 def checkpoint_panel(digits: Digits | None) -> None:
     """Download the stopped or finished run; upload a checkpoint to resume it exactly (see resume_uploaded)."""
     st.subheader("Checkpoint")
-    job = get_job()
+    found = _inspectable()
     c1, c2 = st.columns(2)
     with c1:
-        if job is not None and not job.running and job.trainer.step > 0:
-            cache_key = (id(job), job.trainer.step)
-            if st.session_state.get("mnist_ckpt_key") != cache_key:
-                st.session_state["mnist_ckpt_bytes"] = save_checkpoint(job.trainer)
-                st.session_state["mnist_ckpt_key"] = cache_key
-            st.download_button("Download checkpoint (.pt)", st.session_state["mnist_ckpt_bytes"],
-                               file_name=f"optlab-mnist-step{job.trainer.step}.pt", key="mnist_download")
+        if found is not None:
+            view, trainer = found
+            job_id, step = view.job_id, trainer.step
+            st.download_button("Download checkpoint (.pt)", lambda: shared_checkpoint(job_id, step, trainer),
+                               file_name=f"optlab-mnist-step{step}.pt", key="mnist_download")
         else:
             st.caption("Stop or finish a run to download its model, optimizer, scheduler and EMA state.")
     with c2:
@@ -383,10 +432,13 @@ def checkpoint_panel(digits: Digits | None) -> None:
 
 def loss_gap_note(digits: Digits) -> str:
     """One line on what the numbers are: chance level, the data, the device."""
+    workers = training_service().limits.workers
     return (f"{digits.n_train:,} training and {digits.n_test:,} test digits; chance is 10%. "
-            f"Training runs in a background thread on the {default_device().type.upper()}.")
+            f"Training runs in the server's training pool ({workers} worker{'s' if workers > 1 else ''} on the "
+            f"{default_device().type.upper()}): identical settings train once, and everyone who starts them "
+            "watches the same run.")
 
 
 __all__ = ["accumulation_panel", "checkpoint_panel", "config_controls", "controls_row", "data_controls",
-           "divergence_notices", "get_job", "inspect_panel", "live_panel", "loss_gap_note", "param_groups_panel",
+           "divergence_notices", "get_view", "inspect_panel", "live_panel", "loss_gap_note", "param_groups_panel",
            "resume_uploaded", "start_job"]

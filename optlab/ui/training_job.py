@@ -1,92 +1,118 @@
-"""A training run off the script thread: a worker thread that never calls st.*, and a lock-protected snapshot.
+"""The MNIST Lab's side of the server-wide training service: this session's ticket, its status line, shared figures.
 
-The page keeps one TrainingJob in st.session_state and polls `snapshot()` from an st.fragment(run_every=...).
+No threads here: a page submits a run, reads a `JobView` and detaches; optlab.jobs trains, queues and shares.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from dataclasses import dataclass
+import uuid
 
-from optlab.mnist.events import Event
-from optlab.mnist.history import History
+import streamlit as st
+
+from optlab.jobs import (
+    DONE,
+    FAILED,
+    GONE,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    JobRefused,
+    JobView,
+    Ticket,
+    training_service,
+)
+from optlab.mnist.config import TrainConfig
 from optlab.mnist.train import Trainer
 
-
-@dataclass(frozen=True)
-class JobStatus:
-    running: bool
-    done: bool  # reached the last step
-    stopped: bool  # ended by Stop
-    step: int
-    total_steps: int
-    seconds: float
-    error: str | None
-    history: History  # a copy, safe to read while training goes on
-
-    @property
-    def fraction(self) -> float:
-        return self.step / self.total_steps if self.total_steps else 0.0
+TICKET_KEY = "mnist_ticket"
+REFUSED_KEY = "mnist_refused"
+SESSION_KEY = "optlab_session_id"
+POLL_SECONDS = 0.5  # how often a watcher's live panel asks for news: first points show within a second
 
 
-class TrainingJob:
-    """Runs `trainer.run()` in a daemon thread; every event is recorded under a lock."""
+def session_id() -> str:
+    """A random id for this browser session (the service's per-student limit counts by it)."""
+    if SESSION_KEY not in st.session_state:
+        st.session_state[SESSION_KEY] = uuid.uuid4().hex
+    return st.session_state[SESSION_KEY]
 
-    def __init__(self, trainer: Trainer):
-        self.trainer = trainer
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._history = trainer.history.copy()  # curves so far (non-empty when resuming a checkpoint)
-        self._thread: threading.Thread | None = None
-        self._error: str | None = None
-        self._t0 = 0.0
-        self._t1: float | None = None
 
-    def start(self) -> TrainingJob:
-        self._t0 = time.perf_counter()
-        self._thread = threading.Thread(target=self._work, name="optlab-mnist-training", daemon=True)
-        self._thread.start()
-        return self
+def ticket() -> Ticket | None:
+    return st.session_state.get(TICKET_KEY)
 
-    def _record(self, event: Event) -> None:
-        with self._lock:
-            self._history(event)
 
-    def _work(self) -> None:
-        try:
-            self.trainer.run(listener=self._record, stop=self._stop.is_set)
-        except Exception as e:  # noqa: BLE001 - shown on the page instead of lost in a thread
-            with self._lock:
-                self._error = f"Training failed: {type(e).__name__}: {e}"
-        finally:
-            with self._lock:
-                self._t1 = time.perf_counter()
+def view() -> JobView | None:
+    """This session's job as it is now, or None before the first Start."""
+    t = ticket()
+    return None if t is None else training_service().status(t)
 
-    def stop(self) -> None:
-        """Ask the worker to stop before its next step."""
-        self._stop.set()
 
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
+def refused() -> str | None:
+    """Why the last Start was not taken (shown once), or None."""
+    return st.session_state.get(REFUSED_KEY)
 
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
-    def snapshot(self) -> JobStatus:
-        with self._lock:
-            h = self._history.copy()
-            end = self._t1 if self._t1 is not None else time.perf_counter()
-            error = self._error
-        return JobStatus(
-            running=self.running,
-            done=self.trainer.finished and h.done,
-            stopped=h.stopped,
-            step=h.steps_done,
-            total_steps=h.total_steps or self.trainer.total_steps,
-            seconds=end - self._t0 if self._t0 else 0.0,
-            error=error,
-            history=h,
-        )
+def start(config: TrainConfig, data_key: tuple) -> None:
+    """Button callback: follow the run of `config` (cached, shared or queued)."""
+    _take(lambda sid: training_service().submit(config, data_key, sid))
+
+
+def resume(trainer: Trainer, key) -> None:
+    """Continue a resumed checkpoint's trainer as this session's job (identical uploads share it)."""
+    _take(lambda sid: training_service().submit_trainer(trainer, sid, key=key))
+
+
+def _take(submit) -> None:
+    try:
+        st.session_state[TICKET_KEY] = submit(session_id())
+        st.session_state.pop(REFUSED_KEY, None)
+    except JobRefused as e:
+        st.session_state[REFUSED_KEY] = str(e)
+
+
+def stop() -> None:
+    """Button callback: stop watching. A job nobody watches any more is cancelled by the service."""
+    t = ticket()
+    if t is not None:
+        training_service().detach(t)
+
+
+def trainer() -> Trainer | None:
+    """The finished (or own stopped) run behind this session's ticket, to inspect and save; read-only."""
+    t = ticket()
+    return None if t is None else training_service().trainer(t)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _others(v: JobView) -> str:
+    """' · 3 other students watching the same run' on a shared job."""
+    n = v.watchers - 1
+    return f" · {n} other student{'s' if n > 1 else ''} watching the same run" if n > 0 else ""
+
+
+def status_line(v: JobView) -> str:
+    """The progress bar's text: the place in the queue, the step, or how the run ended."""
+    if v.state == QUEUED:
+        wait = max(1, round(v.wait_s or 0.0))
+        return f"Waiting: {ordinal(v.position or 1)} in line, about {wait} s{_others(v)}"
+    if v.state == RUNNING:
+        return f"Training… step {v.step} of {v.total_steps} ({v.seconds:.1f} s){_others(v)}"
+    if v.state == DONE and v.history is not None and v.history.all_diverged:
+        return f"Every run diverged: training ended at step {v.step} of {v.total_steps}"
+    if v.state == DONE:
+        where = " (trained before: opened from the server's cache)" if v.from_cache else ""
+        return f"Finished: {v.total_steps} steps in {v.seconds:.2f} s{where}"
+    if v.state == STOPPED and v.detached:
+        return f"Stopped watching at step {v.step} of {v.total_steps}; the shared run goes on for the others"
+    if v.state == STOPPED:
+        return f"Stopped at step {v.step} of {v.total_steps}"
+    if v.state == FAILED:
+        return v.error or "Training failed"
+    if v.state == GONE:
+        return "This run is no longer kept on the server: press Start training to train it again."
+    return "Ready"
