@@ -205,3 +205,22 @@ def test_last_layer_lr_groups_end_at_their_own_cosine_floor(small, schedule, par
     last = t.history.lr[0][-1]  # the lr each group used on the last step
     assert last == pytest.approx([0.5 * lr, 0.5 * lr * head], rel=1e-9)
     assert t.history.lr[0][0][1] / t.history.lr[0][0][0] == pytest.approx(head)
+
+
+def test_schedule_free_is_evaluated_at_its_average_and_trains_on(digits):
+    """eval() before the test set, train() after: the evaluated weights are x, training goes on from y."""
+    import dataclasses
+
+    config = dataclasses.replace(TrainConfig(), runs=(RunSpec.of("schedule_free", "SF", lr=2.5e-3),), epochs=1)
+    trainer = Trainer(digits, config, "cpu")
+    seen = []
+    trainer.run(listener=lambda e: seen.append(e))
+    run = trainer.runs[0]
+    acc_train_point = evaluate(run.model, digits.x_test, digits.y_test)[0]
+    run.optimizer.eval()
+    acc_average = evaluate(run.model, digits.x_test, digits.y_test)[0]
+    run.optimizer.train()
+    last = [e for e in seen if isinstance(e, EvalEvent)][-1]
+    assert acc_average != acc_train_point  # the two points really differ, so the check below means something
+    assert last.test_acc[0] == pytest.approx(acc_average)  # what the page shows is the average's accuracy
+    assert evaluate(run.model, digits.x_test, digits.y_test)[0] == pytest.approx(acc_train_point)  # put back

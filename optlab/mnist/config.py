@@ -19,7 +19,9 @@ MAX_LABEL = 100  # characters of a run's label
 # Learning rates that train the MNIST networks well in a few epochs (the registry's defaults suit 2D surfaces).
 MNIST_LR = {
     "sgd": 0.1, "momentum": 0.05, "nesterov": 0.05, "adam": 1e-3, "amsgrad": 1e-3, "adamw": 1e-3,
-    "nadam": 2e-3, "radam": 1e-3, "rmsprop": 1e-3, "adagrad": 0.05,
+    "nadam": 2e-3, "radam": 1e-3, "rmsprop": 1e-3, "adagrad": 0.05, "adamax": 2e-3, "adadelta": 1.0,
+    "rprop": 1e-3, "asgd": 0.05, "adafactor": 1e-2, "muon": 0.02, "lion": 1e-4, "adabelief": 1e-3,
+    "schedule_free": 2.5e-3,
 }
 
 

@@ -71,6 +71,18 @@ class RunState:
     ema: ModelEMA | None
 
 
+def _evaluate_at_average(run: RunState, x: torch.Tensor, y: torch.Tensor) -> tuple[float, float]:
+    """``evaluate`` of a run, between ``eval()`` and ``train()`` for an optimizer that has them (schedule-free)."""
+    switch = callable(getattr(run.optimizer, "eval", None)) and callable(getattr(run.optimizer, "train", None))
+    if switch:
+        run.optimizer.eval()
+    try:
+        return evaluate(run.model, x, y)
+    finally:
+        if switch:
+            run.optimizer.train()
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, chunk: int = 2000) -> tuple[float, float]:
     """(accuracy, mean cross-entropy) of a model on a labelled set."""
@@ -155,11 +167,16 @@ class Trainer:
             listener(event)
 
     def _evaluate(self) -> EvalEvent:
-        """Test accuracy and loss of every run (NaN for a diverged run: its weights mean nothing)."""
+        """Test accuracy and loss of every run (NaN for a diverged run: its weights mean nothing).
+
+        A schedule-free optimizer is evaluated at its averaged point x, not where it takes gradients: its
+        ``eval()`` puts x into the parameters and ``train()`` puts them back (Defazio et al., 2024).
+        """
         d = self.data
         nan = (math.nan, math.nan)
         alive = [div is None for div in self.diverged]
-        scores = [evaluate(r.model, d.x_test, d.y_test) if ok else nan for r, ok in zip(self.runs, alive, strict=True)]
+        scores = [_evaluate_at_average(r, d.x_test, d.y_test) if ok else nan
+                  for r, ok in zip(self.runs, alive, strict=True)]
         ema = [evaluate(r.ema.module, d.x_test, d.y_test)[0] if ok else math.nan
                for r, ok in zip(self.runs, alive, strict=True) if r.ema is not None]
         return EvalEvent(
