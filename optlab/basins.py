@@ -11,22 +11,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
-from optlab.trace import RunConfig, run_grid
+from optlab.sweep import run_start_sweep, start_grid
+from optlab.trace import RunConfig
+
+__all__ = ["Basins", "basins", "assign_basins", "default_tol", "start_grid", "DIVERGED", "NO_MINIMUM"]
 
 NO_MINIMUM = -1
 DIVERGED = -2
 #: a run "reaches" a minimum when it ends within this fraction of the window's larger side of it
 TOL_FRACTION = 0.05
-
-
-def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int) -> np.ndarray:
-    """``n`` x ``n`` evenly spaced starts over the window, edges included, as ``(n*n, 2)``; x varies fastest."""
-    if n < 2:
-        raise ValueError(f"Invalid grid size: {n} (at least 2 starts per side)")
-    (x0, x1), (y0, y1) = bounds
-    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
-    return np.stack([gx.ravel(), gy.ravel()], axis=-1)
 
 
 def default_tol(bounds: tuple[tuple[float, float], tuple[float, float]]) -> float:
@@ -79,8 +74,11 @@ def basins(surface: Any, config: RunConfig, n: int, steps: int, noise_sigma: flo
            tol: float | None = None) -> Basins:
     """Run ``config`` from an ``n`` x ``n`` grid of starts (all at once, same noise sequence) and label them."""
     starts = start_grid(surface.bounds, n)
-    tr = run_grid(surface, config, starts, steps, noise_sigma, seed)
-    finals = np.asarray(tr.points[-1], dtype=np.float64)
+    sweep = run_start_sweep(surface, config, starts, steps, noise_sigma, seed)
+    finals = sweep.points[:, -1]  # NaN where a start diverged
+    with torch.no_grad():
+        final_losses = torch.broadcast_to(surface.fn(torch.as_tensor(finals)), (len(finals),)).numpy().astype(np.float64)
+    final_losses = np.where(np.isfinite(finals).all(axis=1), final_losses, np.nan)
     tol = default_tol(surface.bounds) if tol is None else float(tol)
-    return Basins(n=n, starts=starts, finals=finals, final_losses=np.asarray(tr.losses[-1], dtype=np.float64),
-                  diverged_at=np.asarray(tr.row_diverged_at), labels=assign_basins(surface, finals, tol), tol=tol)
+    return Basins(n=n, starts=starts, finals=finals, final_losses=final_losses, diverged_at=sweep.diverged_at,
+                  labels=assign_basins(surface, finals, tol), tol=tol)

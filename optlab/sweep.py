@@ -119,21 +119,25 @@ def member_config(config: RunConfig, knob: str, value: float) -> RunConfig:
     return _with_value(config, knob, value)
 
 
-def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[float], steps: int,
+def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[float] | np.ndarray, steps: int,
                 noise_sigma: float = 0.0, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Runs of one optimizer class that differ in hyperparameters, as one optimizer with a group (or two) each.
+
+    ``start`` is one point (2,) for all, or one per member (N, 2). Each member is its own parameter, so this is
+    exact for every optimizer, also those that couple the coordinates of a parameter (Muon, Adafactor).
 
     Returns the points (N, steps + 1, 2), NaN from a member's divergence on, and each member's divergence step
     (-1 if none). Divergence follows ``run_traces``: a member whose loss or gradient is not finite, or whose
     point left the plot far behind, stops there; the others go on.
     """
-    start_t = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(2)
+    starts = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(-1, 2)
+    starts = starts.expand(len(configs), 2) if len(starts) == 1 else starts
     classes = {_constructor_kwargs(c)[0] for c in configs}
     if len(classes) != 1 or len({(c.schedule, c.schedule_params) for c in configs}) != 1:
         raise ValueError("the members of a sweep must share their optimizer class and schedule")
     members = []  # each member's parameters: [xy] or [x, y]
     groups: list[dict[str, Any]] = []
-    for config in configs:
+    for config, start_t in zip(configs, starts, strict=True):
         per_axis = config.axis_hparams is not None
         params = ([start_t[0:1].clone().requires_grad_(True), start_t[1:2].clone().requires_grad_(True)]
                   if per_axis else [start_t.clone().requires_grad_(True)])
@@ -195,18 +199,28 @@ def run_sweep(surface: Any, config: RunConfig, knob: str, values: Sequence[float
     return Sweep(knob, values, *run_members(surface, configs, start, steps, noise_sigma, seed))
 
 
-def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int = 11) -> np.ndarray:
-    """An n × n grid of starts over the window, inset by half a cell so no start sits on the border."""
+def start_grid(bounds: tuple[tuple[float, float], tuple[float, float]], n: int) -> np.ndarray:
+    """``n`` x ``n`` evenly spaced starts over the window, edges included, as ``(n*n, 2)``; x varies fastest."""
+    if n < 2:
+        raise ValueError(f"Invalid grid size: {n} (at least 2 starts per side)")
     (x0, x1), (y0, y1) = bounds
-    gx = x0 + (np.arange(n) + 0.5) * (x1 - x0) / n
-    gy = y0 + (np.arange(n) + 0.5) * (y1 - y0) / n
-    xx, yy = np.meshgrid(gx, gy)
+    xx, yy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
     return np.stack([xx.ravel(), yy.ravel()], axis=1)
 
 
 def run_start_sweep(surface: Any, config: RunConfig, starts: np.ndarray, steps: int,
                     noise_sigma: float = 0.0, seed: int = 0) -> Sweep:
-    """The run from every start of ``starts`` (N, 2) at once: rows of one (N, 2) parameter."""
+    """The run from every start of ``starts`` (N, 2) at once.
+
+    For an optimizer that steps each coordinate on its own (the registry's ``coordinatewise``), the starts are
+    rows of one (N, 2) parameter, the cheapest batch there is. Muon and Adafactor look at a parameter as a
+    whole (a matrix), so stacking starts would couple them: each start is then its own parameter.
+    """
+    starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
+    spec = REGISTRY.get(config.optimizer)
+    if spec is not None and not spec.coordinatewise:
+        points, diverged = run_members(surface, [config] * len(starts), starts, steps, noise_sigma, seed)
+        return Sweep(knob="start", values=starts, points=points, diverged_at=diverged)
     grid = run_grid(surface, config, starts, steps, noise_sigma, seed)
     points = np.transpose(grid.points, (1, 0, 2))  # (steps+1, N, 2) -> (N, steps+1, 2)
     return Sweep(knob="start", values=np.asarray(starts, dtype=np.float64), points=points,

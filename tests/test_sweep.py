@@ -95,3 +95,15 @@ def test_sweep_values_cover_the_range_the_same_for_any_run():
     assert np.allclose(np.diff(memory), memory[1] - memory[0])
     with pytest.raises(ValueError, match="no 'momentum'"):
         sweep_values("sgd", "momentum")
+
+
+@pytest.mark.parametrize("key", [k for k, spec in sorted(REGISTRY.items()) if not spec.coordinatewise])
+def test_start_sweeps_of_optimizers_that_couple_coordinates_equal_single_runs(key):
+    """Muon and Adafactor treat a parameter as a whole: stacked starts would couple; each start runs alone."""
+    surface = get_surface("himmelblau")
+    config = RunConfig.of(key)
+    starts = start_grid(surface.bounds, 3)
+    sweep = run_start_sweep(surface, config, starts, STEPS)
+    for k, s in enumerate(starts):
+        single = run_trace(surface, config, s, STEPS)
+        _same_path(sweep.points[k], single.points)
