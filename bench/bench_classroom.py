@@ -7,11 +7,11 @@ curves are finished (polling the live panel as the browser does). Most students 
 --odd-every-th student (default 10th) uses its own learning rates and its own MNIST seed.
 
 Prints, from one run: p50/p95/max latency per interaction kind, errors shown, exceptions (tracebacks on a page),
-sessions unfinished, the server's RSS before/peak/after, how many trace computations and training jobs the server
-did against how many distinct configurations the students asked for (the server runs through serve_counted.py,
-which counts every optlab.ui.cache computation; the training service counts its jobs; both land in the server's
-OPTLAB_STATS_FILE),
-and the same scenario for one student alone on a fresh server.
+sessions unfinished, the server's RSS before/peak/after and its CPU seconds (which a busy shared machine inflates
+far less than latency), the computations the server did against the distinct configurations the students asked
+for, and the same scenario for one student alone on a fresh server. The server runs through serve_counted.py,
+which counts each optlab.ui.cache computation; the training service counts its jobs; both go to the server's
+OPTLAB_STATS_FILE.
 
 Bounded: at most --students sessions (≤ 200), each interaction times out after 120 s, the whole class after
 --timeout seconds; the servers are stopped at the end. Loopback only.
@@ -67,6 +67,15 @@ def rss_mb(pid: int, field_name: str = "VmRSS") -> float:
     except OSError:
         pass
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process (all its threads) has used, from /proc/<pid>/stat (fields 14 and 15)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 class Server:
@@ -244,6 +253,7 @@ def run_class(n: int, spread: float, odd_every: int, timeout: float) -> tuple[Re
         server.wait_healthy()
         pid = server.proc.pid
         before = rss_mb(pid)
+        cpu_before = cpu_seconds(pid)
         rec = Record()
         samples = []
 
@@ -263,7 +273,7 @@ def run_class(n: int, spread: float, odd_every: int, timeout: float) -> tuple[Re
         wall = asyncio.run(main())
         time.sleep(2.0)  # let the sessions' disconnects settle
         memory = {"before": before, "peak": max([rss_mb(pid, "VmHWM")] + samples), "after": rss_mb(pid),
-                  "wall": wall, "stats": server.stats()}
+                  "wall": wall, "stats": server.stats(), "cpu": cpu_seconds(pid) - cpu_before}
         log = server.log_text()
         memory["server_tracebacks"] = log.count("Traceback (most recent call last)")
         return rec, memory
@@ -290,6 +300,9 @@ def print_class(title: str, n: int, rec: Record, info: dict) -> None:
     for line in (rec.exceptions + rec.errors)[:8]:
         print(f"  {line[:220]}")
     print(f"server RSS: before {info['before']:.0f} MB, peak {info['peak']:.0f} MB, after {info['after']:.0f} MB")
+    n_runs = sum(len(v) for v in rec.latencies.values())
+    print(f"server CPU: {info['cpu']:.1f} s for the class ({1000 * info['cpu'] / max(1, n_runs):.0f} ms per script "
+          f"run, training included): a measure the other load on the machine does not inflate much")
     st = info["stats"]
     computed = {k.removeprefix("compute.compute_"): v for k, v in sorted(st.items()) if k.startswith("compute.")}
     print(f"Surface Lab computations: {', '.join(f'{k} {v}' for k, v in computed.items()) or 'none counted'} "
