@@ -275,10 +275,22 @@ def controls_row(config: TrainConfig | None, digits: Digits | None) -> None:
         st.warning(refused)
 
 
+CURVES_REFRESH_S = 0.5  # a running job's curves are rebuilt at most this often, however many students watch
+
+
 @st.cache_resource(max_entries=64, show_spinner=False)
-def shared_curves(job_id: int, version: int, _history: History):
-    """The curves of one job at one history version, built once for all its watchers (read-only: do not change)."""
+def _curves(job_id: int, moment: tuple, _history: History):
     return curves_figure(_history)
+
+
+def shared_curves(view: jobs_ui.JobView):
+    """The curves of a job, built once for all its watchers (read-only: do not change the figure).
+
+    While the job runs, one figure serves each half second of its training time, whoever asks first builds it from
+    the history it has then (a figure takes some 30 ms to build; a live update comes every few tens of ms). An
+    ended job's figure is its final history's."""
+    moment = ("live", int(view.seconds / CURVES_REFRESH_S)) if view.running else ("final", view.version)
+    return _curves(view.job_id, moment, view.history)
 
 
 def divergence_notices(history: History) -> None:
@@ -321,7 +333,7 @@ def live_panel() -> None:
         history = view.history
         if history is not None and history.labels:
             divergence_notices(history)
-            st.plotly_chart(shared_curves(view.job_id, view.version, history), key="mnist_curves")
+            st.plotly_chart(shared_curves(view), key="mnist_curves")
             if not view.running and any(history.test_acc):
                 st.markdown(_final_scores(history))
         if running and not view.running:
