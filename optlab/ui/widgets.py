@@ -112,8 +112,9 @@ def _log_bounds(h: Hyper) -> tuple[float, float]:
 
 
 def _linear_step(lo: float, hi: float) -> float:
-    # about 10^4 positions over the range: 0.0001 on [0, 0.9999], so beta2 = 0.999 and 0.9999 are both reachable
-    return 10.0 ** (math.floor(math.log10(hi - lo)) - 4)
+    # about 10^3 positions over the range: 0.001 on [0, 0.999], so an arrow key moves 0.9 to 0.901 (a value a
+    # person can read); an exact value such as 0.9999 is typed into the number beside the slider
+    return 10.0 ** (round(math.log10(hi - lo)) - 3)
 
 
 def _hyper_key(prefix: str, opt: str, name: str) -> str:
@@ -157,6 +158,8 @@ def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None
             set_log_float(h, key, values[h.name])
         else:
             st.session_state[key] = st.session_state[_kept(key)] = _coerce(h, values[h.name])
+            if h.kind == "float":
+                st.session_state[key + "_typed"] = st.session_state[key]
 
 
 def set_log_float(h: Hyper, key: str, value: float) -> None:
@@ -235,9 +238,36 @@ def _hyper_widget(h: Hyper, key: str) -> Any:
         lo = -math.inf if h.min is None else float(h.min)
         hi = math.inf if h.max is None else float(h.max)
         return _keep(key, float(bounded_number(h.label, key, lo, hi, format="%g", help=h.help or None)))
+    return linear_float_control(h, key)
+
+
+def _linear_slider_moved(key: str) -> None:
+    st.session_state[key + "_typed"] = st.session_state[key]
+
+
+def _linear_number_typed(h: Hyper, key: str) -> None:
+    fit_into_range(key + "_typed", float(h.min), float(h.max), h.label)
+    st.session_state[key] = float(st.session_state[key + "_typed"])
+
+
+def linear_float_control(h: Hyper, key: str) -> float:
+    """A float on a closed range (momentum, β): a slider in readable steps, and a number input for an exact value.
+
+    The slider (key ``key``) holds the value; the number (``key_typed``) follows it and sets it when typed.
+    """
     lo, hi = float(h.min), float(h.max)
-    return _keep(key, st.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
-                                key=key, help=h.help or None))
+    _init(key, _coerce(h, h.default))
+    fit_into_range(key, lo, hi, h.label)  # a value set from outside (a link, a checkpoint)
+    if st.session_state.get(key + "_typed") != st.session_state[key]:
+        st.session_state[key + "_typed"] = float(st.session_state[key])
+    left, right = st.columns([3, 2])
+    left.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key,
+                help=h.help or None, on_change=_linear_slider_moved, args=(key,))
+    right.number_input(f"{h.label} (type a value)", step=_linear_step(lo, hi) * 10, format="%g",
+                       key=key + "_typed", on_change=_linear_number_typed, args=(h, key))
+    range_note(key, right)
+    range_note(key + "_typed", right)
+    return _keep(key, float(st.session_state[key]))
 
 
 def optimizer_controls(
