@@ -11,6 +11,7 @@ from __future__ import annotations
 import cmath
 import math
 from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,6 +19,7 @@ __all__ = [
     "gd_rate", "gd_converges", "gd_optimal", "gd_stability_limit",
     "momentum_eigenvalues", "momentum_rate", "momentum_converges", "momentum_optimal", "critical_damping_beta",
     "nesterov_rate", "iterations_to_reduce", "measured_rate",
+    "momentum_rate_grid", "momentum_discriminant", "critical_beta", "Damping", "damping", "oscillation_period",
     "adam_first_step_without_bias_correction", "momentum_terminal_step", "ema_lag",
 ]
 
@@ -203,6 +205,122 @@ def measured_rate(errors: Sequence[float] | np.ndarray, skip: float = 0.5, floor
     t = np.arange(envelope.size, dtype=np.float64)
     slope = np.polyfit(t, np.log(envelope), 1)[0]
     return float(np.exp(slope))
+
+
+# --- heavy ball over a grid, and the kind of motion in one direction ----------------------------------------
+
+
+def _finite_array(name: str, values: float | Iterable[float]) -> np.ndarray:
+    a = np.atleast_1d(np.asarray(values, dtype=np.float64)).ravel()
+    if a.size == 0:
+        raise ValueError(f"Invalid {name}: none given")
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"Invalid {name}: {a[~np.isfinite(a)][0]} (must be finite)")
+    return a
+
+
+def momentum_rate_grid(alphas: float | Iterable[float], betas: float | Iterable[float],
+                       lams: float | Iterable[float]) -> np.ndarray:
+    """:func:`momentum_rate` for every pair of a grid at once: ``rates[j, i]`` is the rate at (αᵢ, βⱼ).
+
+    For each λ the roots of σ² − (1 − αλ + β)σ + β = 0 are taken with a complex square root, so the complex
+    regime (|σ| = √β) and the real one need no case split (Goh 2017). The maximum over the given λ only: on a
+    quadratic whose eigenvalues fill [λ₁, λₙ] the worst direction is always one of the two ends, because the
+    larger |σ| falls with λ while αλ < (1 − √β)², is √β in between and rises with λ beyond (1 + √β)².
+
+    Args:
+        alphas: step sizes α > 0 (the columns).
+        betas: momenta 0 ≤ β < 1 (the rows).
+        lams: Hessian eigenvalues λ > 0.
+    """
+    a = _finite_array("learning rate", alphas)
+    b = _finite_array("momentum value", betas)
+    if np.any(a <= 0):
+        raise ValueError(f"Invalid learning rate: {a[a <= 0][0]} (must be positive)")
+    if np.any((b < 0) | (b >= 1)):
+        raise ValueError(f"Invalid momentum value: {b[(b < 0) | (b >= 1)][0]} (must be in [0, 1))")
+    lam = np.asarray(_lams(lams))
+    al = a[None, :, None] * lam[None, None, :]  # αλ, shape (1, n_alpha, n_lam)
+    bb = b[:, None, None]
+    trace = 1.0 - al + bb  # trace of the 2×2 iteration matrix
+    root = np.sqrt((trace * trace - 4.0 * bb).astype(np.complex128))  # √(trace² − 4·det)
+    radius = np.maximum(np.abs(0.5 * (trace + root)), np.abs(0.5 * (trace - root)))  # max |σ₁,₂|
+    return radius.max(axis=-1)
+
+
+def momentum_discriminant(alpha: float, beta: float, lam: float) -> float:
+    """(1 − αλ + β)² − 4β: negative for complex roots (a spiral), zero for a double root, positive for real roots.
+
+    The discriminant of σ² − (1 − αλ + β)σ + β, the characteristic polynomial of heavy ball's 2×2 iteration
+    matrix in one eigen-direction (Goh 2017).
+    """
+    _check_alpha(alpha)
+    _check_beta(beta)
+    (lam,) = _lams(lam)
+    t = 1.0 - alpha * lam + beta
+    return t * t - 4.0 * beta
+
+
+def critical_beta(alpha: float, lam: float) -> float | None:
+    """The momentum in [0, 1) at which direction λ is critically damped, or None when there is none (αλ ≥ 4).
+
+    The discriminant vanishes when (√β ∓ 1)² = αλ, so β = (1 − √(αλ))² in both cases: a positive double root
+    1 − √(αλ) when αλ ≤ 1, a negative one 1 − √(αλ) (the iterate flips sign every step) when 1 < αλ < 4.
+    Unlike :func:`critical_damping_beta` this also covers the flipping side.
+    """
+    _check_alpha(alpha)
+    (lam,) = _lams(lam)
+    if alpha * lam >= 4.0:
+        return None
+    return (1.0 - math.sqrt(alpha * lam)) ** 2
+
+
+class Damping(NamedTuple):
+    """The kind of motion of heavy ball in one eigen-direction.
+
+    ``kind``: "under-damped" (complex roots: it spirals into the minimum, crossing it every half period),
+    "critically damped" (a double root) or "over-damped" (two real roots), from the sign of the discriminant.
+    ``flips``: the real roots are negative, so the iterate changes sign at every step (it overshoots every time);
+    a real positive root never crosses the minimum from a start at rest.
+    """
+
+    kind: str
+    flips: bool
+    discriminant: float
+    roots: tuple[complex, complex]
+    rate: float
+
+
+#: |discriminant| at or below this counts as a double root: a β typed to 15 digits lands within 1e-15 of one
+DOUBLE_ROOT_TOL = 1e-9
+
+
+def damping(alpha: float, beta: float, lam: float) -> Damping:
+    """Under-, critically or over-damped, from the discriminant of the 2×2 iteration matrix (Goh 2017).
+
+    The trace 1 − αλ + β is the sum of the roots and β ≥ 0 their product, so real roots share the sign of the
+    trace: negative means the iterate flips sign at every step.
+    """
+    disc = momentum_discriminant(alpha, beta, lam)
+    roots = momentum_eigenvalues(alpha, beta, lam)
+    rate = max(abs(s) for s in roots)
+    if disc < -DOUBLE_ROOT_TOL:
+        return Damping("under-damped", False, disc, roots, rate)
+    flips = 1.0 - alpha * lam + beta < 0.0  # the sum of the two real roots
+    kind = "critically damped" if disc <= DOUBLE_ROOT_TOL else "over-damped"
+    return Damping(kind, flips, disc, roots, rate)
+
+
+def oscillation_period(alpha: float, beta: float, lam: float) -> float:
+    """Steps per turn of the spiral, 2π/ω with ω = arg σ, for complex roots; inf when the roots are real.
+
+    With complex roots the iterate is C·(√β)ᵗ·cos(ωt + φ), so it crosses the minimum every π/ω steps.
+    """
+    s1, _ = momentum_eigenvalues(alpha, beta, lam)
+    omega = abs(cmath.phase(s1))
+    if s1.imag == 0.0 or omega == 0.0:
+        return math.inf
+    return 2.0 * math.pi / omega
 
 
 # --- other reference facts ---------------------------------------------------------------------------------
