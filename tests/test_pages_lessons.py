@@ -55,12 +55,12 @@ def reveal(at: AppTest, key: str, guess: str | None = None) -> AppTest:
     return at
 
 
-LESSON_PAGES = sorted((p.name for p in PAGES.glob("*.py") if 3 <= int(p.name.split("_")[0]) <= 10),
+LESSON_PAGES = sorted((p.name for p in PAGES.glob("*.py") if 3 <= int(p.name.split("_")[0]) <= 11),
                       key=lambda n: int(n.split("_")[0]))
 
 
-def test_all_eight_lessons_have_a_page():
-    assert [int(n.split("_")[0]) for n in LESSON_PAGES] == list(range(3, 11))
+def test_all_nine_lessons_have_a_page():
+    assert [int(n.split("_")[0]) for n in LESSON_PAGES] == list(range(3, 12))
 
 
 @pytest.mark.parametrize("name", LESSON_PAGES)
