@@ -276,3 +276,18 @@ def test_a_queued_run_shows_its_place_in_line(fresh, monkeypatch):
     assert not b.button(key="mnist_stop").disabled  # leaving the queue is a Stop too
     a.button(key="mnist_stop").click().run()
     assert "Finished" in rerun_until(b, "Finished")
+
+
+def test_an_optimizer_picked_in_a_column_starts_at_the_mnist_learning_rate_and_keeps_a_set_one(fresh):
+    from optlab.mnist.config import MNIST_LR
+
+    at = fresh()
+    assert at.number_input(key="mnist_run0_momentum_lr").value == MNIST_LR["momentum"]
+    at.selectbox(key="mnist_run0_opt").set_value("nadam").run()
+    assert at.number_input(key="mnist_run0_nadam_lr").value == MNIST_LR["nadam"]
+    at.number_input(key="mnist_run0_nadam_lr").set_value(0.004).run()
+    at.selectbox(key="mnist_run0_opt").set_value("momentum").run()
+    at.selectbox(key="mnist_run0_opt").set_value("nadam").run()
+    assert at.number_input(key="mnist_run0_nadam_lr").value == 0.004  # the student's value, not the default again
+    # only the optimizers shown hold keys: each key costs every number input and slider of every rerun
+    assert len([k for k in at.session_state if k.startswith("mnist_run")]) < 40
