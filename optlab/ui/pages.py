@@ -9,6 +9,7 @@ It also keeps Streamlit from showing its file-based sidebar instead of the app's
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,9 +48,15 @@ def _parse(file: Path) -> PageEntry:
     return PageEntry(f"pages/{file.name}", number, url_path, title.strip(), summary.strip(), section)
 
 
-def page_entries(pages_dir: Path = PAGES_DIR) -> list[PageEntry]:
-    """Every page under ``pages/``, ordered by the number its file name starts with."""
-    return sorted((_parse(f) for f in pages_dir.glob("*.py")), key=lambda e: (e.number, e.title))
+@functools.lru_cache(maxsize=8)
+def page_entries(pages_dir: Path = PAGES_DIR) -> tuple[PageEntry, ...]:
+    """Every page under ``pages/``, ordered by the number its file name starts with.
+
+    Read once per process: app.py asks on every script run of every session, and parsing the page files each time
+    cost reruns CPU and, with many sessions at once, hit CPython's AST recursion-depth bookkeeping, which threads
+    share (https://github.com/python/cpython/issues/106905: "SystemError: AST constructor recursion depth
+    mismatch")."""
+    return tuple(sorted((_parse(f) for f in pages_dir.glob("*.py")), key=lambda e: (e.number, e.title)))
 
 
 def _file_based_navigation() -> bool:
