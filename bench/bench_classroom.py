@@ -4,7 +4,8 @@ Starts the app on a free loopback port (a fresh server: the first sessions of a 
 drives --students sessions (default 40) whose starts spread over --spread seconds. Each student opens the Surface
 Lab, changes a learning rate 5 times, opens the MNIST Lab, sets one epoch, presses Start and watches until the
 curves are finished (polling the live panel as the browser does). Most students use the teacher's settings; every
---odd-every-th student (default 10th) uses its own learning rates and its own MNIST seed.
+--odd-every-th student (default 10th) uses its own learning rates and its own MNIST seed. By default a student
+clicks again as soon as the page has answered; --think S waits 0.5-1.5 × S seconds before each click instead.
 
 Prints, from one run: p50/p95/max latency per interaction kind, errors shown, exceptions (tracebacks on a page),
 sessions unfinished, the server's RSS before/peak/after and its CPU seconds (which a busy shared machine inflates
@@ -142,6 +143,13 @@ class Record:
     surface_configs: set = field(default_factory=set)
     mnist_configs: set = field(default_factory=set)
 
+    think: float = 0.0  # mean seconds a student waits before each interaction after the first
+    rng: random.Random = field(default_factory=lambda: random.Random(1))
+
+    async def pause(self) -> None:
+        if self.think:
+            await asyncio.sleep(self.rng.uniform(0.5, 1.5) * self.think)
+
     def add(self, kind: str, result: RunResult, who: int) -> RunResult:
         self.latencies[kind].append(result.seconds)
         self.exceptions += [f"student {who}, {kind}: {e}" for e in result.exceptions]
@@ -172,21 +180,28 @@ def progress_step(result: RunResult) -> tuple[int, bool, str | None]:
     return step, done, failure
 
 
-async def student(i: int, base: str, delay: float, rec: Record, odd_every: int, train_timeout: float) -> None:
+async def student(i: int, base: str, delay: float, rec: Record, odd_every: int, train_timeout: float,
+                  surface: bool = True) -> None:
     await asyncio.sleep(delay)
     lrs, seed = plan(i, odd_every)
     s = StreamlitSession(base)
     try:
         await s.connect()
-        rec.add("open_surface", await s.open("Surface_Lab"), i)
-        rec.surface_configs.add(("default",))
-        for lr in lrs:
-            rec.add("set_lr", await s.set(LR_LABEL, lr), i)
-            rec.surface_configs.add(("lr", lr))  # the other settings stay the teacher's
+        if surface:
+            rec.add("open_surface", await s.open("Surface_Lab"), i)
+            rec.surface_configs.add(("default",))
+            for lr in lrs:
+                await rec.pause()
+                rec.add("set_lr", await s.set(LR_LABEL, lr), i)
+                rec.surface_configs.add(("lr", lr))  # the other settings stay the teacher's
+        await rec.pause()
         rec.add("open_mnist", await s.open("MNIST_Lab"), i)
+        await rec.pause()
         rec.add("set_epochs", await s.set(EPOCHS_LABEL, 1), i)
         if seed:
+            await rec.pause()
             rec.add("set_seed", await s.set("Seed", seed), i)
+        await rec.pause()
         rec.mnist_configs.add(seed)
         t0 = time.perf_counter()
         result = rec.add("start", await s.click(START_LABEL), i)
@@ -221,10 +236,11 @@ async def student(i: int, base: str, delay: float, rec: Record, odd_every: int, 
         await s.close()
 
 
-async def classroom(base: str, n: int, spread: float, odd_every: int, timeout: float, rec: Record) -> None:
+async def classroom(base: str, n: int, spread: float, odd_every: int, timeout: float, rec: Record,
+                    surface: bool = True) -> None:
     rng = random.Random(0)
     delays = sorted(rng.uniform(0, spread) for _ in range(n)) if n > 1 else [0.0]
-    tasks = [asyncio.create_task(student(i, base, delays[i], rec, odd_every, timeout)) for i in range(n)]
+    tasks = [asyncio.create_task(student(i, base, delays[i], rec, odd_every, timeout, surface)) for i in range(n)]
     done, pending = await asyncio.wait(tasks, timeout=timeout)
     for t in pending:
         t.cancel()
@@ -247,14 +263,15 @@ def ms(x: float) -> str:
     return "     -" if x != x else f"{1000 * x:6.0f}"
 
 
-def run_class(n: int, spread: float, odd_every: int, timeout: float) -> tuple[Record, dict]:
+def run_class(n: int, spread: float, odd_every: int, timeout: float, surface: bool = True,
+              think: float = 0.0) -> tuple[Record, dict]:
     server = Server()
     try:
         server.wait_healthy()
         pid = server.proc.pid
         before = rss_mb(pid)
         cpu_before = cpu_seconds(pid)
-        rec = Record()
+        rec = Record(think=think)
         samples = []
 
         async def sample_rss():
@@ -265,7 +282,7 @@ def run_class(n: int, spread: float, odd_every: int, timeout: float) -> tuple[Re
         async def main():
             sampler = asyncio.create_task(sample_rss())
             t0 = time.perf_counter()
-            await classroom(server.base, n, spread, odd_every, timeout, rec)
+            await classroom(server.base, n, spread, odd_every, timeout, rec, surface)
             wall = time.perf_counter() - t0
             sampler.cancel()
             return wall
@@ -319,17 +336,22 @@ def main() -> None:
     ap.add_argument("--odd-every", type=int, default=10, help="every k-th student uses its own settings (0: none)")
     ap.add_argument("--timeout", type=float, default=480.0, help="seconds for the whole class")
     ap.add_argument("--no-baseline", action="store_true", help="skip the one-student run on a fresh server")
+    ap.add_argument("--mnist-only", action="store_true", help="leave out the Surface Lab part of the scenario")
+    ap.add_argument("--think", type=float, default=0.0,
+                    help="mean seconds a student waits between interactions (0: click after click)")
     args = ap.parse_args()
     if not 1 <= args.students <= MAX_STUDENTS:
         ap.error(f"--students must be from 1 to {MAX_STUDENTS}, got {args.students}")
-    if not 0 <= args.spread <= 120 or not 10 <= args.timeout <= 1800 or args.odd_every < 0:
-        ap.error("--spread must be 0-120 s, --timeout 10-1800 s, --odd-every 0 or more")
-    print(f"classroom benchmark: {args.students} students, starts spread over {args.spread:g} s; "
+    if not 0 <= args.spread <= 120 or not 10 <= args.timeout <= 1800 or args.odd_every < 0 or not 0 <= args.think <= 60:
+        ap.error("--spread must be 0-120 s, --timeout 10-1800 s, --think 0-60 s, --odd-every 0 or more")
+    print(f"classroom benchmark: {args.students} students, starts spread over {args.spread:g} s, "
+          f"{args.think:g} s to think between clicks; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
-    rec, info = run_class(args.students, args.spread, args.odd_every, args.timeout)
+    surface = not args.mnist_only
+    rec, info = run_class(args.students, args.spread, args.odd_every, args.timeout, surface, args.think)
     print_class(f"{args.students} students on one fresh server", args.students, rec, info)
     if args.students > 1 and not args.no_baseline:
-        rec1, info1 = run_class(1, 0.0, 0, args.timeout)
+        rec1, info1 = run_class(1, 0.0, 0, args.timeout, surface, args.think)
         print_class("one student alone on a fresh server (baseline)", 1, rec1, info1)
         all1 = [x for v in rec1.latencies.values() for x in v]
         all_n = [x for v in rec.latencies.values() for x in v]
