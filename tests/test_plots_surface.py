@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import plotly.io as pio
 import pytest
+import torch
 
 from optlab.basins import DIVERGED, NO_MINIMUM, start_grid
 from optlab.plots.animation import MAX_FRAMES, frame_steps, replay_figure
@@ -15,8 +16,11 @@ from optlab.plots.basins import BASIN_COLORS, basin_name, basins_figure, count_r
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.surface import (
     CLICK_GRID_INDEX,
+    FONT,
+    IMAGE_SIZE,
     add_arrows,
     contour_figure,
+    image_config,
     levels,
     surface3d_figure,
 )
@@ -338,3 +342,49 @@ def test_a_diverged_run_does_not_squash_the_other_curves():
     cross = fig.data[-1]
     assert cross.text[0].startswith("diverged at step") and cross.y[0] <= 10**hi
     assert y_range([wild.losses], [wild], True) is None  # only diverged runs: Plotly's own range
+
+
+# --- EMA shadows in every view, and the PNG the camera button saves --------------------------------------------
+
+
+def test_the_replay_moves_each_ema_shadow_with_its_run(rosen):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(80, "a", ema=True, seed=1), fake_trace(80, "b", seed=2)]
+    fig = replay_figure(xs, ys, Z, bounds=s.bounds, traces=traces, picture="data:image/png;base64,AAAA")
+    (ghost,) = [t for t in fig.data if t.name == "EMA shadow of run 1"]
+    assert ghost.line.dash == "dot"
+    np.testing.assert_allclose(ghost.x, traces[0].ema_points[:, 0], rtol=1e-6)
+    moving = fig.frames[0].traces
+    assert len(moving) == 3 and fig.data[moving[-1]].name == "EMA now"
+    last = fig.frames[-1].data[2]  # the shadow's head at the last step, run a only
+    np.testing.assert_allclose([last.x[0], last.y[0]], traces[0].ema_points[-1], rtol=1e-6)
+    assert len(last.x) == 1
+
+
+def test_the_3d_view_lays_each_ema_shadow_on_the_surface_at_its_own_height(rosen):
+    s, xs, ys, Z = rosen
+    tr = fake_trace(30, "a", ema=True)
+    tr.ema_losses = s.fn(torch.from_numpy(tr.ema_points)).numpy()
+    fig = surface3d_figure(xs, ys, Z, traces=[tr], log_levels=False)
+    (shadow,) = [t for t in fig.data if t.name == "EMA shadow of run 1"]
+    assert shadow.type == "scatter3d" and shadow.line.dash == "dot"
+    np.testing.assert_allclose(shadow.z, tr.ema_losses, rtol=1e-6)
+    no_losses = fake_trace(30, "b", ema=True)  # a trace from before f was recorded along the shadow
+    assert not any(t.name == "EMA shadow of run 1" for t in surface3d_figure(xs, ys, Z, traces=[no_losses]).data)
+
+
+@pytest.mark.parametrize("name", ["loss", "3d", "replay"])
+def test_the_camera_button_saves_a_named_png_at_slide_size(name):
+    config = image_config(name, scrollZoom=False)
+    options = config["toImageButtonOptions"]
+    assert options["filename"] == f"optlab_{name}" and options["format"] == "png"
+    assert (options["width"], options["height"]) == IMAGE_SIZE and config["scrollZoom"] is False
+
+
+def test_figures_name_a_font_a_saved_png_can_draw(rosen):
+    s, xs, ys, Z = rosen
+    traces = [fake_trace(20, "a")]
+    figs = [loss_figure(traces), contour_figure(xs, ys, Z, bounds=s.bounds, traces=traces),
+            surface3d_figure(xs, ys, Z, traces=traces)]
+    for fig in figs:
+        assert fig.layout.font.family == FONT["family"] and "Source Sans" not in FONT["family"]

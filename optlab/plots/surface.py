@@ -144,14 +144,24 @@ def ema_name(i: int) -> str:
     return f"EMA shadow of run {i + 1}"
 
 
-def image_config(name: str, **config: Any) -> dict:
-    """Plotly's chart config with the camera button saving ``optlab_<name>.png`` at twice the screen's pixels.
+#: Size of a saved PNG in CSS pixels (scale 2 doubles them): wide enough for a legend of six long run labels.
+IMAGE_SIZE = (1200, 720)
+#: Figures name a font every computer has. Plotly sizes legend entries with the page's font, but a saved PNG is
+#: drawn from an SVG image, which cannot use the page's web font (Source Sans): its wider fallback then ran
+#: legend entries into each other and off the edge. A system font measures and draws the same in both.
+FONT = dict(family="Arial, Helvetica, 'Liberation Sans', sans-serif")
 
-    Plotly names every download ``newplot.png`` unless ``toImageButtonOptions`` says otherwise
-    (https://plotly.com/javascript/configuration-options/); width and height left unset keep the figure's
-    size on screen, so what is saved is what was seen, legend included.
+
+def image_config(name: str, width: int = IMAGE_SIZE[0], height: int = IMAGE_SIZE[1], **config: Any) -> dict:
+    """Plotly's chart config whose camera button saves ``optlab_<name>.png`` at ``width`` x ``height``.
+
+    Plotly names every download ``newplot.png`` unless ``toImageButtonOptions`` says otherwise, and without a
+    size it saves the figure at its size on screen (https://plotly.com/javascript/configuration-options/): in a
+    narrow column a legend of long run labels runs off the right edge. Saved at slide size the figure is laid out
+    again, the legend wrapping inside it.
     """
-    return {**config, "toImageButtonOptions": {"format": "png", "filename": f"optlab_{name}", "scale": 2}}
+    options = {"format": "png", "filename": f"optlab_{name}", "width": width, "height": height, "scale": 2}
+    return {**config, "toImageButtonOptions": options}
 
 
 def path_traces(tr: Any, i: int) -> list[go.Scatter]:
@@ -227,10 +237,10 @@ def base_layout(bounds: Sequence[Sequence[float]], height: int = 620, title: str
         title=dict(text=title) if title else None,
         xaxis=dict(range=[x0, x1], title="x", constrain="domain"),
         yaxis=dict(range=[y0, y1], title="y", scaleanchor="x", scaleratio=1, constrain="domain"),
-        font=dict(size=14),
         height=height,
         margin=dict(l=50, r=20, t=40 if title else 20, b=40),
         legend=dict(orientation="h", yanchor="bottom", y=1.01, xanchor="left", x=0),
+        font={**FONT, "size": 14},  # readable from the back of a room
         uirevision="surface",  # keep the user's zoom when only the paths change
         dragmode="pan",
         clickmode="event+select",
@@ -363,6 +373,7 @@ def surface3d_figure(
             scene=dict(xaxis=dict(range=[x0, x1], title="x"), yaxis=dict(range=[y0, y1], title="y"),
                        zaxis=dict(title=ztitle), aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6)),
             legend=dict(orientation="h"),
+            font=FONT,
             uirevision="surface3d",
         ),
     )

@@ -474,7 +474,7 @@ def divergence_notices(traces: Sequence[Trace]) -> None:
         x, y = (float(v) for v in at_start.points[0])
         st.error(f"The start point ({x:.4g}, {y:.4g}) is outside the function's domain: {at_start.reason}, so no "
                  "optimizer can take a step from it. Pick a start where f is defined: click the contour, type "
-                 "start x and start y in the sidebar, or press 'reset start'.", icon="📍")
+                 "start x and start y in the sidebar, or press 'reset start'.", icon=":material/wrong_location:")
     for tr in traces:
         if tr.diverged_at:
             st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops after "

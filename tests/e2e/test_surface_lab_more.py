@@ -112,12 +112,12 @@ def test_typed_formula_redraws_and_bad_ones_are_refused_inline(app):
 
 
 def test_theory_panel_use_it_sets_run_one_to_the_optimal_step(app):
-    # κ = 99 from the link, then one step of its slider to 100, as a student would move it.
+    # κ = 99 from the link, then 100 typed into its field (κ is a log-scale knob: a slider over log10 κ beside it)
     app.goto("Surface_Lab?s=quadratic&kappa=99")
     assert app.exceptions() == []
-    assert float(app.slider_value("sl_kappa")) == 99
-    app.slider_keys("sl_kappa", "ArrowRight")
-    assert float(app.slider_value("sl_kappa")) == 100
+    assert app.number("sl_kappa") == 99
+    app.set_number("sl_kappa", 100)
+    assert app.number("sl_kappa") == 100 and float(app.slider_value("sl_kappa_log")) == 2
     assert "kappa=100" in app.page.url, app.page.url
 
     app.page.get_by_text("Theory check: the quadratic bowl").scroll_into_view_if_needed()
