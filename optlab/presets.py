@@ -55,18 +55,18 @@ def tuned_lr(surface_key: str, optimizer: str, steps: int = TUNING_STEPS) -> flo
 
 #: surface -> optimizer -> learning rate (``tuned_lr`` of each; regenerate with ``python -m optlab.presets``)
 TUNED_LR: dict[str, dict[str, float]] = {
-    'rosenbrock': {'sgd': 0.00047, 'momentum': 0.0013, 'nesterov': 0.00047, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.15, 'radam': 0.0013, 'rmsprop': 0.011, 'adagrad': 0.09},
-    'beale': {'sgd': 0.0065, 'momentum': 0.0023, 'nesterov': 0.0023, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.43, 'nadam': 0.26, 'radam': 0.0065, 'rmsprop': 0.053, 'adagrad': 0.43},
-    'himmelblau': {'sgd': 0.011, 'momentum': 0.0038, 'nesterov': 0.0038, 'adam': 0.43, 'amsgrad': 0.43, 'adamw': 0.43, 'nadam': 0.15, 'radam': 0.019, 'rmsprop': 0.053, 'adagrad': 0.43},
-    'six_hump_camel': {'sgd': 0.031, 'momentum': 0.0038, 'nesterov': 0.019, 'adam': 0.15, 'amsgrad': 0.15, 'adamw': 0.15, 'nadam': 0.031, 'radam': 0.019, 'rmsprop': 0.011, 'adagrad': 0.09},
-    'three_hump_camel': {'sgd': 0.09, 'momentum': 0.053, 'nesterov': 0.053, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.053, 'radam': 0.09, 'rmsprop': 0.019, 'adagrad': 0.26},
-    'booth': {'sgd': 0.0065, 'momentum': 0.0023, 'nesterov': 0.0023, 'adam': 1.2, 'amsgrad': 1.2, 'adamw': 1.2, 'nadam': 1.2, 'radam': 0.0065, 'rmsprop': 0.09, 'adagrad': 1.2},
-    'goldstein_price': {'adam': 0.09, 'amsgrad': 0.09, 'adamw': 0.09, 'nadam': 0.26, 'rmsprop': 0.019, 'adagrad': 0.26},
-    'rastrigin': {'sgd': 0.0023, 'momentum': 0.00047, 'nesterov': 0.0013, 'adam': 0.053, 'amsgrad': 0.053, 'adamw': 0.43, 'nadam': 0.031, 'radam': 0.0065, 'rmsprop': 0.011, 'adagrad': 0.15},
-    'ackley': {'sgd': 0.019, 'momentum': 0.031, 'nesterov': 0.031, 'adam': 0.43, 'amsgrad': 0.43, 'adamw': 0.43, 'nadam': 0.053, 'radam': 0.26, 'rmsprop': 0.053, 'adagrad': 0.43},
-    'banana': {'sgd': 0.00079, 'momentum': 0.00047, 'nesterov': 0.00028, 'adam': 0.15, 'amsgrad': 0.15, 'adamw': 0.15, 'nadam': 0.09, 'radam': 0.00028, 'rmsprop': 0.019, 'adagrad': 0.15},
+    'rosenbrock': {'sgd': 0.00047, 'momentum': 0.0013, 'nesterov': 0.00047, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.15, 'radam': 0.0013, 'rmsprop': 0.011, 'adagrad': 0.09, 'adamax': 0.09, 'adadelta': 2.1, 'rprop': 0.019, 'asgd': 0.00047, 'adafactor': 0.09, 'muon': 0.031, 'lion': 0.011, 'adabelief': 0.09, 'schedule_free': 0.09},
+    'beale': {'sgd': 0.0065, 'momentum': 0.0023, 'nesterov': 0.0023, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.43, 'nadam': 0.26, 'radam': 0.0065, 'rmsprop': 0.053, 'adagrad': 0.43, 'adamax': 0.43, 'adadelta': 2.1, 'rprop': 0.019, 'asgd': 0.0065, 'adafactor': 0.031, 'muon': 0.031, 'lion': 0.09, 'adabelief': 0.26, 'schedule_free': 0.43},
+    'himmelblau': {'sgd': 0.011, 'momentum': 0.0038, 'nesterov': 0.0038, 'adam': 0.43, 'amsgrad': 0.43, 'adamw': 0.43, 'nadam': 0.15, 'radam': 0.019, 'rmsprop': 0.053, 'adagrad': 0.43, 'adamax': 0.43, 'adadelta': 2.1, 'rprop': 0.15, 'asgd': 0.011, 'adafactor': 0.73, 'muon': 0.09, 'lion': 0.053, 'adabelief': 0.43, 'schedule_free': 0.43},
+    'six_hump_camel': {'sgd': 0.031, 'momentum': 0.0038, 'nesterov': 0.019, 'adam': 0.15, 'amsgrad': 0.15, 'adamw': 0.15, 'nadam': 0.031, 'radam': 0.019, 'rmsprop': 0.011, 'adagrad': 0.09, 'adamax': 0.053, 'adadelta': 2.1, 'rprop': 0.09, 'asgd': 0.031, 'adafactor': 0.019, 'muon': 0.09, 'lion': 0.15, 'adabelief': 0.031, 'schedule_free': 0.15},
+    'three_hump_camel': {'sgd': 0.09, 'momentum': 0.053, 'nesterov': 0.053, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.053, 'radam': 0.09, 'rmsprop': 0.019, 'adagrad': 0.26, 'adamax': 0.09, 'adadelta': 2.1, 'rprop': 0.09, 'asgd': 0.09, 'adafactor': 0.031, 'muon': 0.26, 'lion': 0.031, 'adabelief': 0.053, 'schedule_free': 0.26},
+    'booth': {'sgd': 0.0065, 'momentum': 0.0023, 'nesterov': 0.0023, 'adam': 1.2, 'amsgrad': 1.2, 'adamw': 1.2, 'nadam': 1.2, 'radam': 0.0065, 'rmsprop': 0.09, 'adagrad': 1.2, 'adamax': 1.2, 'adadelta': 2.1, 'rprop': 0.15, 'asgd': 0.0065, 'adafactor': 0.15, 'muon': 0.26, 'lion': 0.43, 'adabelief': 0.73, 'schedule_free': 1.2},
+    'goldstein_price': {'adam': 0.09, 'amsgrad': 0.09, 'adamw': 0.09, 'nadam': 0.26, 'rmsprop': 0.019, 'adagrad': 0.26, 'adamax': 0.26, 'adadelta': 2.1, 'rprop': 0.09, 'adafactor': 0.15, 'muon': 0.15, 'lion': 0.031, 'adabelief': 0.09, 'schedule_free': 0.26},
+    'rastrigin': {'sgd': 0.0023, 'momentum': 0.00047, 'nesterov': 0.0013, 'adam': 0.053, 'amsgrad': 0.053, 'adamw': 0.43, 'nadam': 0.031, 'radam': 0.0065, 'rmsprop': 0.011, 'adagrad': 0.15, 'adamax': 0.43, 'adadelta': 2.1, 'rprop': 0.15, 'asgd': 0.0023, 'adafactor': 0.15, 'muon': 0.031, 'lion': 0.019, 'adabelief': 0.43, 'schedule_free': 0.09},
+    'ackley': {'sgd': 0.019, 'momentum': 0.031, 'nesterov': 0.031, 'adam': 0.43, 'amsgrad': 0.43, 'adamw': 0.43, 'nadam': 0.053, 'radam': 0.26, 'rmsprop': 0.053, 'adagrad': 0.43, 'adamax': 0.43, 'adadelta': 2.1, 'rprop': 0.43, 'asgd': 0.019, 'adafactor': 0.15, 'muon': 0.26, 'lion': 0.43, 'adabelief': 0.26, 'schedule_free': 0.43},
+    'banana': {'sgd': 0.00079, 'momentum': 0.00047, 'nesterov': 0.00028, 'adam': 0.15, 'amsgrad': 0.15, 'adamw': 0.15, 'nadam': 0.09, 'radam': 0.00028, 'rmsprop': 0.019, 'adagrad': 0.15, 'adamax': 0.15, 'adadelta': 2.1, 'rprop': 0.011, 'asgd': 0.00079, 'adafactor': 0.09, 'muon': 0.031, 'lion': 0.031, 'adabelief': 0.15, 'schedule_free': 0.15},
     'saddle': {},
-    'quadratic': {'sgd': 0.15, 'momentum': 0.053, 'nesterov': 0.09, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.26, 'radam': 0.15, 'rmsprop': 0.031, 'adagrad': 0.26},
+    'quadratic': {'sgd': 0.15, 'momentum': 0.053, 'nesterov': 0.09, 'adam': 0.26, 'amsgrad': 0.26, 'adamw': 0.26, 'nadam': 0.26, 'radam': 0.15, 'rmsprop': 0.031, 'adagrad': 0.26, 'adamax': 0.26, 'adadelta': 2.1, 'rprop': 0.09, 'asgd': 0.15, 'adafactor': 0.15, 'muon': 0.09, 'lion': 0.053, 'adabelief': 0.26, 'schedule_free': 0.26},
 }
 
 

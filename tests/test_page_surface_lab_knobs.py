@@ -44,3 +44,26 @@ def test_a_typed_value_outside_the_range_is_moved_to_its_end_with_a_note():
     assert at.slider(key="sl_r1_momentum_momentum").value == pytest.approx(0.999)
     assert at.number_input(key="sl_r1_momentum_momentum_typed").value == pytest.approx(0.999)
     assert any("0.999" in w.value for w in at.warning)
+
+
+def _run_lr(at: AppTest, i: int) -> float:
+    return dict(decode(dict(at.query_params))[0].runs[i - 1].hparams)["lr"]
+
+
+def test_defaults_work_on_the_surface_shown():
+    """A new surface, a newly picked optimizer and a new run all start at the rate tuned for that surface."""
+    from optlab.presets import RUN_ORDER, TUNED_LR
+
+    at = open_page({"n": "20"})
+    runs = decode(dict(at.query_params))[0].runs
+    assert [r.optimizer for r in runs] == ["sgd", "momentum", "adam"]
+    assert [_run_lr(at, i) for i in (1, 2, 3)] == [TUNED_LR["rosenbrock"][k] for k in ("sgd", "momentum", "adam")]
+    at.selectbox(key="sl_surface").set_value("himmelblau").run()
+    assert [_run_lr(at, i) for i in (1, 2, 3)] == [TUNED_LR["himmelblau"][k] for k in ("sgd", "momentum", "adam")]
+    at.selectbox(key="sl_r1_opt").set_value("nesterov").run()
+    assert _run_lr(at, 1) == TUNED_LR["himmelblau"]["nesterov"]
+    at.number_input(key="sl_nruns").set_value(4).run()
+    assert not at.exception
+    fourth = decode(dict(at.query_params))[0].runs[3]
+    assert fourth.optimizer == RUN_ORDER[3] and _run_lr(at, 4) == TUNED_LR["himmelblau"][RUN_ORDER[3]]
+    assert not any(w.value and "diverged" in w.value for w in at.warning)

@@ -103,10 +103,21 @@ function draw(root, data, send) {
   el("text", { x: 14, y: MARGIN.top + plotH / 2, "text-anchor": "middle", class: "olf-axis-title" }, axes).textContent = "y";
 
   const layer = el("g", { "clip-path": "url(#olf-clip)" }, svg);
-  const runs = data.runs.map((run) => {
-    const g = el("g", { class: "olf-run" }, layer);
+  // the longest paths are drawn first and widest, the shortest last and thinnest: a run that crawls stays
+  // visible on top, and a path another one follows still shows as a coloured border
+  const extent = (flat) => {
+    let total = 0;
+    for (let k = 2; k + 1 < flat.length; k += 2) total += Math.hypot(px(flat[k]) - px(flat[k - 2]), py(flat[k + 1]) - py(flat[k - 1]));
+    return total;
+  };
+  const order = data.runs.map((run, i) => [extent(run.path), i]).sort((p, q) => q[0] - p[0]).map(([, i]) => i);
+  const rank = new Map(order.map((i, r) => [i, r]));
+  const groups = order.map(() => el("g", { class: "olf-run" }, layer));
+  const runs = data.runs.map((run, i) => {
+    const g = groups[rank.get(i)];
     const ema = run.ema ? el("path", { d: pathD(run.ema), stroke: run.color, class: "olf-ema" }, g) : null;
-    const line = el("path", { d: pathD(run.path), stroke: run.color, class: "olf-path" }, g);
+    const width = 2.6 + 1.8 * (data.runs.length - 1 - rank.get(i));
+    const line = el("path", { d: pathD(run.path), stroke: run.color, class: "olf-path", "stroke-width": width }, g);
     const end = el("circle", { r: 5, fill: run.color, class: "olf-end" }, g);
     const cross = el("path", { stroke: run.color, class: "olf-cross" }, g);
     const setPath = (flat, diverged) => {

@@ -25,6 +25,7 @@ from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
 from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_entry
 from optlab.plots.surface import color, image_config, surface3d_figure
+from optlab.presets import preset_lr, run_optimizer
 from optlab.registry import REGISTRY
 from optlab.surfaces import SURFACES, Surface
 from optlab.sweep import SWEEP_KNOBS
@@ -97,8 +98,10 @@ LINK_PROBE = "sl_link_probe"
 
 
 def compact_top() -> None:
-    """Less empty space above the page's first row, so that the whole figure fits a 1280x720 projector."""
-    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}</style>")
+    """Less empty space above the page's first row, so that the whole figure fits a 1280x720 projector; a long
+    equation in the narrow inspector column scrolls sideways instead of running out of it."""
+    st.html("<style>[data-testid='stMainBlockContainer']{padding-top:2.2rem}"
+            ".katex-display{overflow-x:auto;overflow-y:hidden;padding-bottom:2px}</style>")
 
 
 def _surface_name(key: str) -> str:
@@ -216,11 +219,25 @@ def write_link(cfg: LabConfig) -> None:
 
 
 def _surface_changed() -> None:
-    """A new surface brings its own default start."""
+    """A new surface brings its own default start, and each run the learning rate that works there."""
     cfg = LabConfig(surface=SS.sl_surface, formula=SS.get("sl_formula", ""),
                     window=((SS.sl_xmin, SS.sl_xmax), (SS.sl_ymin, SS.sl_ymax)),
                     kappa=SS.get("sl_kappa", 10.0), angle=SS.get("sl_angle", 0.0))
     SS.sl_x0, SS.sl_y0 = _default_start(cfg)
+    if cfg.surface in SURFACES:  # a typed formula has no presets: its runs keep their settings
+        for i in range(1, int(SS.get("sl_nruns", 1)) + 1):
+            opt = SS.get(f"sl_r{i}_opt")
+            if opt in REGISTRY:
+                set_optimizer_values(f"sl_r{i}", opt, surface_presets(cfg.surface)(opt))
+
+
+def surface_presets(surface_key: str):
+    """What an optimizer starts with when picked on this surface: the learning rate tuned for it there."""
+    def values(opt: str) -> dict[str, float]:
+        if "lr" not in REGISTRY[opt].names() or surface_key not in SURFACES:
+            return {}
+        return {"lr": preset_lr(surface_key, opt)}
+    return values
 
 
 def _reset_start(start: tuple[float, float]) -> None:
@@ -282,10 +299,17 @@ def group_controls(prefix: str, lr: float) -> float | None:
     return factor
 
 
-def run_controls(i: int) -> RunSpec:
-    """One run's optimizer, schedule, EMA shadow and param groups (keys ``sl_r<i>_...``)."""
+def run_controls(i: int, surface_key: str) -> RunSpec:
+    """One run's optimizer, schedule, EMA shadow and param groups (keys ``sl_r<i>_...``).
+
+    A new run starts with the next optimizer of ``presets.RUN_ORDER`` (so it differs from the runs before it)
+    at the learning rate tuned for the surface; picking another optimizer gives it that one's tuned rate.
+    """
     prefix = f"sl_r{i}"
-    opt, flat = optimizer_controls(prefix, default="adam")
+    if f"{prefix}_opt" not in SS:
+        first = run_optimizer(i)
+        set_optimizer_values(prefix, first, surface_presets(surface_key)(first))
+    opt, flat = optimizer_controls(prefix, default=run_optimizer(i), on_pick=surface_presets(surface_key))
     sched, sched_params = schedule_controls(prefix)
     ema = None
     if st.checkbox("EMA shadow of the weights", key=f"{prefix}_ema_on",
@@ -328,7 +352,7 @@ def sidebar_controls() -> tuple[LabConfig, str | None]:
         runs = []
         for i in range(1, n + 1):
             with st.expander(f"Run {i}", expanded=(i == 1)):
-                runs.append(run_controls(i))
+                runs.append(run_controls(i, key))
     start = (float(SS.sl_x0), float(SS.sl_y0))  # inside the window: bounded_number saw to it, and said so
     cfg = LabConfig(surface=key, formula=formula if key == CUSTOM else "",
                     window=window if key == CUSTOM else LabConfig().window,
@@ -608,8 +632,9 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
         SS.sl_insp_t = view.insp_t
     if not 1 <= int(SS.sl_insp_t) <= last:  # a shorter run (fewer steps, or diverged): its last step
         SS.sl_insp_t = min(max(int(SS.sl_insp_t), 1), last)
-    c1, c2, c3 = st.columns([1, 6, 1], vertical_alignment="bottom")
-    c1.button("◀", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back")
+    c1, c2, c3 = st.columns([1.4, 5.2, 1.4], vertical_alignment="bottom")
+    c1.button("‹", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back",
+              width="stretch")
     if last > 1:
         t = c2.slider("step t", 1, last, key="sl_insp_t", help="Numbered as torch counts steps: t = 1 is the "
                       "first; θ₀ is the start. After step t, optimizer.state[p]['step'] is t.")
@@ -618,7 +643,8 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
         SS.sl_insp_t = t = 1
         SS[STEP_DRAWN] = False
         c2.caption("step t = 1 (the only step)")
-    c3.button("▶", key="sl_insp_next", on_click=_move_t, args=(1, last), help="step forward")
+    c3.button("›", key="sl_insp_next", on_click=_move_t, args=(1, last),
+              help="step forward", width="stretch")
     remember_view(insp_run=int(r), insp_t=int(t))
     return tr, int(t)
 
@@ -669,11 +695,12 @@ def inspector_panel(tr: Trace, t: int) -> None:
     )
     st.caption("Arrows on the contour show directions only (fixed length); their true lengths are in the labels.")
     with st.expander("optimizer.param_groups", expanded=two_groups):
-        st.code(tr.param_groups_repr(t), language="text")
+        st.code(tr.param_groups_repr(t), language="text", wrap_lines=True)
         if two_groups:
             st.caption("Two param groups, one parameter each: group 0 holds x, group 1 holds y.")
     with st.expander("optimizer.state after the step", expanded=True):
-        st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text")
+        st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text",
+                wrap_lines=True)
         if two_groups and tr.state:
             st.caption("Each pair is (state of x, state of y): torch keeps one state per parameter.")
     st.markdown("**The update, with the numbers of this step**")

@@ -49,6 +49,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
+from optlab.presets import preset_lr
 from optlab.registry import REGISTRY, Hyper
 from optlab.schedules import SCHEDULES
 from optlab.surfaces import SURFACES
@@ -102,8 +103,9 @@ def _pairs(values: Mapping[str, Any]) -> Pairs:
 
 
 def default_runs() -> tuple[RunSpec, ...]:
-    """Three classics that tell different stories on Rosenbrock from its default start."""
-    return (RunSpec.of("sgd", lr=0.001), RunSpec.of("momentum", lr=0.001, momentum=0.9), RunSpec.of("adam"))
+    """Three classics that tell different stories on Rosenbrock from its default start, each at the learning
+    rate tuned for Rosenbrock (``optlab.presets``), so the three paths lie apart."""
+    return tuple(RunSpec.of(k, lr=preset_lr("rosenbrock", k)) for k in ("sgd", "momentum", "adam"))
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ field, the run and the link all hold the same number, with a note under the fiel
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
@@ -270,17 +270,28 @@ def linear_float_control(h: Hyper, key: str) -> float:
     return _keep(key, float(st.session_state[key]))
 
 
+def _picked(key_prefix: str, on_pick: Callable[[str], Mapping[str, Any]]) -> None:
+    opt = st.session_state[f"{key_prefix}_opt"]
+    set_optimizer_values(key_prefix, opt, on_pick(opt))
+
+
 def optimizer_controls(
-    key_prefix: str, default: str = "adam", allowed: Sequence[str] | None = None
+    key_prefix: str, default: str = "adam", allowed: Sequence[str] | None = None,
+    on_pick: Callable[[str], Mapping[str, Any]] | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Draw an optimizer picker and its hyperparameters; return (registry key, flat hyperparameters)."""
+    """Draw an optimizer picker and its hyperparameters; return (registry key, flat hyperparameters).
+
+    ``on_pick(opt)`` gives the values an optimizer starts with when it is picked (a page's presets, e.g. a
+    learning rate that works on the surface shown); without it a picked optimizer keeps what it had.
+    """
     keys = [k for k in REGISTRY if allowed is None or k in allowed]
     if not keys:
         raise ValueError("optimizer_controls: no optimizer allowed")
     sel_key = f"{key_prefix}_opt"
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = default if default in keys else keys[0]
-    opt = st.selectbox("optimizer", keys, format_func=lambda k: REGISTRY[k].label, key=sel_key)
+    opt = st.selectbox("optimizer", keys, format_func=lambda k: REGISTRY[k].label, key=sel_key,
+                       on_change=None if on_pick is None else _picked, args=(key_prefix, on_pick))
     spec = REGISTRY[opt]
     if spec.description:
         st.caption(spec.description)
