@@ -35,8 +35,13 @@ def optimum_reading(kappa: float) -> dict | None:
 
 
 def _set(alpha: float, beta: float) -> None:
+    """Run at (α, β): the map's sliders, and the phase portrait starts from the same β."""
     SS.wm_alpha = min(max(float(alpha), ALPHA_LOW), lesson.ALPHA_MAX)
-    SS.wm_beta = min(max(float(beta), 0.0), lesson.BETA_MAX)
+    SS.wm_beta = SS.wm_phase_beta = min(max(float(beta), 0.0), lesson.BETA_MAX)
+
+
+def _beta_moved() -> None:
+    SS.wm_phase_beta = SS.wm_beta
 
 
 def _clicked() -> None:
@@ -76,8 +81,9 @@ m = rate_map(kappa)
 a_opt, b_opt, r_opt = m["optimum"]
 c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
 alpha = c1.slider("learning rate α", ALPHA_LOW, lesson.ALPHA_MAX, step=0.001, format="%.3f", key="wm_alpha")
-beta = c2.slider("momentum β", 0.0, lesson.BETA_MAX, step=0.001, format="%.3f", key="wm_beta")
-c3.button("use the optimum α*, β*", key="wm_use_opt", on_click=_set, args=(a_opt, b_opt))
+beta = c2.slider("momentum β", 0.0, lesson.BETA_MAX, step=0.001, format="%.3f", key="wm_beta",
+                 on_change=_beta_moved)
+c3.button("use α*, β*", key="wm_use_opt", on_click=_set, args=(a_opt, b_opt))
 rate_here = theory.momentum_rate(alpha, beta, m["lams"])
 
 st.subheader("1. The rate map")
@@ -175,6 +181,9 @@ for i, (name, b_c) in enumerate(zip(lesson.DIRECTIONS, crit, strict=True)):
 phase_beta = st.slider(f"momentum β for this view (α = {alpha:.3f} from above)", 0.0, lesson.BETA_MAX,
                        step=0.001, format="%.3f", key="wm_phase_beta")
 phase = eigen_run(kappa, alpha, phase_beta)
+if phase["diverged_at"] is not None or phase["predicted"] >= 1:
+    st.warning(f"At α = {alpha:.3f}, β = {phase_beta:.3f} the run diverges (rate {phase['predicted']:.4f}): "
+               "αλₙ is beyond 2 + 2β, so the steep direction flips with growing amplitude.")
 st.plotly_chart(phase_figure(phase), key="wm_phase")
 lines = []
 for comp in phase["components"]:

@@ -86,10 +86,13 @@ def test_a_click_on_the_map_sets_alpha_and_beta():
     assert (current["x"][0], current["y"][0]) == pytest.approx((1.02, 0.91))
     assert metric(at, "rate on the map at this (α, β)") == f"{T.momentum_rate(1.02, 0.91, (0.01, 1.0)):.4f}"
     assert "α = 1.020 from above" in at.slider(key="wm_phase_beta").label
+    assert at.slider(key="wm_phase_beta").value == pytest.approx(0.91)  # the phase portrait starts from there
     # a click in the grey region runs there too, and the page says it diverges
     at = click(at, "wm_map", 3.9, 0.2)
     rate = T.momentum_rate(3.9, 0.2, (0.01, 1.0))
     assert rate > 1 and metric(at, "rate on the map at this (α, β)") == f"{rate:.4f} (diverges)"
+    assert [w.value for w in at.warning] == [f"At α = 3.900, β = 0.200 the run diverges (rate {rate:.4f}): αλₙ is "
+                                             "beyond 2 + 2β, so the steep direction flips with growing amplitude."]
 
 
 def test_the_kappa_slider_changes_the_map():
@@ -151,3 +154,32 @@ def test_phase_buttons_set_the_critical_momentum_and_the_text_follows_the_trajec
         assert f"**flat direction λ₁** (λ = 0.01): {kind}" in texts(at)
         assert f"changed sign **{comp['sign_changes']}** times" in texts(at)
         assert figure(at, "wm_phase")["layout"]["annotations"][0]["text"] == f"flat direction λ₁: {kind}"
+
+
+@pytest.mark.parametrize("kappa", [1.0, 1000.0])
+def test_both_ends_of_the_kappa_range_render_with_everything_revealed(kappa):
+    at = page()
+    at.button(key="wm_opt_show").click().run()
+    at.select_slider(key="wm_kappa").set_value(kappa).run()
+    at.button(key="wm_use_opt").click().run()
+    assert not at.exception, at.exception
+    a, b, r = L.rate_map(kappa)["optimum"]
+    run = L.eigen_run(kappa, a, b)
+    shown = [c["measured"] for c in run["components"]]
+    assert at.dataframe[1].value["measured rate"].tolist() == ["—" if m is None else f"{m:.4f}" for m in shown]
+    if kappa == 1.0:  # one step lands on the minimum: nothing to fit, and the page says so
+        assert shown == [None, None] and "lands on the minimum in one step" in texts(at)
+    else:
+        assert f"the run measures **{L.optimum_reading(kappa)['measured']:.4f}**" in texts(at)
+
+
+def test_a_diverging_run_is_named_and_its_growing_direction_has_no_fitted_rate():
+    at = page()
+    at.button(key="wm_opt_show").click().run()
+    at = click(at, "wm_map", 3.9, 0.2)
+    run = L.eigen_run(100.0, 3.9, 0.2)
+    assert run["diverged_at"] is not None
+    assert at.warning and at.warning[0].value.startswith(f"This run diverges: at step {run['diverged_at']}")
+    table = at.dataframe[1].value
+    assert table["measured rate"].tolist()[1] == "grows"
+    assert table["predicted rate max|σ|"].tolist()[1] == pytest.approx(T.momentum_rate(3.9, 0.2, 1.0))

@@ -88,7 +88,8 @@ def rate_map_figure(alphas: np.ndarray, betas: np.ndarray, rates: np.ndarray, la
         fig.add_trace(go.Scatter(
             x=[p["α"] for p in measured], y=[p["β"] for p in measured], mode="markers+text",
             marker=dict(symbol="diamond", size=18, color=fill, line=dict(color="white", width=2)),
-            text=[f"{p['measured rate']:.4f}" for p in measured], textposition="top right",
+            text=[f"{p['measured rate']:.4f}" for p in measured], cliponaxis=False,
+            textposition=["top left" if p["α"] > 0.75 * float(alphas[-1]) else "top right" for p in measured],
             textfont=dict(size=FONT, color="black"), name="real runs (label: measured rate)",
             customdata=[[p["run"], p["rate on the map"], p["measured rate"]] for p in measured],
             hovertemplate="%{customdata[0]}<br>α = %{x:.4f}, β = %{y:.4f}<br>map %{customdata[1]:.4f}, "
