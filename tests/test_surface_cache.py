@@ -86,3 +86,41 @@ def test_runs_that_differ_in_any_setting_get_different_labels():
     assert labels[1] == "1 · SGD + momentum lr=0.01 μ=0.9 dampening=0.5"
     assert labels[3] == "1 · Adam lr=0.05 β₁=0.8" and labels[4] == "1 · Adam lr=0.05 wd=0.01"
     assert labels[6] == "1 · SGD lr=0.01 maximize"
+
+
+def test_the_run_store_computes_missing_runs_together_once_and_waits_for_running_ones(monkeypatch):
+    import threading
+
+    from optlab.ui import cache
+
+    store = cache.RunStore(max_entries=4)
+    calls: list[list[str]] = []
+    gate = threading.Event()
+    real = cache.compute_runs
+
+    def counting(keys):
+        calls.append(list(keys))
+        gate.wait(10)
+        return real(keys)
+
+    monkeypatch.setattr(cache, "compute_runs", counting)
+    keys = [run_json(CFG, i) for i in range(3)]
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("a", store.get(keys)))
+    first.start()
+    while not calls:  # the first page is computing all three runs in one call
+        threading.Event().wait(0.01)
+    second = threading.Thread(target=lambda: results.setdefault("b", store.get(keys[1:])))
+    second.start()
+    gate.set()
+    first.join(30)
+    second.join(30)
+    assert calls == [keys]  # one computation for both pages, the three runs together
+    assert [t.label for t in results["b"]] == [t.label for t in results["a"][1:]]
+    together = compute_traces(CFG.to_json())
+    for a, b in zip(results["a"], together, strict=True):
+        np.testing.assert_allclose(a.points, b.points, rtol=1e-12, atol=1e-12)
+    store.get([run_json(replace(CFG, steps=5), i) for i in range(3)])  # three more: the oldest two are evicted
+    calls.clear()
+    store.get(keys)
+    assert calls == [keys[:2]]  # only the evicted ones are computed again

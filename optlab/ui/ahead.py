@@ -15,7 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-MAX_ENTRIES = 256
+MAX_ENTRIES = 128  # a sweep and a start grid of 500 steps are about 1 MB together
 
 _LOCK = threading.Lock()
 _DONE: OrderedDict[str, Future] = OrderedDict()  # finished, newest last

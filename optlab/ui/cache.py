@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import replace
 
 import numpy as np
@@ -142,26 +144,86 @@ def run_json(cfg: LabConfig, i: int) -> str:
     return json.dumps([i, replace(cfg, runs=(cfg.runs[i],)).to_json()], separators=(",", ":"))
 
 
+def compute_runs(keys: list[str]) -> list[Trace]:
+    """The runs that ``run_json`` keys describe, uncached. Runs of one page (same surface, start, budget and
+    noise) are computed together: one forward and one backward pass per step serves them all."""
+    groups: dict[str, list[tuple[int, int, LabConfig]]] = {}
+    for k, key in enumerate(keys):
+        i, config_json = json.loads(key)
+        cfg = LabConfig.from_json(config_json)
+        groups.setdefault(replace(cfg, runs=()).to_json(), []).append((k, i, cfg))
+    out: list[Trace | None] = [None] * len(keys)
+    for members in groups.values():
+        cfg = members[0][2]
+        surface = build_surface(cfg)
+        configs = [replace(run_configs(c)[0], label=run_label(i + 1, c.runs[0])) for _, i, c in members]
+        traces = run_traces(surface, configs, start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
+        for (k, _, _), tr in zip(members, traces, strict=True):
+            out[k] = tr
+    return out
+
+
 def compute_run(key: str) -> Trace:
     """The run that ``run_json`` describes, uncached."""
-    i, config_json = json.loads(key)
-    cfg = LabConfig.from_json(config_json)
-    surface = build_surface(cfg)
-    (config,) = run_configs(cfg)
-    config = replace(config, label=run_label(i + 1, cfg.runs[0]))  # run_configs numbered it 1
-    return run_traces(surface, [config], start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)[0]
+    return compute_runs([key])[0]
 
 
-@st.cache_data(max_entries=1024, show_spinner=False)
-def cached_run(key: str) -> Trace:
-    """``compute_run``, shared by every session."""
-    return compute_run(key)
+class RunStore:
+    """Traces of single runs for every session on the server, the newest ``max_entries``, each computed once.
+
+    A page that asks for several runs nobody has computed computes them together (``compute_runs``); a page
+    that asks for a run another session is computing waits for that computation instead of repeating it.
+    """
+
+    def __init__(self, max_entries: int = 512) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._done: OrderedDict[str, Trace] = OrderedDict()
+        self._running: dict[str, threading.Event] = {}
+
+    def get(self, keys: list[str]) -> list[Trace]:
+        with self._lock:
+            for k in keys:
+                if k in self._done:
+                    self._done.move_to_end(k)
+            mine = [k for k in dict.fromkeys(keys) if k not in self._done and k not in self._running]
+            theirs = [self._running[k] for k in dict.fromkeys(keys) if k in self._running]
+            for k in mine:
+                self._running[k] = threading.Event()
+        if mine:
+            try:
+                traces = compute_runs(mine)
+            finally:
+                with self._lock:
+                    for k in mine:
+                        self._running.pop(k).set()
+            with self._lock:
+                for k, tr in zip(mine, traces, strict=True):
+                    self._done[k] = tr
+                while len(self._done) > self.max_entries:
+                    self._done.popitem(last=False)
+        for event in theirs:
+            event.wait()
+        with self._lock:
+            found = {k: self._done.get(k) for k in keys}
+        lost = [k for k, tr in found.items() if tr is None]  # another session's computation failed or was evicted
+        if lost:
+            found.update(zip(lost, compute_runs(lost), strict=True))
+        return [found[k] for k in keys]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._done.clear()
+
+
+RUNS = RunStore()
 
 
 def cached_traces(config_json: str) -> list[Trace]:
-    """Every run of the configuration, each from the shared cache (computed once per server)."""
+    """Every run of the configuration from the server's run store: a run is computed once, runs that are
+    missing together in one pass."""
     cfg = LabConfig.from_json(config_json)
-    return [cached_run(run_json(cfg, i)) for i in range(len(cfg.runs))]
+    return RUNS.get([run_json(cfg, i) for i in range(len(cfg.runs))])
 
 
 def sweep_json(cfg: LabConfig, i: int, knob: str) -> str:
