@@ -72,8 +72,11 @@ def test_diverging_members_stop_and_the_others_go_on():
     assert np.isfinite(sweep.points[1]).all()
 
 
-@pytest.mark.parametrize("key", ["sgd", "nesterov", "adam", "rmsprop"])
+@pytest.mark.parametrize("key", ["sgd", "nesterov", "adam", "rmsprop",
+                                 *(k for k, spec in sorted(REGISTRY.items()) if not spec.coordinatewise)])
 def test_start_sweep_members_equal_single_runs(key):
+    """Muon and Adafactor treat a parameter as a whole, so their starts run as separate parameters; the others
+    as rows of one (N, 2) parameter. Either way each member is its single run."""
     surface = get_surface("himmelblau")
     config = RunConfig.of(key)
     starts = start_grid(surface.bounds, 3)
@@ -95,15 +98,3 @@ def test_sweep_values_cover_the_range_the_same_for_any_run():
     assert np.allclose(np.diff(memory), memory[1] - memory[0])
     with pytest.raises(ValueError, match="no 'momentum'"):
         sweep_values("sgd", "momentum")
-
-
-@pytest.mark.parametrize("key", [k for k, spec in sorted(REGISTRY.items()) if not spec.coordinatewise])
-def test_start_sweeps_of_optimizers_that_couple_coordinates_equal_single_runs(key):
-    """Muon and Adafactor treat a parameter as a whole: stacked starts would couple; each start runs alone."""
-    surface = get_surface("himmelblau")
-    config = RunConfig.of(key)
-    starts = start_grid(surface.bounds, 3)
-    sweep = run_start_sweep(surface, config, starts, STEPS)
-    for k, s in enumerate(starts):
-        single = run_trace(surface, config, s, STEPS)
-        _same_path(sweep.points[k], single.points)
