@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,9 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_S = 90  # streamlit imports torch on the first page: slow on a busy 2-core machine
 RUN_TIMEOUT_MS = 60_000  # one script run, from a click to the page settling
+# While the live figure's sweeps are computed in the background, the Surface Lab reruns a fragment every
+# AHEAD_POLL_S = 0.4 s (optlab/ui/surface_lab.py): no run for three of those periods means they are in.
+QUIET_MS = 1_200
 
 # Console lines that are not the app's fault, each explained. Nothing else is tolerated.
 IGNORED_CONSOLE = [
@@ -153,6 +157,43 @@ def browser(chromium_path):
         browser.close()
 
 
+def path_points(d: str) -> list[tuple[float, float]]:
+    """The vertices of an SVG path written as M x,y L x,y ... (as the live figure writes its paths)."""
+    return [(float(x), float(y)) for x, y in re.findall(r"[ML](-?[0-9.]+),(-?[0-9.]+)", d)]
+
+
+@dataclass(frozen=True)
+class LiveGeometry:
+    """The live figure's coordinates: data (x, y) in the window ``bounds``, SVG user units (u, v) in which its
+    paths are written, and page pixels. The plot rect is the contour picture's <image> (x, y, w, h, user units);
+    the SVG is drawn ``sx`` × ``sy`` page pixels per user unit with its top-left corner at (left, top).
+    """
+
+    bounds: tuple
+    left: float
+    top: float
+    sx: float
+    sy: float
+    x: float
+    y: float
+    w: float
+    h: float
+
+    def user(self, x: float, y: float) -> tuple[float, float]:
+        """u = x_img + (x − x₀)/(x₁ − x₀)·w,  v = y_img + (y₁ − y)/(y₁ − y₀)·h  (y grows upwards)."""
+        (x0, x1), (y0, y1) = self.bounds
+        return self.x + (x - x0) / (x1 - x0) * self.w, self.y + (y1 - y) / (y1 - y0) * self.h
+
+    def page(self, x: float, y: float) -> tuple[float, float]:
+        u, v = self.user(x, y)
+        return self.left + u * self.sx, self.top + v * self.sy
+
+    def data_per_pixel(self) -> float:
+        """The larger of the two axes' data units per page pixel: the figure's resolution."""
+        (x0, x1), (y0, y1) = self.bounds
+        return max((x1 - x0) / (self.w * self.sx), (y1 - y0) / (self.h * self.sy))
+
+
 class AppPage:
     """A browser tab on the app, with what a test needs to wait for Streamlit and to read its console."""
 
@@ -177,6 +218,8 @@ class AppPage:
         self.page.goto(f"{self.base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
         self.page.wait_for_selector('[data-testid="stApp"]', timeout=RUN_TIMEOUT_MS)
         self.wait_idle(expect_run=True)
+        if self.live().count():
+            self.wait_live_ready()
 
     def script_state(self) -> str | None:
         return self.page.get_attribute('[data-testid="stApp"]', "data-test-script-state")
@@ -223,6 +266,8 @@ class AppPage:
         Streamlit fetches the Plotly and code-highlighting bundles on first use, after the run itself has ended,
         and shows a skeleton (stSkeleton) in their place meanwhile. Elements of the previous run stay on screen,
         marked data-stale="true" (drawn faded), until the new run replaces or drops them.
+        The live surface figure (key sl_live) draws into an open shadow root after the run (its script is
+        loaded on first use): it has settled once its SVG is there.
         A chart that never draws is left for the tests to report (drawn_figures), not raised here.
         """
         try:
@@ -234,7 +279,9 @@ class AppPage:
                          && Array.from(document.querySelectorAll('[data-testid="stCode"]'))
                               .every(c => c.querySelector('pre'))
                          && Array.from(document.querySelectorAll('[data-testid="stDataFrame"]'))
-                              .every(d => d.offsetParent === null || d.querySelector('table tr'))""",
+                              .every(d => d.offsetParent === null || d.querySelector('table tr'))
+                         && Array.from(document.querySelectorAll('.st-key-sl_live [data-testid="stBidiComponentIsolated"]'))
+                              .every(h => h.shadowRoot && h.shadowRoot.querySelector('.olf-plot svg'))""",
                 timeout=timeout_ms,
                 polling=100,
             )
@@ -247,6 +294,12 @@ class AppPage:
         A MutationObserver counts changes of the script state to "running", so a run that starts and ends
         between two polls is not missed.
         """
+        self.count_runs()
+        action()
+        self.wait_idle(expect_run=True, timeout_ms=timeout_ms)
+
+    def count_runs(self) -> None:
+        """From now on, count the script runs that start (a MutationObserver on the script state attribute)."""
         self.page.evaluate(
             """() => { if (window.__optlabObserver) window.__optlabObserver.disconnect();
                        window.__optlabRuns = 0;
@@ -256,8 +309,31 @@ class AppPage:
                        window.__optlabObserver.observe(a, {attributes: true,
                                                           attributeFilter: ['data-test-script-state']}); }"""
         )
-        action()
-        self.wait_idle(expect_run=True, timeout_ms=timeout_ms)
+
+    def runs_counted(self) -> int:
+        """Script runs started since :meth:`count_runs` (or since the last :meth:`act`)."""
+        return int(self.page.evaluate("() => window.__optlabRuns || 0"))
+
+    def wait_quiet(self, quiet_ms: int = QUIET_MS, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Wait until no script run has started or ended for ``quiet_ms`` (a polling fragment has stopped)."""
+        self.page.evaluate(
+            """() => { if (window.__optlabQuietObserver) window.__optlabQuietObserver.disconnect();
+                       window.__optlabLastChange = performance.now();
+                       const a = document.querySelector('[data-testid="stApp"]');
+                       window.__optlabQuietObserver = new MutationObserver(() => {
+                           window.__optlabLastChange = performance.now(); });
+                       window.__optlabQuietObserver.observe(a, {attributes: true,
+                                                               attributeFilter: ['data-test-script-state']}); }"""
+        )
+        self.page.wait_for_function(
+            """(quiet) => { const a = document.querySelector('[data-testid="stApp"]');
+                            return a.getAttribute('data-test-script-state') === 'notRunning'
+                                   && performance.now() - window.__optlabLastChange >= quiet; }""",
+            arg=quiet_ms,
+            timeout=timeout_ms,
+            polling=100,
+        )
+        self.settle()
 
     # -- widgets, found by their key ----------------------------------------------------------------------------
 
@@ -356,6 +432,73 @@ class AppPage:
             self.page.mouse.click(px, py)
 
         self.act(click)
+
+    # -- the live surface figure (optlab/ui/live_figure.js) ------------------------------------------------------
+    # It draws inside an open shadow root: Playwright's CSS locators pierce it, document.querySelector does not.
+
+    def live(self, selector: str = ""):
+        """The live figure's root (.olf), or the elements matching ``selector`` inside it."""
+        return self.page.locator(f".olf {selector}".rstrip())
+
+    def live_render(self) -> int:
+        """How many times the figure has drawn data sent by the server (its data-render counter)."""
+        return int(self.live().get_attribute("data-render") or 0)
+
+    def wait_live_drawn(self, after: int, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Wait until the figure has drawn new data since its counter read ``after``."""
+        try:
+            self.page.locator(f'.olf:not([data-render="{after}"])').wait_for(state="attached", timeout=timeout_ms)
+        except PlaywrightTimeout:
+            pytest.fail(
+                f"the live figure did not redraw within {timeout_ms} ms (data-render still {after}; script state "
+                f"{self.script_state()}, {self.runs_counted()} run(s) started since the action; exceptions "
+                f"{self.exceptions()}; console {self.console_errors})"
+            )
+
+    def wait_live_ready(self, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """Wait until the live figure can be dragged: its knob is drawn (the sweep is in) and the page has
+        stopped polling for the sweep and the start grid, which are computed in the background."""
+        self.live(".olf-knob").wait_for(state="attached", timeout=timeout_ms)
+        self.wait_quiet(timeout_ms=timeout_ms)
+
+    def act_live(self, action: Callable[[], object], timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+        """:meth:`act` for an action that changes what the live figure shows: also wait until it has redrawn
+        (the component draws the new data just after the run, not during it) and is ready to drag again."""
+        before = self.live_render()
+        self.act(action, timeout_ms=timeout_ms)
+        self.wait_live_drawn(before, timeout_ms=timeout_ms)
+        self.wait_live_ready(timeout_ms=timeout_ms)
+
+    def live_paths(self) -> list[str]:
+        """The ``d`` of every run's path (path.olf-path), in run order.
+
+        The figure stacks the paths by length (the longest below), so a path is told by its colour: the
+        legend lists the runs in order, each with a swatch of its run's colour.
+        """
+        paths = self.live().evaluate(
+            """r => { const colours = Array.from(r.querySelectorAll('.olf-legend .olf-item i'),
+                                                 i => getComputedStyle(i).backgroundColor);
+                      const paths = Array.from(r.querySelectorAll('path.olf-path'));
+                      return {count: paths.length, runs: colours.map(c => paths
+                          .filter(p => getComputedStyle(p).stroke === c).map(p => p.getAttribute('d')))}; }"""
+        )
+        runs = paths["runs"]
+        assert all(len(run) == 1 for run in runs) and len(runs) == paths["count"], (
+            f"{paths['count']} paths for {len(runs)} runs in the legend, matched by colour: {[len(r) for r in runs]}"
+        )
+        return [run[0] for run in runs]
+
+    def live_geometry(self, bounds) -> LiveGeometry:
+        """Where the figure puts the plot window ``bounds`` = ((x0, x1), (y0, y1)) on the page."""
+        svg = self.live(".olf-plot svg")
+        svg.scroll_into_view_if_needed()
+        g = svg.evaluate(
+            """s => { const b = s.getBoundingClientRect(), v = s.viewBox.baseVal, i = s.querySelector('image');
+                      return {left: b.left, top: b.top, sx: b.width / v.width, sy: b.height / v.height,
+                              x: +i.getAttribute('x'), y: +i.getAttribute('y'),
+                              w: +i.getAttribute('width'), h: +i.getAttribute('height')}; }"""
+        )
+        return LiveGeometry(bounds=bounds, **g)
 
     # -- reading the page ---------------------------------------------------------------------------------------
 

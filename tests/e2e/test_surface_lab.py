@@ -1,19 +1,21 @@
 """Surface Lab in a real browser: change a run, click a start point, share the link, play the replay.
 
-Widget keys come from pages/1_Surface_Lab.py's docstring. Leaves out what AppTest already covers (the numbers).
+Widget keys come from pages/1_Surface_Lab.py's docstring; the contour is the live figure (``sl_live``, drawn by
+optlab/ui/live_figure.js: one path.olf-path per run, read in run order by AppPage.live_paths). Leaves out what
+AppTest already covers (the numbers) and the figure's own dragging (test_live_figure.py).
 """
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from .conftest import AppPage
+from optlab.surfaces import get_surface
+
+from .conftest import AppPage, path_points
 
 pytestmark = pytest.mark.e2e
 
-CONTOUR = "sl_contour"
+ROSENBROCK = get_surface("rosenbrock").bounds  # the default surface's plot window
 
 
 def trace_named(app, key: str, name: str) -> dict | None:
@@ -32,55 +34,52 @@ def trace_named(app, key: str, name: str) -> dict | None:
     )
 
 
-def trace_names(app, key: str) -> list[str]:
-    return app.key(key).locator(".js-plotly-plot").first.evaluate("g => g.data.map(t => t.name || '')")
-
-
-def contour_signature(app) -> str:
-    index = app.page.evaluate(
-        """() => Array.from(document.querySelectorAll('.js-plotly-plot'))
-                      .indexOf(document.querySelector('.st-key-sl_contour .js-plotly-plot'))"""
-    )
-    assert index >= 0, "no contour figure on the page"
-    return app.figure_signature(index)
+def legend(app) -> list[str]:
+    return [t.strip() for t in app.live(".olf-legend .olf-item").all_inner_texts()]
 
 
 def test_change_run_click_start_and_share_the_link(app, browser):
     app.goto("Surface_Lab")
     assert app.exceptions() == []
-    before = contour_signature(app)
-    assert not any("Adam" in n and n.startswith("1") for n in trace_names(app, CONTOUR))
+    before = app.live_paths()
+    assert len(before) == 3 and len(set(before)) == 3, "three default runs, three different paths"
+    assert not any(n.startswith("1 · Adam") for n in legend(app)), legend(app)
 
-    # Run 1: SGD -> Adam. The contour redraws with a new path and a new legend entry.
-    app.select("sl_r1_opt", "Adam")
+    # Run 1: SGD -> Adam. Run 1's path is drawn anew and named in the legend; the other runs stay as they were.
+    app.act_live(lambda: app.select("sl_r1_opt", "Adam"))
     assert app.selected("sl_r1_opt") == "Adam"
-    after_opt = contour_signature(app)
-    assert after_opt != before
-    assert any(re.match(r"1\b.*Adam", n) for n in trace_names(app, CONTOUR)), trace_names(app, CONTOUR)
+    after_opt = app.live_paths()
+    assert after_opt[0] != before[0] and after_opt[1:] == before[1:]
+    assert legend(app)[0].startswith("1 · Adam"), legend(app)
 
     # Its learning rate, typed: the path changes again.
-    app.set_number("sl_r1_adam_lr", 0.3)
+    app.act_live(lambda: app.set_number("sl_r1_adam_lr", 0.3))
     assert app.number("sl_r1_adam_lr") == pytest.approx(0.3)
-    after_lr = contour_signature(app)
-    assert after_lr != after_opt
+    after_lr = app.live_paths()
+    assert after_lr[0] != after_opt[0] and after_lr[1:] == before[1:]
 
-    # A click on the contour moves the start there; every path now begins at the clicked point.
+    # A click on the plot moves the start there; every path now begins at the clicked point.
     x0, y0 = app.number("sl_x0"), app.number("sl_y0")
     target = (0.5, -0.5)
     assert abs(x0 - target[0]) + abs(y0 - target[1]) > 0.5, "pick a target away from the default start"
-    app.click_figure(app.key(CONTOUR), *target)
+    geometry = app.live_geometry(ROSENBROCK)
+    px, py = geometry.page(*target)
+    app.act_live(lambda: app.page.mouse.click(px, py))
     x1, y1 = app.number("sl_x0"), app.number("sl_y0")
-    assert (x1, y1) == pytest.approx(
-        target, abs=0.1
-    )  # the clickable grid is finer than 0.1 on Rosenbrock's window
-    start = trace_named(app, CONTOUR, "start")
-    assert start is not None and (start["x"][0], start["y"][0]) == pytest.approx((x1, y1), abs=1e-4)
-    clicked = contour_signature(app)
-    assert clicked != after_lr
+    # The click lands on a whole page pixel; the figure reports it to four significant digits.
+    assert (x1, y1) == pytest.approx(target, abs=2 * geometry.data_per_pixel())
+    clicked = app.live_paths()
+    start = app.live_geometry(ROSENBROCK).user(x1, y1)
+    for d in clicked:
+        assert path_points(d)[0] == pytest.approx(start, abs=0.15), d[:40]  # d is written to 0.1 unit
+    assert app.live("circle.olf-start").evaluate("c => [+c.getAttribute('cx'), +c.getAttribute('cy')]") == (
+        pytest.approx(start, abs=0.01)
+    )
+    assert all(c != a for c, a in zip(clicked, after_lr, strict=True))
     assert app.exceptions() == [] and app.console_errors == []
     app.screenshot("surface_lab_after_changes")
 
-    # The address bar now holds the experiment: a new session opened on it shows the same runs and figure.
+    # The address bar now holds the experiment: a new session opened on it shows the same runs and paths.
     link = app.page.url
     assert "r1=adam" in link and "x0=" in link, link
     context = browser.new_context(viewport=app.page.viewport_size)
@@ -91,7 +90,8 @@ def test_change_run_click_start_and_share_the_link(app, browser):
         assert other.selected("sl_r1_opt") == "Adam"
         assert other.number("sl_r1_adam_lr") == pytest.approx(0.3)
         assert (other.number("sl_x0"), other.number("sl_y0")) == pytest.approx((x1, y1), abs=1e-6)
-        assert contour_signature(other) == clicked
+        assert other.live_paths() == clicked
+        assert legend(other) == legend(app)
         assert other.console_errors == []
     finally:
         context.close()
@@ -101,15 +101,18 @@ def test_replay_plays_and_keeps_the_contour(app):
     app.goto("Surface_Lab")
     replay = app.open_tab("Replay", "sl_replay")
     assert replay.evaluate("g => g._fullLayout.sliders[0].active") == 0
-    assert replay.evaluate("g => g.data[0].type") == "contour"
+    # The contour is the surface's picture behind the axes (a layout image), not a trace the frames redraw.
+    picture = replay.evaluate("g => (g._fullLayout.images || []).map(i => i.source.slice(0, 22))")
+    assert picture == ["data:image/png;base64,"], picture
+    assert replay.evaluate("g => g.data.filter(t => t.type === 'contour').length") == 0
     heads_before = trace_named(app, "sl_replay", "now")
     assert heads_before is not None and len(heads_before["x"]) == 3  # one head per default run
 
-    # Record, at every painted frame while playing, whether the contour is on screen. (Plotly rebuilds the
-    # figure for each frame, so a sample taken between paints may catch it half drawn: count paints only.)
+    # Record, at every painted frame while playing, whether the contour picture is on screen. (A sample taken
+    # between paints may catch a frame half drawn: count paints only.)
     replay.evaluate(
         """g => { window.__contourShown = []; window.__contourDone = false; const t0 = performance.now();
-                  const tick = () => { window.__contourShown.push(g.querySelectorAll('.contourlayer path').length > 0);
+                  const tick = () => { window.__contourShown.push(g.querySelectorAll('.imagelayer image').length > 0);
                                        if (performance.now() - t0 < 2500) requestAnimationFrame(tick);
                                        else window.__contourDone = true; };
                   requestAnimationFrame(tick); }"""
@@ -123,7 +126,7 @@ def test_replay_plays_and_keeps_the_contour(app):
     assert heads_after != heads_before, "the runs' heads did not move"
     app.page.wait_for_function("() => window.__contourDone === true", timeout=15_000)  # the 2.5 s of paints
     shown = app.page.evaluate("window.__contourShown")
-    # Frames drawn without redraw=True drop the contour for the whole replay (0 of the paints show it).
+    # A contour drawn as a trace drops out of frames that are not redrawn (0 of the paints show it).
     assert len(shown) >= 5 and sum(shown) >= 0.75 * len(shown), (
         f"contour shown in {sum(shown)}/{len(shown)} paints"
     )
@@ -144,7 +147,7 @@ def test_replay_plays_and_keeps_the_contour(app):
     app.page.wait_for_timeout(3 * frame_ms)
     assert app.page.evaluate("window.__framesAfterPause") == 0
     assert replay.evaluate("g => g._fullLayout.sliders[0].active") == paused_at
-    assert replay.locator(".contourlayer path").count() > 0
+    assert replay.locator(".imagelayer image").count() > 0
     app.screenshot("surface_lab_replay_paused")
     assert app.exceptions() == [] and errors_before_pause == []
     # Pause interrupts a running Plotly.animate, whose promise then rejects with no reason ("undefined") and

@@ -1,16 +1,22 @@
 """Surface Lab in a real browser, part two: a typed formula, the theory panel's "use it", the CSV export, basins.
 
-Widget keys come from pages/1_Surface_Lab.py's docstring; α* for κ = 100 from REFERENCE.md (2/(λ₁+λₙ) with
+The contour is the live figure (``sl_live``): its picture is a PNG (read here with Pillow, which Streamlit
+depends on) and its paths are SVG paths, one per run.
+
+Widget keys come from pages/1_Surface_Lab.py's docstring; α* for κ = 100 from Goh 2017 (2/(λ₁+λₙ) with
 λ = 0.01, 1). Leaves out the numbers behind the figures, which the unit and AppTest tests check.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import re
 
+import numpy as np
 import pytest
+from PIL import Image
 
 pytestmark = pytest.mark.e2e
 
@@ -20,31 +26,17 @@ GD_RATE_KAPPA_100 = 0.980198  # (κ − 1) / (κ + 1)
 CSV_HEADER = ["run", "label", "step", "x", "y", "loss"]
 
 
-def figure_index(app, key: str) -> int:
-    """Position of the figure with this key among the page's Plotly figures (-1 when it is not on the page)."""
-    return app.page.evaluate(
-        """(key) => Array.from(document.querySelectorAll('.js-plotly-plot'))
-                         .indexOf(document.querySelector(`.st-key-${key} .js-plotly-plot`))""",
-        key,
-    )
+def picture(app) -> tuple[str, np.ndarray]:
+    """The live figure's contour picture: its href (a PNG data URI), and its pixels as an (H, W, 3) array."""
+    href = app.live(".olf-plot svg image").get_attribute("href")
+    assert href and href.startswith("data:image/png;base64,"), (href or "")[:40]
+    png = base64.b64decode(href.removeprefix("data:image/png;base64,"))
+    return href, np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-def figure_data(app, key: str) -> str:
-    index = figure_index(app, key)
-    assert index >= 0, f"no figure {key} on the page"
-    return app.figure_signature(index)
-
-
-def contour_z(app) -> list[list[float]]:
-    """The z grid of the contour trace in the Surface Lab's main figure (as Plotly holds it after unpacking)."""
-    return (
-        app.key("sl_contour")
-        .locator(".js-plotly-plot")
-        .first.evaluate(
-            """g => { const t = g._fullData.find(t => t.type === 'contour');
-                      return t ? Array.from(t.z, row => Array.from(row)) : null; }"""
-        )
-    )
+def live_view(app) -> tuple[str, list[str]]:
+    """What the live figure shows: the picture and every run's path."""
+    return picture(app)[0], app.live_paths()
 
 
 def type_formula(app, text: str) -> None:
@@ -75,24 +67,55 @@ def metric_value(app, label: str, nth: int = 0) -> str:
 
 def test_typed_formula_redraws_and_bad_ones_are_refused_inline(app):
     app.goto("Surface_Lab")
-    rosenbrock = figure_data(app, "sl_contour")
+    rosenbrock, _ = live_view(app)
 
     app.select("sl_surface", CUSTOM)
     assert app.selected("sl_surface") == CUSTOM
+    assert app.live().count() == 0, "an empty formula draws nothing"
     type_formula(app, "x^2 + 3*y^2")
+    app.wait_live_ready()
     assert app.exceptions() == [] and app.errors() == []
-    assert figure_data(app, "sl_contour") != rosenbrock
-    # The contour is the bowl typed: its lowest grid value is near (0, 0) and f grows three times faster along y.
-    z = contour_z(app)
-    n = len(z)
-    assert n > 10 and len(z[0]) == n
-    assert min(min(row) for row in z) < 0.1
-    assert z[0][n // 2] > 2 * z[n // 2][0]  # z[row = y][column = x]: f(0, -3) = 27 against f(-3, 0) = 9
+    href, rgb = picture(app)
+    assert href != rosenbrock
+    # The picture is the bowl typed. Along each axis from the centre the bands follow f: f(s, 0) = s² =
+    # f(0, s/√3), so going up along x = 0 meets the bands met going right along y = 0, √3 times closer together,
+    # and f(−s, 0) = f(s, 0), f(0, −s/√3) = f(0, s/√3). (x² + 3.3y², or x² + 3y² + 0.3y, would not.) A level
+    # line is drawn, darkened, on the pixels on one side of a band edge, so a mirrored sample is looked for
+    # among the 3 × 3 pixels around its point.
+    (x0, x1), (y0, y1) = window = (
+        (app.number("sl_xmin"), app.number("sl_xmax")),
+        (app.number("sl_ymin"), app.number("sl_ymax")),
+    )
+    assert x0 < 0 < x1 and y0 < 0 < y1, window
+    h, w, _ = rgb.shape
+    assert h > 10 and w > 10
+
+    def pixel(x: float, y: float, spread: int = 0) -> set[tuple[int, ...]]:
+        """The colours within ``spread`` pixels of point (x, y) (row 0 of the picture is the largest y)."""
+        col = round((x - x0) / (x1 - x0) * (w - 1))
+        row = round((y1 - y) / (y1 - y0) * (h - 1))
+        return {
+            tuple(int(c) for c in rgb[min(max(row + i, 0), h - 1), min(max(col + j, 0), w - 1)])
+            for i in range(-spread, spread + 1)
+            for j in range(-spread, spread + 1)
+        }
+
+    reach = 0.95 * min(-x0, x1, -y0 * 3**0.5, y1 * 3**0.5)  # every line below stays inside the window
+    samples = [reach * k / 60 for k in range(1, 61)]
+    right = [pixel(t, 0.0).pop() for t in samples]
+    assert len(set(right)) >= 3, "the bands change along the x axis"
+    for name, line in {
+        "left": [pixel(-t, 0.0, 1) for t in samples],
+        "up": [pixel(0.0, t / 3**0.5, 1) for t in samples],
+        "down": [pixel(0.0, -t / 3**0.5, 1) for t in samples],
+    }.items():
+        same = sum(colour in around for colour, around in zip(right, line, strict=True))
+        assert same >= 0.9 * len(samples), (name, same, len(samples))
     assert "x^2" in app.page.url or "x%5E2" in app.page.url, app.page.url
     app.screenshot("surface_lab_formula_ok")
-    good = figure_data(app, "sl_contour")
+    good = live_view(app)
 
-    # Bad formulas: an inline message under the field, no traceback, nothing run (so no contour).
+    # Bad formulas: an inline message under the field, no traceback, nothing run (so no live figure).
     for bad in ("x +* y", "__import__('os')"):
         type_formula(app, bad)
         assert app.exceptions() == [], bad
@@ -100,13 +123,14 @@ def test_typed_formula_redraws_and_bad_ones_are_refused_inline(app):
         assert any("The formula cannot be used" in m for m in messages), (bad, messages)
         inline = app.page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]')
         assert inline.count() == 1 and "Formula:" in inline.inner_text(), (bad, messages)
-        assert app.key("sl_contour").count() == 0, bad
+        assert app.key("sl_live").count() == 0 and app.live().count() == 0, bad
     app.screenshot("surface_lab_formula_bad")
 
-    # Fixed, the page works again: the same figure as before the bad ones, and no message left.
+    # Fixed, the page works again: the same picture and paths as before the bad ones, and no message left.
     type_formula(app, "x^2 + 3*y^2")
+    app.wait_live_ready()
     assert app.exceptions() == [] and app.errors() == []
-    assert figure_data(app, "sl_contour") == good
+    assert live_view(app) == good
     assert app.drawn_figures() >= 1
     assert app.console_errors == []
 
@@ -122,15 +146,16 @@ def test_theory_panel_use_it_sets_run_one_to_the_optimal_step(app):
 
     app.page.get_by_text("Theory check: the quadratic bowl").scroll_into_view_if_needed()
     assert metric_value(app, "optimal step α*") == GD_ALPHA_KAPPA_100
-    before = figure_data(app, "sl_contour")
+    before = app.live_paths()
     alpha = pytest.approx(float(GD_ALPHA_KAPPA_100), abs=1e-4)
     assert app.selected("sl_r1_opt") != "SGD" or app.number("sl_r1_sgd_lr") != alpha  # not there already
 
-    app.click("sl_theory_gd")
+    app.act_live(lambda: app.click("sl_theory_gd"))
     assert app.exceptions() == []
     assert app.selected("sl_r1_opt") == "SGD"
     assert app.number("sl_r1_sgd_lr") == alpha
-    assert figure_data(app, "sl_contour") != before
+    after = app.live_paths()
+    assert after[0] != before[0] and after[1:] == before[1:], "run 1, and only run 1, is drawn anew"
     assert "r1=sgd" in app.page.url, app.page.url
     assert app.selected("sl_insp_run").startswith("1 · SGD lr=1.98"), "the inspector's picker names the new run"
     # The predicted-vs-measured table now holds run 1 at α*: theory's rate, and a measured rate that matches it.
