@@ -13,6 +13,7 @@ import base64
 import csv
 import io
 import re
+from urllib.parse import parse_qs, urlparse
 
 import numpy as np
 import pytest
@@ -24,6 +25,11 @@ CUSTOM = "Custom formula…"  # how the surface picker names a typed formula
 GD_ALPHA_KAPPA_100 = "1.9802"  # 2 / (0.01 + 1), shown to six significant digits
 GD_RATE_KAPPA_100 = 0.980198  # (κ − 1) / (κ + 1)
 CSV_HEADER = ["run", "label", "step", "x", "y", "loss"]
+# Typed formulas the page refuses, and what its message names (the unit tests check the messages themselves).
+BAD_FORMULAS = [
+    ("x +* y", "between '+' and '*'"),
+    ("__import__('os')", "'__import__'"),
+]
 
 
 def picture(app) -> tuple[str, np.ndarray]:
@@ -115,14 +121,15 @@ def test_typed_formula_redraws_and_bad_ones_are_refused_inline(app):
     app.screenshot("surface_lab_formula_ok")
     good = live_view(app)
 
-    # Bad formulas: an inline message under the field, no traceback, nothing run (so no live figure).
-    for bad in ("x +* y", "__import__('os')"):
+    # Bad formulas: an inline message under the field that says what is wrong, no traceback, nothing run (so no
+    # live figure).
+    for bad, says in BAD_FORMULAS:
         type_formula(app, bad)
         assert app.exceptions() == [], bad
         messages = app.errors()
         assert any("The formula cannot be used" in m for m in messages), (bad, messages)
         inline = app.page.locator('[data-testid="stSidebar"] [data-testid="stAlertContentError"]')
-        assert inline.count() == 1 and "Formula:" in inline.inner_text(), (bad, messages)
+        assert inline.count() == 1 and says in inline.inner_text(), (bad, messages)
         assert app.key("sl_live").count() == 0 and app.live().count() == 0, bad
     app.screenshot("surface_lab_formula_bad")
 
@@ -183,7 +190,15 @@ def test_export_buttons_and_csv_download(app):
     download = info.value
     assert download.suggested_filename == "optlab_runs.csv"
     text = open(download.path(), encoding="utf-8").read()
-    rows = list(csv.reader(io.StringIO(text)))
+    # The experiment comes first, as "# key: value" lines; its link is the one in the address bar.
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert comments and text.splitlines()[: len(comments)] == comments, "comment lines only at the top"
+    link = next((c.removeprefix("# link: ") for c in comments if c.startswith("# link: ")), None)
+    assert link is not None, comments
+    view = {"v", "t", "i", "b"}  # what the page points at (tab, inspector, basins): not the experiment
+    shown = {k: v for k, v in parse_qs(urlparse(app.page.url).query).items() if k not in view}
+    assert parse_qs(link) == shown, (link, app.page.url)
+    rows = list(csv.reader(io.StringIO("\n".join(text.splitlines()[len(comments) :]))))
     assert rows[0][: len(CSV_HEADER)] == CSV_HEADER, rows[0]
     # One row per step (and the start) of each of the default three runs.
     runs = {row[0] for row in rows[1:]}
