@@ -488,6 +488,17 @@ class AppPage:
         )
         return [run[0] for run in runs]
 
+    def box(self, locator, timeout_ms: int = 10_000) -> dict:
+        """The page box of a locator's element. The live figure draws its plot anew when its width changes (a
+        scrollbar coming or going), so the element first found may be gone when its box is asked: ask again."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while True:
+            locator.wait_for(state="visible", timeout=timeout_ms)
+            box = locator.bounding_box()
+            if box is not None or time.monotonic() > deadline:
+                assert box is not None, f"{locator} has no box"
+                return box
+
     def live_geometry(self, bounds) -> LiveGeometry:
         """Where the figure puts the plot window ``bounds`` = ((x0, x1), (y0, y1)) on the page."""
         svg = self.live(".olf-plot svg")

@@ -62,7 +62,7 @@ def knob_x(app, member: int) -> tuple[float, float]:
     """Page pixel of the knob's thumb at sweep member ``member``."""
     knob = app.live(".olf-knob")
     knob.scroll_into_view_if_needed()
-    box = knob.bounding_box()
+    box = app.box(knob)
     top = int(knob.get_attribute("max"))
     travel = box["width"] - RANGE_THUMB_PX
     return box["x"] + RANGE_THUMB_PX / 2 + travel * member / top, box["y"] + box["height"] / 2
@@ -82,6 +82,7 @@ def nearest_starts(p: tuple[float, float], bounds=ROSENBROCK) -> list[tuple[floa
 
 def test_scrubbing_the_knob_redraws_locally_and_letting_go_computes_that_run(app):
     app.goto("Surface_Lab")
+    app.wait_live_ready()
     assert app.selected("sl_r1_opt") == "SGD"
     knob = app.live(".olf-knob")
     assert int(knob.get_attribute("max")) == len(SGD_LR) - 1
@@ -148,6 +149,7 @@ def test_scrubbing_the_knob_redraws_locally_and_letting_go_computes_that_run(app
 
 def test_dragging_the_start_shows_the_inspected_run_from_the_nearest_grid_start_then_starts_there(app):
     app.goto("Surface_Lab")
+    app.wait_live_ready()
     inspected = 0  # the step inspector's run (run 1 by default): the run whose path follows the drag
     assert app.selected("sl_insp_run").startswith(f"{inspected + 1} ")
     geometry = app.live_geometry(ROSENBROCK)
@@ -192,6 +194,7 @@ def test_dragging_the_start_shows_the_inspected_run_from_the_nearest_grid_start_
 
 def test_the_knob_choice_makes_the_slider_move_beta1(app):
     app.goto("Surface_Lab?r1=adam")
+    app.wait_live_ready()
     assert app.selected("sl_r1_opt") == "Adam"
     choices = app.live(".olf-choice")
     assert [t.strip() for t in choices.all_inner_texts()] == ["learning rate", "β₁"]
@@ -246,6 +249,7 @@ ASPECT_CASES = [
 @pytest.mark.parametrize(("link", "window"), ASPECT_CASES)
 def test_one_unit_of_x_is_as_long_as_one_unit_of_y(app, link, window):
     app.goto(link)
+    app.wait_live_ready()
     assert app.exceptions() == [] and app.errors() == []
     (x0, x1), (y0, y1) = window
     if "s=custom" in link:  # the window the page took from the link
@@ -255,7 +259,7 @@ def test_one_unit_of_x_is_as_long_as_one_unit_of_y(app, link, window):
             app.number("sl_ymin"),
             app.number("sl_ymax"),
         ) == (pytest.approx((x0, x1, y0, y1)))
-    box = app.live(".olf-plot svg image").bounding_box()
+    box = app.box(app.live(".olf-plot svg image"))
     assert box["width"] > 50 and box["height"] > 50, box
     # pixels per unit along x = pixels per unit along y, so the picture's aspect is the window's
     assert box["width"] / box["height"] == pytest.approx((x1 - x0) / (y1 - y0), rel=2e-3), box
@@ -268,14 +272,15 @@ def test_the_figure_fits_a_1280x720_screen_with_readable_text(browser, app_url):
         page.set_default_timeout(RUN_TIMEOUT_MS)
         app = AppPage(page, app_url)
         app.goto("Surface_Lab")
+        app.wait_live_ready()
         assert app.exceptions() == []
-        svg = app.live(".olf-plot svg").bounding_box()
+        svg = app.box(app.live(".olf-plot svg"))
         assert svg["y"] >= 0 and svg["y"] + svg["height"] <= 720, svg
         assert svg["x"] >= 0 and svg["x"] + svg["width"] <= 1280, svg
-        bar = app.live(".olf-bar").bounding_box()
+        bar = app.box(app.live(".olf-bar"))
         assert bar["y"] >= 0 and bar["y"] + bar["height"] <= svg["y"] + 1, (bar, svg)
         # the legend under the plot too: the three default runs take two rows
-        legend = app.live(".olf-legend").bounding_box()
+        legend = app.box(app.live(".olf-legend"))
         assert legend["y"] >= svg["y"] + svg["height"] - 1 and legend["y"] + legend["height"] <= 720, (
             legend,
             svg,
@@ -299,6 +304,7 @@ def test_the_inspectors_arrows_follow_its_step_slider(app):
     assert steps + 1 <= MAX_PATH_POINTS  # every step's point is then a vertex of the drawn path
     # Run 1 SGD at lr = 0.001 from Rosenbrock's start zigzags across the valley: its first steps are pixels apart.
     app.goto(f"Surface_Lab?n={steps}&r1=sgd,lr:0.001")
+    app.wait_live_ready()
     assert app.selected("sl_insp_run").startswith("1 ")
 
     def origin() -> tuple[float, float]:

@@ -40,6 +40,7 @@ def legend(app) -> list[str]:
 
 def test_change_run_click_start_and_share_the_link(app, browser):
     app.goto("Surface_Lab")
+    app.wait_live_ready()
     assert app.exceptions() == []
     before = app.live_paths()
     assert len(before) == 3 and len(set(before)) == 3, "three default runs, three different paths"
@@ -86,6 +87,7 @@ def test_change_run_click_start_and_share_the_link(app, browser):
     try:
         other = AppPage(context.new_page(), app.base_url)
         other.goto(link.removeprefix(app.base_url))
+        other.wait_live_ready()
         assert other.exceptions() == []
         assert other.selected("sl_r1_opt") == "Adam"
         assert other.number("sl_r1_adam_lr") == pytest.approx(0.3)
@@ -99,6 +101,7 @@ def test_change_run_click_start_and_share_the_link(app, browser):
 
 def test_replay_plays_and_keeps_the_contour(app):
     app.goto("Surface_Lab")
+    app.wait_live_ready()
     replay = app.open_tab("Replay", "sl_replay")
     assert replay.evaluate("g => g._fullLayout.sliders[0].active") == 0
     # The contour is the surface's picture behind the axes (a layout image), not a trace the frames redraw.
