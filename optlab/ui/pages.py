@@ -21,7 +21,6 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 ROOT = Path(__file__).resolve().parents[2]
 PAGES_DIR = ROOT / "pages"
 APP_FILE = ROOT / "app.py"
-_NAV_FIXED = "_optlab_app_navigation"  # session flag: this session was moved to the app's navigation once
 _FILE = re.compile(r"([0-9]*)[_ -]*(.*)\.py")
 
 
@@ -74,8 +73,21 @@ def _file_based_navigation() -> bool:
     return False
 
 
+# Reload the tab, at most once in 30 s (sessionStorage outlives the reload, so this can never loop).
+_RELOAD_JS = """
+export default function () {
+  const key = "optlab-app-navigation-reload";
+  const last = Number(window.sessionStorage.getItem(key) || 0);
+  if (Date.now() - last < 30000) return;
+  window.sessionStorage.setItem(key, String(Date.now()));
+  window.location.reload();
+}
+"""
+_RELOAD = st.components.v2.component("optlab_app_navigation_reload", js=_RELOAD_JS)
+
+
 def use_app_navigation() -> None:
-    """Rerun a page that Streamlit opened with its file-based sidebar so that app.py's navigation shows instead.
+    """Reload a page that Streamlit opened with its file-based sidebar, so that app.py's navigation shows instead.
 
     Streamlit 1.67 decides once per server, when the first session connects, whether the app is an old-style
     multipage app: with a ``pages/`` folder beside the main script it is (``PagesManager.uses_pages_directory``),
@@ -83,11 +95,13 @@ def use_app_navigation() -> None:
     (``streamlit.runtime.scriptrunner.script_runner._mpa_v1``), never app.py. Only app.py's ``st.navigation``
     call turns that off, so a student whose first request after a server start is a link to a sub page (and
     everyone who connects before anyone opens the home page) sees the file names. Called first on every page,
-    this notices that run, turns the old mode off and reruns: the rerun executes app.py, whose navigation then
-    runs the same page with the same query string. Once per session at most, so it can never loop.
+    this notices such a run, turns the old mode off for the whole server and reloads the tab: the new session
+    runs app.py, whose navigation opens the same page with the same link. A rerun within the session is not
+    enough: the browser, told of a second page list, redraws the page's widgets with their defaults, so a link's
+    settings showed in the sidebar as the defaults while the page ran with the link's.
     """
-    if st.session_state.get(_NAV_FIXED) or not _file_based_navigation():
+    if not _file_based_navigation():
         return
-    st.session_state[_NAV_FIXED] = True
     PagesManager.uses_pages_directory = False
-    st.rerun()
+    _RELOAD(key="optlab_app_navigation_reload")
+    st.stop()

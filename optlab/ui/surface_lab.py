@@ -95,6 +95,8 @@ BASINS_DRAWN = "_sl_basins_drawn"  # the basins widgets were drawn last run (els
 STEP_DRAWN = "_sl_step_drawn"  # the same for the inspector's step slider
 NOTES_FOR = "_sl_notes_for"  # the configuration the link's notes are about; once it changes, they are gone
 LINK_PROBE = "sl_link_probe"
+RESEND = "_sl_resend"  # (runs left, widget keys): the link's values are sent to the browser again, see below
+RESEND_RUNS = 3
 
 
 def compact_top() -> None:
@@ -182,7 +184,29 @@ def read_link_once() -> list[str]:
         load_view(view)
         SS[NOTES] = notes
         SS[NOTES_FOR] = None  # the first configuration the sidebar builds from it
+        SS[RESEND] = (RESEND_RUNS, [k for k in SS if str(k).startswith("sl_")])  # no widget is drawn yet
+    else:
+        _resend_link_values()
     return SS.get(NOTES, [])
+
+
+def _resend_link_values() -> None:
+    """Send the link's widget values to the browser again on the session's next few runs.
+
+    A value set through session state reaches the browser once, with the run that set it. When another run
+    follows at once (a component reporting in, background results), a widget whose code the browser was still
+    loading (the selectbox is fetched on first use) mounts with that newer run's message, which no longer carries
+    the value, and shows its default: the sidebar read "Rosenbrock" while the page ran the link's Booth.
+    Writing each value back unchanged, before its widget is drawn, makes the run send it again. A value the
+    student has changed meanwhile is written back as changed, so nothing they did is undone.
+    """
+    runs, keys = SS.get(RESEND) or (0, [])
+    if runs <= 0:
+        return
+    SS[RESEND] = (runs - 1, keys)
+    for key in keys:
+        if key in SS:
+            SS[key] = SS[key]
 
 
 def _link_dropped(note: str) -> None:
