@@ -402,3 +402,19 @@ def test_the_page_exports_what_it_shows():
     traces = surface_lab.compute(cfg)
     back, _ = read_export(surface_lab.export_text(cfg, build_surface(cfg), traces, "json"))
     assert back == cfg and math.isclose(back.noise, 0.2) and back.seed == 5
+
+
+def test_a_links_widget_values_are_sent_again_on_the_next_runs_and_a_change_is_kept():
+    """The browser may mount a widget with a later run's message than the one that set its value: the link's
+    values ride along on the session's next runs too (set_value), and whatever the student changed meanwhile
+    is what is sent."""
+    at = open_page({"s": "booth", "n": "20"})
+    sent = []
+    for i in range(5):
+        sent.append(widget(at, "sl_surface").proto.set_value)
+        if i == 1:
+            widget(at, "sl_steps").set_value(60)
+        at.run()
+    assert sent == [True, True, True, True, False]
+    assert widget(at, "sl_surface").value == "booth" and widget(at, "sl_steps").value == 60
+    assert link_config(at).steps == 60
