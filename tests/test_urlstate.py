@@ -213,7 +213,7 @@ def test_good_parts_of_a_partly_bad_link_are_kept():
 def test_random_junk_never_raises():
     rng = random.Random(0)
     alphabet = string.printable + "∞−é\x00"
-    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r1g", "r6", "v",
+    keys = ["s", "f", "xr", "yr", "kappa", "angle", "x0", "n", "noise", "seed", "r1", "r1s", "r1e", "r1g", "r6", "v", "t",
             "i", "b", "?"]
     for _ in range(300):
         q = {rng.choice(keys): "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
