@@ -80,7 +80,11 @@ def fit_into_range(key: str, lo: float, hi: float, label: str, integer: bool = F
 
 
 def range_note(key: str, container: Any = None) -> None:
-    """Show the note :func:`fit_into_range` left for ``key``, while the field still holds the value it set."""
+    """Show the note :func:`fit_into_range` left for ``key``, while the field still holds the value it set.
+
+    It goes into ``container``, else the one the field's row is in: a column beside another field is too
+    narrow for a sentence, so callers leave it out for fields drawn in columns.
+    """
     note = st.session_state.get(_range_note_key(key))
     if note is None:
         return
@@ -100,7 +104,7 @@ def bounded_number(label: str, key: str, lo: float, hi: float, *, container: Any
     where = container or st
     fit_into_range(key, lo, hi, label, integer)
     value = where.number_input(label, key=key, **kwargs)
-    range_note(key, where)
+    range_note(key)  # under the row, full width (see range_note)
     return value
 
 
@@ -223,7 +227,7 @@ def log_float_control(h: Hyper, key: str) -> float:
         on_change=_log_number_typed,
         args=(h, key, lo, hi),
     )
-    range_note(key, right)
+    range_note(key)
     return _keep(key, float(st.session_state[key]))
 
 
@@ -265,8 +269,8 @@ def linear_float_control(h: Hyper, key: str) -> float:
                 help=h.help or None, on_change=_linear_slider_moved, args=(key,))
     right.number_input(f"{h.label} (type a value)", step=_linear_step(lo, hi) * 10, format="%g",
                        key=key + "_typed", on_change=_linear_number_typed, args=(h, key))
-    range_note(key, right)
-    range_note(key + "_typed", right)
+    range_note(key)
+    range_note(key + "_typed")
     return _keep(key, float(st.session_state[key]))
 
 
