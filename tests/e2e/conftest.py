@@ -458,7 +458,14 @@ class AppPage:
     def wait_live_ready(self, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
         """Wait until the live figure can be dragged: its knob is drawn (the sweep is in) and the page has
         stopped polling for the sweep and the start grid, which are computed in the background."""
-        self.live(".olf-knob").wait_for(state="attached", timeout=timeout_ms)
+        try:
+            self.live(".olf-knob").wait_for(state="attached", timeout=timeout_ms)
+        except PlaywrightTimeout:
+            pytest.fail(
+                f"the live figure drew no knob within {timeout_ms} ms (script state {self.script_state()}; "
+                f"exceptions {self.exceptions()}; errors {self.errors()}; console {self.console_errors}; the server's "
+                f"log is {ARTIFACTS / 'streamlit-e2e.log'})"
+            )
         self.wait_quiet(timeout_ms=timeout_ms)
 
     def act_live(self, action: Callable[[], object], timeout_ms: int = RUN_TIMEOUT_MS) -> None:
