@@ -418,3 +418,15 @@ def test_a_links_widget_values_are_sent_again_on_the_next_runs_and_a_change_is_k
     assert sent == [True, True, True, True, False]
     assert widget(at, "sl_surface").value == "booth" and widget(at, "sl_steps").value == 60
     assert link_config(at).steps == 60
+
+
+def test_the_inspector_survives_a_run_that_stopped_before_drawing_it():
+    """A run stopped early (here by an empty window) draws no inspector, so Streamlit drops its step slider's
+    state; the next good run must draw it again at the step the view points at."""
+    at = open_page({"s": "custom", "f": "x**2 + y**2", "n": "30", "t": "1:12"})
+    assert widget(at, "sl_insp_t").value == 12
+    widget(at, "sl_xmin").set_value(5.0).run()  # x max is 3: nothing runs
+    assert "The plot window is empty" in shown(at.error)
+    widget(at, "sl_xmin").set_value(-3.0).run()
+    assert_clean(at)
+    assert widget(at, "sl_insp_t").value == 12 and at.query_params["t"] == "1:12"

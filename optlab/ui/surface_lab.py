@@ -652,8 +652,8 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
         remember_view(insp_run=int(r), insp_t=1)
         return None
     last = tr.n_steps  # steps t = 1 .. n
-    if not SS.get(STEP_DRAWN):  # the slider was not drawn last run: the step the view points at
-        SS.sl_insp_t = view.insp_t
+    if not SS.get(STEP_DRAWN) or "sl_insp_t" not in SS:  # the slider was not drawn last run (or a run that
+        SS.sl_insp_t = view.insp_t  # stopped early dropped its state): the step the view points at
     if not 1 <= int(SS.sl_insp_t) <= last:  # a shorter run (fewer steps, or diverged): its last step
         SS.sl_insp_t = min(max(int(SS.sl_insp_t), 1), last)
     c1, c2, c3 = st.columns([1.4, 5.2, 1.4], vertical_alignment="bottom")
