@@ -405,8 +405,8 @@ AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the backgro
 
 def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
     """The inspected run, the knob its slider moves, and the keys of that sweep and of its start grid."""
-    run = int(SS.get("sl_insp_run", 0) or 0)
-    run = run if run in range(len(cfg.runs)) else 0
+    run = SS.get("sl_insp_run", 0)
+    run = run if isinstance(run, int) and run in range(len(cfg.runs)) else 0  # the inspector's pick, if it is one
     knobs = knobs_of(cfg.runs[run])
     knob = SS.get("sl_knob") if SS.get("sl_knob") in knobs else knobs[0]
     return run, knob, sweep_json(cfg, run, knob), starts_json(cfg, run)
