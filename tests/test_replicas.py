@@ -8,6 +8,7 @@ Without nginx the tests are skipped with the reason; with OPTLAB_REQUIRE_NGINX=1
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import random
 import re
@@ -22,6 +23,13 @@ from pathlib import Path
 import pytest
 
 from bench.stclient import StreamlitSession
+
+
+def run_in_own_loop(coro):
+    """``asyncio.run`` in a thread of its own: in a full test run the browser tests' Playwright keeps an
+    event loop running in the main thread, where ``asyncio.run`` refuses to start another."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 ROOT = Path(__file__).resolve().parents[1]
 LR_LABEL = "learning rate (type a value)"
@@ -173,6 +181,11 @@ def test_a_link_made_on_one_replica_restores_the_same_view_on_the_other(proxy, p
     (home, cookie_a), (other, cookie_b) = sorted(pins.items())
 
     async def scenario():
+        # each fresh replica reloads a browser that opens a sub page first into the app's navigation
+        # (optlab.ui.pages.use_app_navigation); this client cannot reload, so it visits each home page first
+        for cookies in (cookie_a, cookie_b):
+            async with StreamlitSession(proxy, cookies=cookies) as visitor:
+                await visitor.open("")
         async with StreamlitSession(proxy, cookies=cookie_a) as teacher:
             assert teacher.response_headers.get("X-Optlab-Replica") == home  # the websocket is pinned too
             first = await teacher.open("Surface_Lab")
@@ -186,7 +199,7 @@ def test_a_link_made_on_one_replica_restores_the_same_view_on_the_other(proxy, p
             assert opened.status == "finished" and not opened.exceptions
             return link, lr, student.query, student.value(LR_LABEL), opened.texts, first.texts
 
-    link, lr, link_b, lr_b, texts_b, texts_default = asyncio.run(scenario())
+    link, lr, link_b, lr_b, texts_b, texts_default = run_in_own_loop(scenario())
     assert lr == pytest.approx(0.02) and link
     assert lr_b == pytest.approx(0.02)
     assert link_b == link  # the other replica writes back the very same link
