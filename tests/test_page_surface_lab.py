@@ -192,7 +192,7 @@ def _metric(at: AppTest, label_start: str, nth: int = 0) -> float:
 def test_theory_panel_on_the_kappa_100_quadratic():
     at = open_page({"s": "quadratic", "kappa": "100", "n": "300"})
     assert_clean(at)
-    # REFERENCE.md: κ = 100 (λ = 0.01, 1)
+    # Goh 2017's example: κ = 100 (λ = 0.01, 1)
     assert _metric(at, "optimal step α*", 0) == pytest.approx(1.9802, abs=5e-5)
     assert _metric(at, "optimal step α*", 1) == pytest.approx(3.30579, abs=5e-6)
     assert _metric(at, "optimal momentum β*") == pytest.approx(0.669421, abs=5e-7)
