@@ -15,7 +15,7 @@ function el(name, attrs, parent) {
 function fmt(v) {
   if (!isFinite(v)) return String(v);
   const a = Math.abs(v);
-  if (a !== 0 && (a < 1e-3 || a >= 1e4)) return v.toExponential(2).replace("e+", "e");
+  if (a !== 0 && (a < 1e-4 || a >= 1e4)) return v.toExponential(2).replace("e+", "e"); // as the legend writes it
   return String(Number(v.toPrecision(3)));
 }
 
