@@ -46,7 +46,7 @@ def test_start_watch_the_curves_grow_then_stop(app):
     assert stop.is_enabled(), "Stop should be possible while training"
     app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=60_000, polling=200)
     first = curve_points(app)
-    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000, polling=200)
+    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=120_000, polling=200)
     assert re.search(r"Training… step \d+ of \d+", progress_text(app)), progress_text(app)
     app.screenshot("mnist_lab_training")
 
@@ -107,13 +107,14 @@ def test_resume_runs_live_and_finishes_by_itself(app, tmp_path):
     app.goto("MNIST_Lab")
     start, stop = app.key("mnist_start").locator("button"), app.key("mnist_stop").locator("button")
     app.act(lambda: app.key("mnist_upload").locator('input[type="file"]').set_input_files(str(path)))
-    app.page.wait_for_function(PROGRESS_JS, arg=r"Training… step \d+ of 1000", timeout=30_000, polling=100)
+    # generous waits: on a loaded 2-core machine a resumed run's first poll can take a while (none is a fixed sleep)
+    app.page.wait_for_function(PROGRESS_JS, arg=r"Training… step \d+ of 1000", timeout=90_000, polling=100)
     assert stop.is_enabled() and start.is_disabled(), "a resumed run can be stopped, not started again"
     assert "Resumed at step 3 of 1000." in app.page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
     # the curves grow with no click at all: the polling fragment runs
-    app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=30_000, polling=200)
+    app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=90_000, polling=200)
     first = curve_points(app)
-    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=60_000, polling=200)
+    app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=120_000, polling=200)
     app.screenshot("mnist_lab_resumed")
     app.page.wait_for_function(PROGRESS_JS, arg=r"Finished: 1000 steps", timeout=180_000, polling=250)
     app.wait_idle(expect_run=False)
