@@ -2,16 +2,19 @@
 
 import streamlit as st
 
-from optlab.ui.pages import page_entries
+from optlab.i18n import t
+from optlab.ui.language import language_switch, link_params
+from optlab.ui.pages import LABS, LESSONS, page_entries
 
 st.set_page_config(page_title="optlab", page_icon="📉", layout="wide")
 ENTRIES = page_entries()
+language_switch()
 
 
 def home() -> None:
     st.title("optlab")
     st.markdown(
-        """
+        t("""
 See what **SGD**, **momentum**, **Nesterov**, **Adam** and its family, and an **EMA of the weights** actually do.
 Every optimizer here is a `torch.optim.Optimizer` that matches PyTorch to float precision, and it can explain each
 of its steps: the gradient, the momentum buffer, the moments and their bias corrections, the update.
@@ -25,15 +28,17 @@ of its steps: the gradient, the momentum buffer, the moments and their bias corr
    a lesson page is computed by the code shown beside it.
 
 The Surface Lab keeps its whole configuration in the URL: copy the address to share an experiment with a class.
-"""
+""")
     )
-    for section in ("Labs", "Lessons"):
-        st.subheader(section)
+    for section in (LABS, LESSONS):
+        st.subheader(t(section))
         for entry in (e for e in ENTRIES if e.section == section):
-            st.page_link(entry.path, label=f"**{entry.title}**: {entry.summary}")
+            st.page_link(entry.path, label=entry.label(), query_params=link_params())
 
 
-navigation = {"": [st.Page(home, title="Home", icon=":material/home:", default=True)]}
+navigation = {"": [st.Page(home, title=t("Home"), icon=":material/home:", default=True)]}
 for entry in ENTRIES:
-    navigation.setdefault(entry.section, []).append(st.Page(entry.path, title=entry.title, url_path=entry.url_path))
+    navigation.setdefault(t(entry.section), []).append(
+        st.Page(entry.path, title=t(entry.title), url_path=entry.url_path)
+    )
 st.navigation(navigation).run()

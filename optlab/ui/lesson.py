@@ -12,6 +12,8 @@ from typing import Any
 import streamlit as st
 import torch
 
+from optlab.i18n import t
+
 
 def format_value(value: Any) -> str:
     """One value as Python would print it, with tensors shown by their numbers (4 decimals) and shape."""
@@ -56,9 +58,9 @@ def format_state_dict(state_dict: dict) -> str:
     return "\n".join(lines)
 
 
-def show_code(*functions: Callable, label: str = "Show the code") -> None:
+def show_code(*functions: Callable, label: str | None = None) -> None:
     """An expander with the source of the functions that produced what the page shows."""
-    with st.expander(label):
+    with st.expander(label or t("Show the code")):
         for fn in functions:
             st.code(inspect.getsource(fn), language="python")
 
@@ -66,27 +68,31 @@ def show_code(*functions: Callable, label: str = "Show the code") -> None:
 def predict_then_reveal(key: str, question: str, options: Sequence[str], answer: str, explanation: str) -> bool:
     """Ask first; return True once the reader has guessed and pressed Reveal, or chosen to just see the answer.
 
+    ``question`` and ``explanation`` come translated; ``options`` and ``answer`` are English message ids (marked
+    with ``N_()`` or ``t()``'s catalog), shown in the reader's language, so the page compares them as they are.
+
     The page draws whatever gives the answer away (figure, metrics, table) only when this returns True. The
     revealed flag lives in ``st.session_state[f"{key}_revealed"]`` so it survives every rerun of the page.
     """
     flag = f"{key}_revealed"
-    st.markdown(f"**Predict, then reveal.** {question}")
-    guess = st.radio("Your guess", list(options), index=None, key=f"{key}_guess", horizontal=True)
+    st.markdown(t("**Predict, then reveal.** {question}", question=question))
+    guess = st.radio(t("Your guess"), list(options), index=None, key=f"{key}_guess", horizontal=True,
+                     format_func=t)
     if not st.session_state.get(flag):
         row = st.container(horizontal=True)
-        if row.button("Reveal", key=f"{key}_reveal", disabled=guess is None):
+        if row.button(t("Reveal"), key=f"{key}_reveal", disabled=guess is None):
             st.session_state[flag] = True
-        if row.button("Just show me", key=f"{key}_show"):
+        if row.button(t("Just show me"), key=f"{key}_show"):
             st.session_state[flag] = True
     if not st.session_state.get(flag):
-        st.caption("The measured answer (figure and numbers) appears here once you reveal it.")
+        st.caption(t("The measured answer (figure and numbers) appears here once you reveal it."))
         return False
     if guess is None:
-        st.info(f"The answer is **{answer}**. {explanation}")
+        st.info(t("The answer is **{answer}**. {explanation}", answer=t(answer), explanation=explanation))
     else:
-        verdict = "Right." if guess == answer else f"Not quite: the answer is **{answer}**."
-        st.info(f"{verdict} {explanation}")
-    st.button("Ask me again", key=f"{key}_again", on_click=_ask_again, args=(key,))
+        verdict = t("Right.") if guess == answer else t("Not quite: the answer is **{answer}**.", answer=t(answer))
+        st.info(t("{verdict} {explanation}", verdict=verdict, explanation=explanation))
+    st.button(t("Ask me again"), key=f"{key}_again", on_click=_ask_again, args=(key,))
     return True
 
 
@@ -94,6 +100,14 @@ def _ask_again(key: str) -> None:
     """Hide the answer and clear the guess (a callback, so it runs before the widgets are drawn again)."""
     st.session_state[f"{key}_revealed"] = False
     st.session_state[f"{key}_guess"] = None
+
+
+def translated_rows(rows: Sequence[dict], values: bool = False) -> list[dict]:
+    """Table rows with their column names (and, with ``values``, their text cells) in the reader's language.
+
+    The lesson functions name their columns in English (marked with ``N_()``); numbers pass through unchanged.
+    """
+    return [{t(k): (t(v) if values and isinstance(v, str) else v) for k, v in row.items()} for row in rows]
 
 
 def dash_missing(rows: Sequence[dict], missing: str = "—") -> list[dict]:

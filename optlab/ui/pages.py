@@ -2,6 +2,9 @@
 
 Each page describes itself once, in the first line of its docstring: ``"Title: what it shows."``.
 
+Titles and summaries are English message ids: the navigation and the home page show them through ``t()``
+(``optlab.i18n.extract`` puts them in the catalog).
+
 It also keeps Streamlit from showing its file-based sidebar instead of the app's navigation
 (:func:`use_app_navigation`, which every page calls first).
 """
@@ -18,10 +21,15 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from optlab.i18n import N_, t
+from optlab.i18n.extract import page_heading
+from optlab.ui.language import sync_language
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES_DIR = ROOT / "pages"
 APP_FILE = ROOT / "app.py"
 _FILE = re.compile(r"([0-9]*)[_ -]*(.*)\.py")
+LABS, LESSONS = N_("Labs"), N_("Lessons")  # the navigation's sections, shown with t()
 
 
 @dataclass(frozen=True)
@@ -29,22 +37,22 @@ class PageEntry:
     path: str  # relative to the app's root, as st.Page and st.page_link want it
     number: int  # from the file name, orders the sidebar
     url_path: str  # "Surface_Lab" for pages/1_Surface_Lab.py: the address a shared link uses
-    title: str  # from the docstring's "Title: summary", else from the file name
+    title: str  # from the docstring's "Title: summary", else from the file name (English: show it with t())
     summary: str
-    section: str  # "Labs" or "Lessons"
+    section: str  # LABS or LESSONS
+
+    def label(self) -> str:
+        """The home page's link text, in the reader's language."""
+        return t("**{title}**: {summary}", title=t(self.title), summary=t(self.summary))
 
 
 def _parse(file: Path) -> PageEntry:
     match = _FILE.fullmatch(file.name)
     number = int(match.group(1)) if match and match.group(1) else 10**6
     url_path = re.sub(r"[_ ]+", "_", match.group(2) if match else file.stem).strip("_")
-    doc = ast.get_docstring(ast.parse(file.read_text(encoding="utf-8"))) or ""
-    first = doc.strip().splitlines()[0] if doc.strip() else ""
-    title, sep, summary = first.partition(": ")
-    if not sep or len(title) > 40:
-        title, summary = url_path.replace("_", " "), first
-    section = "Labs" if url_path.endswith("Lab") else "Lessons"
-    return PageEntry(f"pages/{file.name}", number, url_path, title.strip(), summary.strip(), section)
+    title, summary = page_heading(file.name, ast.get_docstring(ast.parse(file.read_text(encoding="utf-8"))))
+    section = LABS if url_path.endswith("Lab") else LESSONS
+    return PageEntry(f"pages/{file.name}", number, url_path, title, summary, section)
 
 
 @functools.lru_cache(maxsize=8)
@@ -87,7 +95,8 @@ _RELOAD = st.components.v2.component("optlab_app_navigation_reload", js=_RELOAD_
 
 
 def use_app_navigation() -> None:
-    """Reload a page that Streamlit opened with its file-based sidebar, so that app.py's navigation shows instead.
+    """Take the reader's language from the link or the session, and reload a page that Streamlit opened with its
+    file-based sidebar, so that app.py's navigation shows instead.
 
     Streamlit 1.67 decides once per server, when the first session connects, whether the app is an old-style
     multipage app: with a ``pages/`` folder beside the main script it is (``PagesManager.uses_pages_directory``),
@@ -100,6 +109,7 @@ def use_app_navigation() -> None:
     enough: the browser, told of a second page list, redraws the page's widgets with their defaults, so a link's
     settings showed in the sidebar as the defaults while the page ran with the link's.
     """
+    sync_language()
     if not _file_based_navigation():
         return
     PagesManager.uses_pages_directory = False
