@@ -17,7 +17,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = ["Point", "Surface", "SURFACES", "get_surface", "quadratic"]
+from optlab.i18n import N_, t
+
+__all__ = ["Point", "Surface", "SurfaceParam", "SURFACES", "get_surface", "quadratic"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,43 @@ class Point:
     y: float
     value: float
     kind: str = "global"
+
+
+@dataclass(frozen=True)
+class SurfaceParam:
+    """One parameter a catalog surface declares: what its factory is called with, its range and how to show it.
+
+    Args:
+        name: the factory's argument (``get_surface(key, name=value)``), e.g. ``"angle_deg"``.
+        label: the widget's text (marked for the catalog; show it with ``t(label)``).
+        default: the value of the catalog entry itself.
+        min, max: the allowed range, inclusive: ``get_surface`` refuses a value outside it, a link's decoder
+            clamps into it, a widget offers exactly it.
+        log: whether a slider should be log-scaled.
+        url_key: the short name in a shared link (``"angle"``); None for a parameter the pages do not offer.
+        step: a slider's step on a linear scale (None: the widget's own).
+        help: one sentence for the widget's tooltip (marked, like ``label``).
+    """
+
+    name: str
+    label: str
+    default: float
+    min: float
+    max: float
+    log: bool = False
+    url_key: str | None = None
+    step: float | None = None
+    help: str = ""
+
+    def check(self, surface_key: str, value: object) -> float:
+        """The value as a float, or a ValueError that names the parameter and its range."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(t("Invalid {name} for {surface!r}: {value!r} (must be a finite number from {lo:g} to "
+                               "{hi:g})", name=self.name, surface=surface_key, value=value, lo=self.min, hi=self.max))
+        if not self.min <= value <= self.max:
+            raise ValueError(t("Invalid {name} for {surface!r}: {value:g} (must be from {lo:g} to {hi:g})",
+                               name=self.name, surface=surface_key, value=value, lo=self.min, hi=self.max))
+        return float(value)
 
 
 @dataclass(frozen=True)
@@ -46,6 +85,9 @@ class Surface:
         description: one or two sentences for students.
         points: other notable points (saddles, maxima).
         hessian_eigs: Hessian eigenvalues at the global minimum, smallest first, when known.
+        params: the parameters a parameterised entry declares (``SurfaceParam``); empty for a fixed surface.
+        factory: builds the surface from its parameters' values (keyword arguments named as ``params``).
+        values: the parameter values this surface was built with, in the order of ``params``.
     """
 
     key: str
@@ -59,6 +101,9 @@ class Surface:
     description: str
     points: tuple[Point, ...] = ()
     hessian_eigs: tuple[float, float] | None = None
+    params: tuple[SurfaceParam, ...] = ()
+    factory: Callable[..., Surface] | None = None
+    values: tuple[tuple[str, float], ...] = ()
 
     def __call__(self, xy: Tensor) -> Tensor:
         return self.fn(xy)
@@ -176,6 +221,15 @@ def _saddle(xy: Tensor) -> Tensor:
 
 # --- the quadratic bowl of the theory (Goh, Distill 2017) --------------------------------------------------
 
+#: The quadratic's parameters: κ on a log scale (1 to 10⁴ spans what a student can see converge at all), the
+#: rotation of its eigenvectors, and λ_max (library only).
+QUADRATIC_PARAMS = (
+    SurfaceParam("kappa", N_("condition number κ"), 10.0, 1.0, 10_000.0, log=True, url_key="kappa",
+                 help=N_("λ_max / λ_min of the Hessian: how much more the bowl curves across than along")),
+    SurfaceParam("angle_deg", N_("rotation (degrees)"), 0.0, -90.0, 90.0, url_key="angle", step=1.0),
+    SurfaceParam("lam_max", N_("largest eigenvalue λ_max"), 1.0, 1e-6, 1e6, log=True),
+)
+
 
 def quadratic(kappa: float = 10.0, angle_deg: float = 0.0, lam_max: float = 1.0) -> Surface:
     """The quadratic bowl f(w) = ½ wᵀAw, A = R diag(λ_max/κ, λ_max) Rᵀ, R the rotation by ``angle_deg``.
@@ -223,6 +277,9 @@ def quadratic(kappa: float = 10.0, angle_deg: float = 0.0, lam_max: float = 1.0)
             "fast gradient descent and momentum converge here, so it is the place to check them."
         ),
         hessian_eigs=(lam_min, lam_max),
+        params=QUADRATIC_PARAMS,
+        factory=quadratic,
+        values=(("kappa", float(kappa)), ("angle_deg", float(angle_deg)), ("lam_max", float(lam_max))),
     )
 
 
@@ -431,15 +488,22 @@ SURFACES: dict[str, Surface] = {s.key: s for s in _SURFACE_LIST}
 
 
 def get_surface(key: str, **params: float) -> Surface:
-    """The surface named ``key``; only ``"quadratic"`` takes parameters (see :func:`quadratic`)."""
+    """The surface named ``key``, built from the parameters it declares (``Surface.params``) when given any.
+
+    Every value is checked against its declared range; a parameter the entry does not declare is refused with
+    the list of those it does.
+    """
     if key not in SURFACES:
-        raise ValueError(f"Unknown surface {key!r}; choose one of: {', '.join(SURFACES)}")
-    if key == "quadratic":
-        allowed = ("kappa", "angle_deg", "lam_max")
-        unknown = [name for name in params if name not in allowed]
-        if unknown:
-            raise ValueError(f"Unknown parameter {unknown[0]!r} for 'quadratic'; allowed: {', '.join(allowed)}")
-        return quadratic(**params) if params else SURFACES[key]
-    if params:
-        raise ValueError(f"Surface {key!r} takes no parameters, got: {', '.join(params)}")
-    return SURFACES[key]
+        raise ValueError(t("Unknown surface {key!r}; choose one of: {keys}", key=key, keys=", ".join(SURFACES)))
+    entry = SURFACES[key]
+    if not params:
+        return entry
+    declared = {p.name: p for p in entry.params}
+    if not declared:
+        raise ValueError(t("Surface {key!r} takes no parameters, got: {names}", key=key, names=", ".join(params)))
+    for name in params:
+        if name not in declared:
+            raise ValueError(t("Unknown parameter {name!r} for {key!r}; allowed: {allowed}", name=name, key=key,
+                               allowed=", ".join(declared)))
+    values = {p.name: p.check(key, params.get(p.name, p.default)) for p in entry.params}
+    return entry.factory(**values)

@@ -263,3 +263,49 @@ def test_nearest_minimum_distance():
 def test_surfaces_are_immutable():
     with pytest.raises(AttributeError):
         SURFACES["booth"].start = (0.0, 0.0)
+
+
+# --- surfaces declare their parameters -------------------------------------------------------------------------
+
+PARAMETERISED = [s for s in SURFACES.values() if s.params]
+
+
+def test_a_parameterised_entry_is_its_factory_at_the_declared_defaults():
+    assert PARAMETERISED, "the catalog declares at least one parameterised surface"
+    for entry in PARAMETERISED:
+        assert [name for name, _ in entry.values] == [p.name for p in entry.params]
+        assert dict(entry.values) == {p.name: p.default for p in entry.params}
+        for p in entry.params:
+            assert p.min <= p.default <= p.max
+        rebuilt = get_surface(entry.key, **{p.name: p.default for p in entry.params})
+        w = torch.randn(9, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
+        torch.testing.assert_close(rebuilt(w), entry(w))
+
+
+@pytest.mark.parametrize("entry", PARAMETERISED, ids=lambda s: s.key)
+def test_every_declared_parameter_reaches_the_surface(entry):
+    for p in entry.params:
+        other = p.max if p.default != p.max else p.min
+        built = get_surface(entry.key, **{p.name: other})
+        assert dict(built.values)[p.name] == other
+        assert {k: v for k, v in built.values if k != p.name} == {q.name: q.default for q in entry.params if q != p}
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("kappa", 10_001.0), ("kappa", 0.99), ("angle_deg", 90.5), ("angle_deg", -91.0), ("lam_max", 0.0),
+     ("kappa", "10"), ("kappa", True), ("angle_deg", float("nan"))],
+)
+def test_a_value_outside_its_declared_range_is_refused_with_the_range(name, value):
+    p = next(q for q in SURFACES["quadratic"].params if q.name == name)
+    with pytest.raises(ValueError) as info:
+        get_surface("quadratic", **{name: value})
+    text = str(info.value)
+    assert name in text and f"{p.min:g}" in text and f"{p.max:g}" in text and "Traceback" not in text
+
+
+def test_quadratic_keeps_its_direct_call():
+    s = quadratic(100.0, 30.0)
+    assert s.hessian_eigs == pytest.approx((0.01, 1.0))
+    assert dict(s.values) == {"kappa": 100.0, "angle_deg": 30.0, "lam_max": 1.0}
+    assert [p.url_key for p in s.params] == ["kappa", "angle", None]
