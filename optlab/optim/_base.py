@@ -1,6 +1,10 @@
-"""What every optlab optimizer shares: the explain switch, the step prologue, loading old saves, the step counter.
+"""What every optlab optimizer shares: the step loop, the explain switch and ``note``, loading old saves.
 
-The bookkeeping itself (param_groups, lazy state, hooks, state_dict) is torch.optim.Optimizer's; no math here.
+The step loop (closure, groups, parameters with a gradient, lazy state) is written once here, as in labml.ai's
+annotated optimizers (``GenericAdaptiveOptimizer.step`` calling ``init_state`` and ``step_param``,
+https://nn.labml.ai/optimizers/index.html); each optimizer file supplies only its state initialisation and its
+per-parameter update. The rest of the bookkeeping (param_groups, hooks, state_dict) is torch.optim.Optimizer's.
+No math here.
 """
 
 from collections.abc import Iterator
@@ -8,6 +12,8 @@ from collections.abc import Iterator
 import torch
 from torch import Tensor
 from torch.optim import Optimizer
+
+from ._docs import Term, formulas
 
 Explanation = dict[str, Tensor]
 
@@ -72,16 +78,14 @@ def snapshot(value) -> Tensor:
     return torch.scalar_tensor(float(value), dtype=torch.float64)
 
 
-#: The two ways a step starts: descend along ∇f, or (``maximize=True``) climb, i.e. descend along −∇f.
+# LEGACY: removed once every optimizer uses the shared loop
 GRAD_FORMULAS = {
     "grad": r"g_t = \nabla_\theta f_t(\theta_{t-1})",
     "grad_maximize": r"g_t = -\nabla_\theta f_t(\theta_{t-1})",
 }
 
 
-def record_grad(terms: Explanation, raw_grad: Tensor, maximize: bool) -> None:
-    """Record the gradient a step starts from (``p.grad``, which no step writes into): ``grad``, or
-    ``grad_maximize`` = −∇f when climbing."""
+def record_grad(terms, raw_grad, maximize):  # LEGACY
     if maximize:
         terms["grad_maximize"] = snapshot(-raw_grad)
     else:
@@ -89,13 +93,18 @@ def record_grad(terms: Explanation, raw_grad: Tensor, maximize: bool) -> None:
 
 
 class ExplainedOptimizer(Optimizer):
-    """A torch.optim.Optimizer that can record the named quantities of its last step.
+    """A torch.optim.Optimizer whose ``step`` is one shared loop, and that can record the terms of its last step.
 
-    Subclasses set ``FORMULAS`` (term name -> LaTeX formula it comes from), ``SYMBOLS`` (hyperparameter key ->
-    LaTeX symbol), ``ALGORITHM_LATEX`` (the pseudo-code) and, for loading older saves, ``GROUP_DEFAULTS_ON_LOAD``
-    and ``COUNTER_KEYS``. A ``step`` starts with ``loss, records = self._start_step(closure)``, walks
-    ``self._params_with_grad(...)`` (which records ``{}`` for a parameter without a gradient) and appends one
-    dict of terms per parameter it updates; the update math itself stays in each optimizer's ``step``.
+    A subclass sets ``TERMS`` (its term table: the quantities a step may record, in the order it computes them;
+    ``FORMULAS``, name -> LaTeX, is derived from it), ``SYMBOLS`` (hyperparameter key -> LaTeX symbol; the
+    registry's widgets read them from here), ``ALGORITHM_LATEX`` (the pseudo-code, built from the same terms),
+    ``SPARSE_ERROR`` (and ``COMPLEX_ERROR`` when it refuses complex parameters) and, for loading older saves,
+    ``GROUP_DEFAULTS_ON_LOAD`` and ``COUNTER_KEYS``. It implements two hooks:
+
+    - ``init_state(state, group, p)``: fill the empty state of ``p`` (the loop calls it when the state is empty);
+    - ``step_param(state, group, grad, p)``: update ``p`` in place from ``grad`` (already −∇f when the group
+      maximizes), calling ``self.note(name, value)`` where it computes each term and ``self.note_update(param)``
+      right after it moves θ.
 
     A step records a term only when that part of the algorithm ran (no ``momentum_buffer`` without momentum, no
     weight-decay term when λ = 0), in the order the algorithm computes them, so the recorded terms read as the
@@ -103,22 +112,36 @@ class ExplainedOptimizer(Optimizer):
     variants (L2 or decoupled decay, Nesterov or heavy ball) record differently named terms. A complex
     parameter is updated, and its terms recorded, as its real view (:func:`real_view`), as torch updates it.
 
+    An optimizer whose update is not per parameter in this way (Muon's matrix view, Adafactor's factored moment,
+    schedule-free's per-group weights) overrides ``step`` and uses the same pieces: :meth:`_prologue`,
+    :meth:`_params_with_grad`, :meth:`_open`, :meth:`_close`.
+
     Attributes:
         explain: when True, ``step()`` records the terms of that step; when False (the default) it records
-            nothing and costs nothing extra.
+            nothing and ``note`` costs one attribute test.
     """
 
+    TERMS: tuple[Term, ...] = ()
     FORMULAS: dict[str, str] = {}
     SYMBOLS: dict[str, str] = {}
     ALGORITHM_LATEX: str = ""
+    SPARSE_ERROR: str = "optlab optimizers do not support sparse gradients"
+    COMPLEX_ERROR: str | None = None
     #: Group options a loaded state may lack (saved before torch had them), and the value each gets on load.
     GROUP_DEFAULTS_ON_LOAD: dict[str, object] = {}
     #: Per-parameter counters kept as 0-d tensors; a loaded state holding a plain number gets a tensor.
     COUNTER_KEYS: tuple[str, ...] = ()
 
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        if "TERMS" in cls.__dict__:
+            cls.FORMULAS = formulas(cls.TERMS)
+
     def __init__(self, params, defaults) -> None:
         self.explain = False
         self._explanations: list[Explanation] = []
+        self._terms: Explanation | None = None
+        self._before: Tensor | None = None
         super().__init__(params, defaults)
 
     def add_param_group(self, param_group: dict) -> None:
@@ -152,40 +175,101 @@ class ExplainedOptimizer(Optimizer):
         """
         return list(self._explanations)
 
-    def _records(self) -> list[Explanation] | None:
-        """Start the record of this step: a fresh list when explaining, else None (and forget the last one)."""
-        records: list[Explanation] | None = [] if self.explain else None
-        self._explanations = records if records is not None else []
-        return records
+    # ---- the step loop ------------------------------------------------------------------------------------
 
-    def _start_step(self, closure) -> tuple[object, list[Explanation] | None]:
-        """Every step's prologue: the loss from ``closure`` (run with gradients on), and this step's record."""
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
+        loss = self._prologue(closure)
+        for group in self.param_groups:
+            maximize = group.get("maximize", False)
+            for p in self._params_with_grad(group):
+                state = self.state[p]
+                if len(state) == 0:
+                    self.init_state(state, group, p)
+                self._open(p)
+                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
+                grad = p.grad if not maximize else -p.grad
+                self.note("grad_maximize" if maximize else "grad", real_view(grad))
+                self.step_param(state, group, grad, p)
+                self._close()
+        return loss
+
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
+        """Fill the empty state of ``p`` (lazy: on its first step). Default: nothing (SGD keeps none at first)."""
+
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """Update ``p`` in place from ``grad`` (−∇f when maximizing); each optimizer writes its own."""
+        raise NotImplementedError
+
+    # ---- recording ----------------------------------------------------------------------------------------
+
+    def note(self, name: str, value) -> None:
+        """Record term ``name`` of the parameter being stepped (a detached copy), when explaining; else nothing."""
+        if self._terms is not None:
+            self._terms[name] = snapshot(value)
+
+    @property
+    def explaining(self) -> bool:
+        """Whether the parameter being stepped is recording its terms (for a term that needs a copy first)."""
+        return self._terms is not None
+
+    def note_update(self, param: Tensor) -> None:
+        """Record ``update``, Δθ_t = θ_t − θ_{t-1}, the change the step made to ``param`` (θ's real view)."""
+        if self._terms is not None:
+            self._terms["update"] = param - self._before
+
+    # ---- the pieces of the loop, for an optimizer that keeps its own -------------------------------------
+
+    def _prologue(self, closure):
+        """Every step's start: the loss from ``closure`` (run with gradients on), and a fresh record."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
-        return loss, self._records()
+        self._explanations, self._terms, self._before = [], None, None
+        return loss
 
-    @staticmethod
-    def _params_with_grad(group: dict, records: list[Explanation] | None, sparse_error: str) -> Iterator[Tensor]:
+    def _start_step(self, closure):  # LEGACY: removed once every optimizer uses the shared loop
+        loss = self._prologue(closure)
+        return loss, (self._explanations if self.explain else None)
+
+    def _params_with_grad(self, group: dict, records=None, sparse_error=None) -> Iterator[Tensor]:
         """The parameters of ``group`` that have a gradient, in order; one without gets ``{}`` in the record.
 
-        A sparse gradient stops the step with ``RuntimeError(sparse_error)``, the optimizer's own message.
+        A sparse gradient stops the step with ``RuntimeError(SPARSE_ERROR)``, a complex parameter with
+        ``RuntimeError(COMPLEX_ERROR)`` when the optimizer refuses them.
         """
         for p in group["params"]:
             if p.grad is None:
-                if records is not None:
-                    records.append({})
+                if self.explain:
+                    self._explanations.append({})
                 continue
             if p.grad.is_sparse:
-                raise RuntimeError(sparse_error)
+                raise RuntimeError(sparse_error or self.SPARSE_ERROR)
+            if self.COMPLEX_ERROR is not None and torch.is_complex(p):
+                raise RuntimeError(self.COMPLEX_ERROR)
             yield p
+
+    def _open(self, p: Tensor) -> None:
+        """Start the record of ``p`` when explaining: an empty term dict, and θ_{t-1} for ``note_update``."""
+        if self.explain:
+            self._terms = {}
+            self._before = real_view(p).clone()
+
+    def _close(self) -> None:
+        """End the record of the parameter just stepped."""
+        if self._terms is not None:
+            self._explanations.append(self._terms)
+            self._terms, self._before = None, None
 
     def __setstate__(self, state) -> None:
         """Load (unpickle or ``load_state_dict``), bringing an older save up to date as torch does."""
         super().__setstate__(state)
         self.__dict__.setdefault("explain", False)
         self.__dict__.setdefault("_explanations", [])
+        self.__dict__.setdefault("_terms", None)
+        self.__dict__.setdefault("_before", None)
         for group in self.param_groups:
             for key, value in self.GROUP_DEFAULTS_ON_LOAD.items():
                 group.setdefault(key, value)

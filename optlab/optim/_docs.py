@@ -1,30 +1,83 @@
-r"""Each optimizer's algorithm as LaTeX pseudo-code, written once (docstrings and pages reuse it; no code here).
+r"""The shared parts of every optimizer's pseudo-code and term table (no code here beyond string building).
 
-The pseudo-code follows PyTorch's documentation and its notation: :math:`\gamma` is the learning rate,
-:math:`\lambda` the weight decay, :math:`g_t` the gradient at step :math:`t`, :math:`\theta_t` the parameters.
-Render a value with KaTeX/MathJax (``st.latex`` accepts it as is).
+Each optimizer file writes one term table, ``TERMS``: the named quantities its step records, each a :class:`Term`
+(the symbol it defines and the expression it equals). The inspector reads ``Term.formula`` (``m_t = ...``, through
+the class's ``FORMULAS``) and the pseudo-code reads ``Term.assign`` (``m_t \leftarrow ...``), so a line of math is
+written once. This module holds the terms several algorithms share (the gradient, weight decay, Adam's two
+moments, the step that was applied) and the frame of PyTorch's documented pseudo-code
+(https://pytorch.org/docs/stable/optim.html, e.g. torch.optim.Adam), in its notation: :math:`\gamma` is the
+learning rate, :math:`\lambda` the weight decay, :math:`g_t` the gradient at step :math:`t`, :math:`\theta_t`
+the parameters. Render a value with KaTeX/MathJax (``st.latex`` accepts it as is).
 """
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Term:
+    """One explained quantity: its name in ``explanations()``, the symbol it defines and what that equals.
+
+    ``rhs`` empty: the term is an expression with no symbol of its own (``1-\beta_1^t``).
+    """
+
+    name: str
+    lhs: str
+    rhs: str = ""
+
+    @property
+    def formula(self) -> str:
+        """The inspector's line: ``lhs = rhs``."""
+        return f"{self.lhs} = {self.rhs}" if self.rhs else self.lhs
+
+    @property
+    def assign(self) -> str:
+        r"""The pseudo-code's line: ``lhs \leftarrow rhs``."""
+        return rf"{self.lhs} \leftarrow {self.rhs}" if self.rhs else self.lhs
+
+
+def formulas(terms: tuple[Term, ...]) -> dict[str, str]:
+    """Term name -> its formula, in table order (the order the step records them)."""
+    return {term.name: term.formula for term in terms}
+
+
+# The terms several optimizers record.
+GRAD = Term("grad", "g_t", r"\nabla_\theta f_t(\theta_{t-1})")
+GRAD_MAXIMIZE = Term("grad_maximize", "g_t", r"-\nabla_\theta f_t(\theta_{t-1})")
+L2 = Term("grad_l2", "g_t", r"g_t + \lambda\theta_{t-1}")
+DECAY = Term("decay", r"\Delta^{decay}\theta_t", r"-\gamma\lambda\theta_{t-1}")
+#: Adam's first and second moments (Kingma and Ba 2015, Algorithm 1), shared by its family.
+M = Term("m", "m_t", r"\beta_1 m_{t-1} + (1-\beta_1) g_t")
+V = Term("v", "v_t", r"\beta_2 v_{t-1} + (1-\beta_2) g_t^2")
+BIAS_CORRECTION1 = Term("bias_correction1", r"1-\beta_1^t")
+BIAS_CORRECTION2 = Term("bias_correction2", r"1-\beta_2^t")
+#: The change the step made to θ, whatever its parts.
+UPDATE = Term("update", r"\Delta\theta_t", r"\theta_t - \theta_{t-1}")
+#: The gradient line every pseudo-code starts with (maximize: climb, i.e. descend along −∇f).
+GRAD_TERMS = (GRAD, GRAD_MAXIMIZE)
+
+
+def line(text: str, indent: int = 1) -> str:
+    """One line of the pseudo-code body, indented ``indent`` levels below the loop."""
+    return rf"&\hspace{{{5 * indent}mm}}{text} \\"
+
 
 _RULE = r"\rule{110mm}{0.4pt}"
 
-_GRAD = (
-    r"&\hspace{5mm}\textbf{if} \: \textit{maximize}: g_t \leftarrow -\nabla_{\theta} f_t(\theta_{t-1})"
-    r" \: \textbf{else} \: g_t \leftarrow \nabla_{\theta} f_t(\theta_{t-1}) \\"
+GRAD_LINE = line(
+    rf"\textbf{{if}} \: \textit{{maximize}}: {GRAD_MAXIMIZE.assign} \: \textbf{{else}} \: {GRAD.assign}"
 )
 
-_L2 = r"&\hspace{5mm}\textbf{if} \: \lambda \neq 0: \: g_t \leftarrow g_t + \lambda \theta_{t-1} \\"
+L2_LINE = line(rf"\textbf{{if}} \: \lambda \neq 0: \: {L2.assign}")
 
-_DECAY_EITHER = (
-    r"&\hspace{5mm}\textbf{if} \: \lambda \neq 0: \\"
-    "\n"
-    r"&\hspace{10mm}\textbf{if} \: \textit{decoupled\_weight\_decay}: \:"
-    r" \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\"
-    "\n"
-    r"&\hspace{10mm}\textbf{else}: \: g_t \leftarrow g_t + \lambda \theta_{t-1} \\"
-)
+DECAY_EITHER_LINES = "\n".join([
+    line(r"\textbf{if} \: \lambda \neq 0:"),
+    line(r"\textbf{if} \: \textit{decoupled\_weight\_decay}: \:"
+         r" \theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}", 2),
+    line(rf"\textbf{{else}}: \: {L2.assign}", 2),
+])
 
 
-def _algorithm(inputs: str, initialize: str, body: str) -> str:
+def algorithm(inputs: str, initialize: str, body: str) -> str:
     """Wrap the lines of one algorithm in PyTorch's ``aligned`` frame."""
     lines = [
         r"\begin{aligned}",
@@ -45,13 +98,13 @@ def _algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-SGD = _algorithm(
+SGD = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)}, \mu \text{ (momentum)},"
     r" \tau \text{ (dampening)}, \textit{nesterov}, \textit{maximize}",
     "",
     "\n".join([
-        _GRAD,
-        _L2,
+        GRAD_LINE,
+        L2_LINE,
         r"&\hspace{5mm}\textbf{if} \: \mu \neq 0: \\",
         r"&\hspace{10mm}\textbf{if} \: t > 1: \: b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t"
         r" \: \textbf{else}: \: b_t \leftarrow g_t \\",
@@ -61,13 +114,13 @@ SGD = _algorithm(
     ]),
 )
 
-ADAM = _algorithm(
+ADAM = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \epsilon, \textit{amsgrad}, \textit{maximize}, \textit{decoupled\_weight\_decay}",
     r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: v_0^{max} \leftarrow 0",
     "\n".join([
-        _GRAD,
-        _DECAY_EITHER,
+        GRAD_LINE,
+        DECAY_EITHER_LINES,
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
         r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
         r"&\hspace{5mm}\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\",
@@ -78,12 +131,12 @@ ADAM = _algorithm(
     ]),
 )
 
-ADAMW = _algorithm(
+ADAMW = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \epsilon, \textit{amsgrad}, \textit{maximize}",
     r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: v_0^{max} \leftarrow 0",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
         r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
@@ -95,13 +148,13 @@ ADAMW = _algorithm(
     ]),
 )
 
-RMSPROP = _algorithm(
+RMSPROP = algorithm(
     r"\alpha \text{ (alpha)}, \gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \mu \text{ (momentum)}, \textit{centered}, \epsilon, \textit{maximize}",
     r"v_0 \leftarrow 0, \: b_0 \leftarrow 0, \: g^{ave}_0 \leftarrow 0",
     "\n".join([
-        _GRAD,
-        _L2,
+        GRAD_LINE,
+        L2_LINE,
         r"&\hspace{5mm}v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2 \\",
         r"&\hspace{5mm}\tilde{v_t} \leftarrow v_t \\",
         r"&\hspace{5mm}\textbf{if} \: \textit{centered}: \: g^{ave}_t \leftarrow \alpha g^{ave}_{t-1}"
@@ -112,26 +165,26 @@ RMSPROP = _algorithm(
     ]),
 )
 
-ADAGRAD = _algorithm(
+ADAGRAD = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \tau \text{ (initial accumulator value)}, \eta \text{ (lr decay)}, \epsilon, \textit{maximize}",
     r"state\_sum_0 \leftarrow \tau",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\tilde{\gamma} \leftarrow \gamma / (1 + (t - 1) \eta) \\",
-        _L2,
+        L2_LINE,
         r"&\hspace{5mm}state\_sum_t \leftarrow state\_sum_{t-1} + g_t^2 \\",
         r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \tilde{\gamma} g_t / (\sqrt{state\_sum_t} + \epsilon) \\",
     ]),
 )
 
-NADAM = _algorithm(
+NADAM = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \psi \text{ (momentum decay)}, \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
     r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: \textstyle\prod_{i=1}^{0} \mu_i = 1",
     "\n".join([
-        _GRAD,
-        _DECAY_EITHER,
+        GRAD_LINE,
+        DECAY_EITHER_LINES,
         r"&\hspace{5mm}\mu_t \leftarrow \beta_1 (1 - \tfrac{1}{2} 0.96^{t \psi}), \:"
         r" \mu_{t+1} \leftarrow \beta_1 (1 - \tfrac{1}{2} 0.96^{(t+1) \psi}) \\",
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
@@ -143,13 +196,13 @@ NADAM = _algorithm(
     ]),
 )
 
-RADAM = _algorithm(
+RADAM = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
     r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1",
     "\n".join([
-        _GRAD,
-        _DECAY_EITHER,
+        GRAD_LINE,
+        DECAY_EITHER_LINES,
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
         r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
         r"&\hspace{5mm}\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\",
@@ -163,26 +216,26 @@ RADAM = _algorithm(
     ]),
 )
 
-ADAMAX = _algorithm(
+ADAMAX = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \epsilon, \textit{maximize}",
     r"m_0 \leftarrow 0, \: u_0 \leftarrow 0",
     "\n".join([
-        _GRAD,
-        _L2,
+        GRAD_LINE,
+        L2_LINE,
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
         r"&\hspace{5mm}u_t \leftarrow \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\",
         r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma m_t / ((1 - \beta_1^t) u_t) \\",
     ]),
 )
 
-ADADELTA = _algorithm(
+ADADELTA = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \rho \text{ (decay)}, \lambda \text{ (weight decay)}, \epsilon,"
     r" \textit{maximize}",
     r"v_0 \leftarrow 0 \text{ (square avg)}, \: u_0 \leftarrow 0 \text{ (accumulated updates)}",
     "\n".join([
-        _GRAD,
-        _L2,
+        GRAD_LINE,
+        L2_LINE,
         r"&\hspace{5mm}v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2 \\",
         r"&\hspace{5mm}\Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t \\",
         r"&\hspace{5mm}u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2 \\",
@@ -190,12 +243,12 @@ ADADELTA = _algorithm(
     ]),
 )
 
-RPROP = _algorithm(
+RPROP = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \eta_-, \eta_+ \text{ (etas)},"
     r" \Gamma_{min}, \Gamma_{max} \text{ (step sizes)}, \textit{maximize}",
     r"g_{prev} \leftarrow 0, \: s_0 \leftarrow \gamma \text{ (every coordinate)}",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\textbf{for each coordinate } i: \\",
         r"&\hspace{10mm}\textbf{if} \: g^i_{prev} g^i_t > 0: \: s^i_t \leftarrow \min(\eta_+ s^i_{t-1}, \Gamma_{max}) \\",
         r"&\hspace{10mm}\textbf{else if} \: g^i_{prev} g^i_t < 0: \: s^i_t \leftarrow \max(\eta_- s^i_{t-1},"
@@ -206,12 +259,12 @@ RPROP = _algorithm(
     ]),
 )
 
-ASGD = _algorithm(
+ASGD = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (lambd)}, \alpha \text{ (alpha)}, t_0 \text{ (t0)},"
     r" \omega \text{ (weight decay)}, \textit{maximize}",
     r"\eta_0 \leftarrow \gamma, \: \mu_0 \leftarrow 1, \: \bar\theta_0 \leftarrow 0",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\textbf{if} \: \omega \neq 0: \: g_t \leftarrow g_t + \omega \theta_{t-1} \\",
         r"&\hspace{5mm}\theta_t \leftarrow (1 - \lambda \eta_{t-1}) \theta_{t-1} - \eta_{t-1} g_t \\",
         r"&\hspace{5mm}\textbf{if} \: \mu_{t-1} \neq 1: \: \bar\theta_t \leftarrow \bar\theta_{t-1}"
@@ -221,12 +274,12 @@ ASGD = _algorithm(
     ]),
 )
 
-ADAFACTOR = _algorithm(
+ADAFACTOR = algorithm(
     r"\gamma \text{ (lr)}, \tau \text{ (}\beta_2\text{ decay)}, \theta_0, f(\theta), \epsilon_1, \epsilon_2"
     r" \text{ (eps)}, d \text{ (clipping threshold)}, \lambda \text{ (weight decay)}, \textit{maximize}",
     r"R_0 \leftarrow 0, \: C_0 \leftarrow 0 \text{ (matrices)}, \: \hat V_0 \leftarrow 0 \text{ (vectors)}",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\hat\beta_{2,t} \leftarrow 1 - t^\tau, \: \rho_t \leftarrow \min(\gamma, 1 / \sqrt{t}) \\",
         r"&\hspace{5mm}\alpha_t \leftarrow \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t \\",
         r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
@@ -241,7 +294,7 @@ ADAFACTOR = _algorithm(
     ]),
 )
 
-MUON = _algorithm(
+MUON = algorithm(
     r"\gamma \text{ (lr)}, \lambda \text{ (weight decay)}, \mu \text{ (momentum)}, \textit{nesterov},"
     r" (a, b, c) \text{ (NS coefficients)}, \epsilon, k \text{ (NS steps)}, \theta_0 \in \mathbb{R}^{A \times B},"
     r" f(\theta)",
@@ -260,25 +313,25 @@ MUON = _algorithm(
     ]),
 )
 
-LION = _algorithm(
+LION = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \textit{maximize}",
     r"m_0 \leftarrow 0",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}c_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
         r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma \, \mathrm{sign}(c_t) \\",
         r"&\hspace{5mm}m_t \leftarrow \beta_2 m_{t-1} + (1 - \beta_2) g_t \\",
     ]),
 )
 
-ADABELIEF = _algorithm(
+ADABELIEF = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \epsilon, \rho_{thr} \text{ (n\_sma\_threshold)}, \textit{weight\_decouple}, \textit{rectify},"
     r" \textit{ams\_bound}, \textit{maximize}",
     r"m_0 \leftarrow 0, \: s_0 \leftarrow 0, \: \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1",
     "\n".join([
-        _GRAD,
+        GRAD_LINE,
         r"&\hspace{5mm}\textbf{if} \: \textit{weight\_decouple}: \: \theta_{t-1} \leftarrow \theta_{t-1}"
         r" - \gamma \lambda \theta_{t-1} \: \textbf{else}: \: g_t \leftarrow g_t + \lambda \theta_{t-1} \\",
         r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
@@ -294,7 +347,7 @@ ADABELIEF = _algorithm(
     ]),
 )
 
-ADAMW_SCHEDULE_FREE = _algorithm(
+ADAMW_SCHEDULE_FREE = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
     r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
     r"z_0 \leftarrow y_0, \: x_0 \leftarrow y_0, \: v_0 \leftarrow 0, \: \textstyle\sum w \leftarrow 0",
