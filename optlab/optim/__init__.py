@@ -8,7 +8,6 @@ numbers instead (lion-pytorch, pytorch-optimizer, schedulefree). ``MatrixMuon`` 
 already in train mode.
 """
 
-from ._docs import ALGORITHMS
 from .adabelief import AdaBelief
 from .adadelta import Adadelta
 from .adafactor import Adafactor
@@ -31,6 +30,9 @@ OPTIMIZERS = {
     for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta, Rprop, ASGD, Adafactor, Muon,
                 Lion, AdaBelief, AdamWScheduleFree)
 }
+
+#: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
+ALGORITHMS = {name.lower(): cls.ALGORITHM_LATEX for name, cls in OPTIMIZERS.items()}
 
 __all__ = [
     "ALGORITHMS", "OPTIMIZERS", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax",

@@ -184,9 +184,7 @@ class ExplainedOptimizer(Optimizer):
         for group in self.param_groups:
             maximize = group.get("maximize", False)
             for p in self._params_with_grad(group):
-                state = self.state[p]
-                if len(state) == 0:
-                    self.init_state(state, group, p)
+                state = self.state_of(group, p)
                 self._open(p)
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
@@ -194,6 +192,13 @@ class ExplainedOptimizer(Optimizer):
                 self.step_param(state, group, grad, p)
                 self._close()
         return loss
+
+    def state_of(self, group: dict, p: Tensor) -> dict:
+        """The state of ``p``, filled by ``init_state`` on its first step (torch's lazy state)."""
+        state = self.state[p]
+        if len(state) == 0:
+            self.init_state(state, group, p)
+        return state
 
     def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Fill the empty state of ``p`` (lazy: on its first step). Default: nothing (SGD keeps none at first)."""

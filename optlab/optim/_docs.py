@@ -56,6 +56,12 @@ UPDATE = Term("update", r"\Delta\theta_t", r"\theta_t - \theta_{t-1}")
 GRAD_TERMS = (GRAD, GRAD_MAXIMIZE)
 
 
+def theta_line(update: Term) -> str:
+    r"""The pseudo-code's step from an update term ``\Delta\theta_t = u``: ``\theta_t \leftarrow \theta_{t-1} + u``."""
+    rhs = update.rhs if update.rhs.startswith("-") else f"+ {update.rhs}"
+    return rf"\theta_t \leftarrow \theta_{{t-1}} {rhs}"
+
+
 def line(text: str, indent: int = 1) -> str:
     """One line of the pseudo-code body, indented ``indent`` levels below the loop."""
     return rf"&\hspace{{{5 * indent}mm}}{text} \\"
@@ -97,22 +103,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     ]
     return "\n".join(lines)
 
-
-SGD = algorithm(
-    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)}, \mu \text{ (momentum)},"
-    r" \tau \text{ (dampening)}, \textit{nesterov}, \textit{maximize}",
-    "",
-    "\n".join([
-        GRAD_LINE,
-        L2_LINE,
-        r"&\hspace{5mm}\textbf{if} \: \mu \neq 0: \\",
-        r"&\hspace{10mm}\textbf{if} \: t > 1: \: b_t \leftarrow \mu b_{t-1} + (1 - \tau) g_t"
-        r" \: \textbf{else}: \: b_t \leftarrow g_t \\",
-        r"&\hspace{10mm}\textbf{if} \: \textit{nesterov}: \: g_t \leftarrow g_t + \mu b_t"
-        r" \: \textbf{else}: \: g_t \leftarrow b_t \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma g_t \\",
-    ]),
-)
 
 ADAM = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
@@ -366,7 +356,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "sgd": SGD,
     "adam": ADAM,
     "adamw": ADAMW,
     "rmsprop": RMSPROP,

@@ -5,21 +5,34 @@ parameter is updated with complex operations, as torch does (the update is linea
 moves on its own); its terms are recorded as its real view, like the other optimizers'.
 """
 
-import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-)
+from ._base import ExplainedOptimizer, real_view, refuse_unsupported, to_scalar
 from ._checks import check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, L2, L2_LINE, Term, algorithm, line, theta_line, with_algorithm
+
+MOMENTUM_BUFFER = Term("momentum_buffer", "b_t", r"\mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1)")
+DIRECTION = Term("direction", "d_t", "g_t")
+DIRECTION_HEAVY_BALL = Term("direction_heavy_ball", "d_t", "b_t")
+DIRECTION_NESTEROV = Term("direction_nesterov", "d_t", r"g_t + \mu b_t")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\gamma d_t")
+
+TERMS = (*GRAD_TERMS, L2, MOMENTUM_BUFFER, DIRECTION, DIRECTION_HEAVY_BALL, DIRECTION_NESTEROV, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)}, \mu \text{ (momentum)},"
+    r" \tau \text{ (dampening)}, \textit{nesterov}, \textit{maximize}",
+    "",
+    "\n".join([
+        GRAD_LINE,
+        L2_LINE,
+        line(rf"\textbf{{if}} \: \mu \neq 0: \: {MOMENTUM_BUFFER.assign}"),
+        line(rf"\textbf{{if}} \: \textit{{nesterov}}: \: {DIRECTION_NESTEROV.assign} \: \textbf{{else if}} \:"
+             rf" \mu \neq 0: \: {DIRECTION_HEAVY_BALL.assign} \: \textbf{{else}}: \: {DIRECTION.assign}"),
+        line(theta_line(UPDATE)),
+    ]),
+)
 
 
 class SGD(ExplainedOptimizer):
@@ -39,17 +52,10 @@ class SGD(ExplainedOptimizer):
         foreach: accepted and ignored. differentiable, fused: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["sgd"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        "momentum_buffer": r"b_t = \mu b_{t-1} + (1-\tau) g_t \;(b_1 = g_1)",
-        "direction": r"d_t = g_t",
-        "direction_heavy_ball": r"d_t = b_t",
-        "direction_nesterov": r"d_t = g_t + \mu b_t",
-        "update": r"\Delta\theta_t = -\gamma d_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
     SYMBOLS = {"lr": r"\gamma", "momentum": r"\mu", "dampening": r"\tau", "weight_decay": r"\lambda"}
+    SPARSE_ERROR = "optlab SGD does not support sparse gradients"
     GROUP_DEFAULTS_ON_LOAD = {
         "nesterov": False,
         "maximize": False,
@@ -92,57 +98,43 @@ class SGD(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            weight_decay, momentum = group["weight_decay"], group["momentum"]
-            dampening, nesterov, maximize = group["dampening"], group["nesterov"], group["maximize"]
-            for p in self._params_with_grad(group, records, "optlab SGD does not support sparse gradients"):
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def state_of(self, group: dict, p: Tensor) -> dict | None:
+        """torch's SGD keeps a state only for momentum (the buffer b_t, made on the first step): none otherwise."""
+        return self.state[p] if group["momentum"] != 0 else None
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # g_t <- g_t + λ θ_{t-1}
-                if weight_decay != 0:
-                    grad = _weight_decay.l2(grad, p, weight_decay)
+    def step_param(self, state: dict | None, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One SGD step of ``p``."""
+        lr, weight_decay, momentum = to_scalar(group["lr"]), group["weight_decay"], group["momentum"]
+        if weight_decay != 0:
+            # g_t <- g_t + λ θ_{t-1}
+            grad = _weight_decay.add_l2(self, grad, p, weight_decay)
 
-                buf = None
-                if momentum != 0:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        # b_1 = g_1
-                        buf = grad.detach().clone()
-                        state["momentum_buffer"] = buf
-                    else:
-                        # b_t = μ b_{t-1} + (1 - τ) g_t
-                        buf.mul_(momentum).add_(grad, alpha=1 - dampening)
-                    # d_t = g_t + μ b_t (Nesterov) or d_t = b_t (heavy ball)
-                    direction = grad.add(buf, alpha=momentum) if nesterov else buf
-                else:
-                    # d_t = g_t: plain gradient descent
-                    direction = grad
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                # b_1 = g_1
+                buf = grad.detach().clone()
+                state["momentum_buffer"] = buf
+            else:
+                # b_t = μ b_{t-1} + (1 - τ) g_t
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            self.note(MOMENTUM_BUFFER.name, real_view(buf))
+            if group["nesterov"]:
+                # d_t = g_t + μ b_t
+                direction = grad.add(buf, alpha=momentum)
+                self.note(DIRECTION_NESTEROV.name, real_view(direction))
+            else:
+                # d_t = b_t
+                direction = buf
+                self.note(DIRECTION_HEAVY_BALL.name, real_view(direction))
+        else:
+            # d_t = g_t: plain gradient descent
+            direction = grad
+            self.note(DIRECTION.name, real_view(direction))
 
-                # θ_t = θ_{t-1} - γ d_t
-                p.add_(direction, alpha=-lr)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, real_view(grad), lr, weight_decay, False)
-                    if buf is None:
-                        terms["direction"] = snapshot(real_view(direction))
-                    else:
-                        terms["momentum_buffer"] = snapshot(real_view(buf))
-                        terms["direction_nesterov" if nesterov else "direction_heavy_ball"] = snapshot(
-                            real_view(direction)
-                        )
-                    terms["update"] = real_view(p) - before
-                    records.append(terms)
-        return loss
+        # θ_t = θ_{t-1} - γ d_t
+        p.add_(direction, alpha=-lr)
+        self.note_update(real_view(p))
 
 
 SGD.__doc__ = with_algorithm(SGD.__doc__, SGD.ALGORITHM_LATEX)
