@@ -291,3 +291,13 @@ def test_an_optimizer_picked_in_a_column_starts_at_the_mnist_learning_rate_and_k
     assert at.number_input(key="mnist_run0_nadam_lr").value == 0.004  # the student's value, not the default again
     # only the optimizers shown hold keys: each key costs every number input and slider of every rerun
     assert len([k for k in at.session_state if k.startswith("mnist_run")]) < 40
+
+
+def test_muon_shows_its_adamw_part_and_the_param_groups_name_both_optimizers(fresh):
+    at = fresh()
+    at.selectbox(key="mnist_run0_opt").set_value("muon").run()
+    assert at.number_input(key="mnist_run0_muon_lr").value == 0.02
+    assert at.number_input(key="mnist_run0_muon_adamw_lr").value == 1e-3
+    groups = next(c.value for c in at.code if "MuonWithAuxAdamW" in c.value)
+    assert "optimizer: Muon" in groups and "optimizer: AdamW" in groups
+    assert not at.exception and not at.error

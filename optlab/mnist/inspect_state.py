@@ -20,7 +20,8 @@ def state_keys(optimizer: torch.optim.Optimizer) -> list[str]:
 def layer_state_stats(
     model: nn.Module, optimizer: torch.optim.Optimizer, key: str, bins: int = 40, log10: bool = False
 ) -> list[dict]:
-    """One dict per parameter holding `key`: name, shape, mean, std, min, max and a histogram (counts, edges).
+    """One dict per parameter holding `key`: name, group, optimizer, shape, mean, std, min, max and a histogram
+    (counts, edges).
 
     log10=True histograms log10(|v| + 1e-30), the natural scale of exp_avg_sq (it spans many decades).
     The statistics and the histogram are of the finite entries only; `nan` and `inf` count the others (a run
@@ -43,6 +44,8 @@ def layer_state_stats(
                 {
                     "name": names.get(id(p), "?"),
                     "group": group.get("name", ""),
+                    # the optimizer that steps it: one of the parts of a combined optimizer (Muon + AdamW)
+                    "optimizer": group.get("optimizer", type(optimizer).__name__),
                     "shape": tuple(value.shape),
                     **_summary(good),
                     "nan": int(np.isnan(v).sum()),

@@ -27,6 +27,7 @@ from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Listener, S
 from optlab.mnist.groups import apply_decoupled_decay, param_groups
 from optlab.mnist.history import History
 from optlab.mnist.models import build_model
+from optlab.mnist.muon_recipe import build_recipe, split_recipe_hparams
 from optlab.registry import get_spec
 from optlab.schedules import make_scheduler
 
@@ -52,11 +53,14 @@ def batch_indices(order: torch.Tensor, step_in_epoch: int, batch_size: int, accu
 def build_optimizer(spec: RunSpec, model: nn.Module, config: TrainConfig) -> torch.optim.Optimizer:
     """The optimizer of one run over the model's param groups (head lr, bias decay, L2 or decoupled decay)."""
     opt_spec = get_spec(spec.optimizer)
-    flat = dict(spec.hparams)
-    lr = float(opt_spec.kwargs(**flat)["lr"])
+    flat, recipe = split_recipe_hparams(dict(spec.hparams)) if spec.optimizer == "muon" else (dict(spec.hparams), {})
+    kwargs = opt_spec.kwargs(**flat)
+    lr = float(kwargs["lr"])
     groups = param_groups(
         model, lr, config.head_lr_mult, config.no_decay_bias, config.weight_decay, config.wd_mode
     )
+    if spec.optimizer == "muon":  # Muon for the hidden weights, AdamW for the rest (see muon_recipe)
+        return build_recipe(groups, model, kwargs, recipe, impl=spec.impl)
     return opt_spec.build(groups, impl=spec.impl, **flat)
 
 

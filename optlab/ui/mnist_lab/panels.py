@@ -12,6 +12,7 @@ import hashlib
 import streamlit as st
 import torch
 
+from optlab.i18n import t
 from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -21,13 +22,21 @@ from optlab.mnist.groups import WD_MODES, param_groups_text
 from optlab.mnist.history import History
 from optlab.mnist.inspect_state import layer_state_stats, state_keys
 from optlab.mnist.models import MODELS, build_model
+from optlab.mnist.muon_recipe import RECIPE_HYPERS
 from optlab.mnist.train import Trainer, build_optimizer, default_device, predict
 from optlab.plots.training import curves_figure, digits_figure, state_histograms_figure
 from optlab.registry import REGISTRY
 from optlab.ui import training_job as jobs_ui
 from optlab.ui.text import literal
 from optlab.ui.training_job import POLL_SECONDS
-from optlab.ui.widgets import optimizer_controls, schedule_controls, set_optimizer_values, set_schedule_values
+from optlab.ui.widgets import (
+    log_float_control,
+    optimizer_controls,
+    schedule_controls,
+    set_log_float,
+    set_optimizer_values,
+    set_schedule_values,
+)
 
 DEFAULT_RUNS = ("momentum", "adam", "rmsprop", "nesterov")
 DATA_KEY = "mnist_data_key"  # (source, folder, seed) of the digits this session trains on
@@ -91,7 +100,14 @@ def _run_controls(i: int) -> RunSpec:
     prefix = f"mnist_run{i}"
     _first_draw(i)
     opt, flat = optimizer_controls(prefix, default=DEFAULT_RUNS[i])
-    return RunSpec.of(opt, f"{i + 1}. {REGISTRY[opt].label}", **flat)
+    label = REGISTRY[opt].label
+    if opt == "muon":  # the recipe: Muon for the hidden weights, AdamW for the biases and the output layer
+        for h in RECIPE_HYPERS:
+            flat[h.name] = log_float_control(h, f"{prefix}_muon_{h.name}")
+        st.caption(t("Muon steps the hidden weight matrices; AdamW (β = 0.9, 0.95) the biases and the output "
+                     "layer, as Keller Jordan's Muon write-up does."))
+        label = "Muon + AdamW"  # names, not translated: the label is part of the run's settings (its cache key)
+    return RunSpec.of(opt, f"{i + 1}. {label}", **flat)
 
 
 def _start_at(key: str, value) -> None:
@@ -135,6 +151,9 @@ def show_config(config: TrainConfig) -> None:
     for i, spec in enumerate(config.runs):
         _first_draw(i)
         set_optimizer_values(f"mnist_run{i}", spec.optimizer, dict(spec.hparams))
+        if spec.optimizer == "muon":
+            for h in RECIPE_HYPERS:
+                set_log_float(h, f"mnist_run{i}_muon_{h.name}", dict(spec.hparams).get(h.name, h.default))
         ss[LR_SEEDED].add((i, spec.optimizer))  # the resumed learning rate is the one to keep
 
 
@@ -412,7 +431,7 @@ def inspect_panel() -> None:
         stats, figure = shared_state_view(view.job_id, r, key, log10, trainer)
         st.plotly_chart(figure, key="mnist_state_hist")
         st.dataframe(
-            [{k: s[k] for k in ("name", "group", "shape", "mean", "std", "min", "max", "nan", "inf")}
+            [{k: s[k] for k in ("name", "group", "optimizer", "shape", "mean", "std", "min", "max", "nan", "inf")}
              | {"shape": str(s["shape"])} for s in stats],
             hide_index=True,
         )
