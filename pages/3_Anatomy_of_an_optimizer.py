@@ -2,86 +2,97 @@
 
 import streamlit as st
 
+from optlab.i18n import N_, t
 from optlab.lessons import anatomy
-from optlab.ui.lesson import format_param_groups, format_state_dict, predict_then_reveal, show_code
+from optlab.ui.lesson import (
+    format_param_groups,
+    format_state_dict,
+    predict_then_reveal,
+    show_code,
+    translated_rows,
+)
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
 
-st.title("Anatomy of an optimizer")
-st.markdown(
+st.title(t("Anatomy of an optimizer"))
+st.markdown(t(
     "An optimizer is two things: **param_groups**, a list of dicts that hold the tensors to update and the "
     "hyperparameters for them, and **state**, a dict from each tensor to whatever the algorithm remembers "
     "(for SGD with momentum, the `momentum_buffer`; plain SGD, with momentum 0, keeps nothing). Everything below "
     "is printed by running the code."
-)
+))
 left, right = st.columns(2)
-lr = left.number_input("lr", min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
-momentum = right.slider("momentum", 0.0, 0.99, 0.9, 0.01, key="anat_momentum")
+lr = left.number_input(t("lr"), min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
+momentum = right.slider(t("momentum"), 0.0, 0.99, 0.9, 0.01, key="anat_momentum")
 
-st.subheader("1. param_groups, with the defaults filled in")
-st.markdown("We passed only `lr` and `momentum`; torch filled in every other hyperparameter.")
+st.subheader(t("1. param_groups, with the defaults filled in"))
+st.markdown(t("We passed only `lr` and `momentum`; torch filled in every other hyperparameter."))
 st.code(format_param_groups(anatomy.param_groups_filled_in(lr, momentum)), language="text")
 show_code(anatomy.two_tensors, anatomy.param_groups_filled_in)
 
-st.subheader("2. state is empty until the first step()")
+st.subheader(t("2. state is empty until the first step()"))
 state = anatomy.state_before_and_after_step(lr, momentum)
-st.markdown("The model has two tensors, a weight matrix `w` and a bias `b`.")
+st.markdown(t("The model has two tensors, a weight matrix `w` and a bias `b`."))
 if predict_then_reveal(
     "anat_state",
-    "How many entries does `optimizer.state` have before the first `step()`?",
+    t("How many entries does `optimizer.state` have before the first `step()`?"),
     ["0", "1", "2"],
     str(state["entries_before"]),
-    "The state is created lazily, inside the first step(), one entry per parameter."
+    t("The state is created lazily, inside the first step(), one entry per parameter.")
     if state["entries_after"]
-    else "The state is created lazily, inside step(), and only for what the algorithm must remember: with "
-    "momentum 0 that is nothing, so it is still empty after the step.",
+    else t("The state is created lazily, inside step(), and only for what the algorithm must remember: with "
+           "momentum 0 that is nothing, so it is still empty after the step."),
 ):
     c1, c2 = st.columns(2)
-    c1.metric("entries before step()", state["entries_before"])
-    c2.metric("entries after step()", state["entries_after"])
+    c1.metric(t("entries before step()"), state["entries_before"])
+    c2.metric(t("entries after step()"), state["entries_after"])
     if state["keys_after"]:
         keys = ", ".join(f"`{k}`" for k in state["keys_after"])
-        st.markdown(f"Each entry, after the step, holds: {keys}.")
-        st.markdown(f"First buffer equals the gradient (no dampening on step 1): **{state['buffer_equals_grad']}**")
+        st.markdown(t("Each entry, after the step, holds: {keys}.", keys=keys))
+        st.markdown(t("First buffer equals the gradient (no dampening on step 1): **{same}**",
+                      same=state["buffer_equals_grad"]))
     else:
-        st.markdown(
+        st.markdown(t(
             "With momentum 0, SGD remembers nothing between steps: torch's `SGD` creates a `momentum_buffer` "
             "only when momentum is not 0, so `optimizer.state` stays empty after `step()`. Move the momentum "
             "slider above 0 to see one appear."
-        )
+        ))
 show_code(anatomy.state_before_and_after_step)
 
-st.subheader("3. The tensors in param_groups are the model's own")
+st.subheader(t("3. The tensors in param_groups are the model's own"))
 own = anatomy.params_are_the_models_own()
-st.markdown(
-    f"`param_groups[0]['params'][0] is w`: **{own['same_object']}** · same memory: **{own['same_memory']}** · "
-    f"`step()` changed the model's `w`: **{own['model_changed']}**"
-)
+st.markdown(t(
+    "`param_groups[0]['params'][0] is w`: **{same_object}** · same memory: **{same_memory}** · "
+    "`step()` changed the model's `w`: **{model_changed}**",
+    same_object=own["same_object"], same_memory=own["same_memory"], model_changed=own["model_changed"],
+))
 show_code(anatomy.params_are_the_models_own)
 
-st.subheader("4. add_param_group with its own lr")
-head_lr = st.number_input("lr of the new group", 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
-st.dataframe([{"group": i, **row} for i, row in enumerate(anatomy.add_a_group(lr, head_lr))], hide_index=True)
-st.markdown("The new group keeps its own `lr`; `momentum` and the rest come from the optimizer's defaults.")
+st.subheader(t("4. add_param_group with its own lr"))
+head_lr = st.number_input(t("lr of the new group"), 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
+st.dataframe(translated_rows([{N_("group"): i, **row} for i, row in enumerate(anatomy.add_a_group(lr, head_lr))]),
+             hide_index=True)
+st.markdown(t("The new group keeps its own `lr`; `momentum` and the rest come from the optimizer's defaults."))
 show_code(anatomy.add_a_group)
 
-st.subheader("5. state_dict() before and after a step, and resuming")
+st.subheader(t("5. state_dict() before and after a step, and resuming"))
 before, after = anatomy.state_dict_before_and_after(lr, momentum)
 b_col, a_col = st.columns(2)
-b_col.markdown("**before step()**")
+b_col.markdown(t("**before step()**"))
 b_col.code(format_state_dict(before), language="text", wrap_lines=True)
-a_col.markdown("**after step()**")
+a_col.markdown(t("**after step()**"))
 a_col.code(format_state_dict(after), language="text", wrap_lines=True)
-st.markdown("Parameters appear as positions `0, 1`: the dict can be saved and loaded into a new optimizer.")
+st.markdown(t("Parameters appear as positions `0, 1`: the dict can be saved and loaded into a new optimizer."))
 resume = anatomy.resume_from_state_dict(lr, momentum)
-st.markdown(f"Train {resume['steps']} steps straight through, or stop after {resume['stopped_at']}, save, load "
-            "into fresh objects and finish. Largest difference in the final `w` from the run that never stopped:")
+st.markdown(t("Train {steps} steps straight through, or stop after {stopped_at}, save, load into fresh objects "
+              "and finish. Largest difference in the final `w` from the run that never stopped:",
+              steps=resume["steps"], stopped_at=resume["stopped_at"]))
 r1, r2 = st.columns(2)
-r1.metric("max |w| gap, resumed with load_state_dict", f"{resume['gap_resumed']:.3g}")
-r2.metric("max |w| gap, resumed with a fresh optimizer", f"{resume['gap_fresh_optimizer']:.3g}")
+r1.metric(t("max |w| gap, resumed with load_state_dict"), f"{resume['gap_resumed']:.3g}")
+r2.metric(t("max |w| gap, resumed with a fresh optimizer"), f"{resume['gap_fresh_optimizer']:.3g}")
 if not after["state"] and resume["gap_fresh_optimizer"] == resume["gap_resumed"] == 0:
-    st.markdown("With momentum 0 the state is empty, so there is nothing to lose: a fresh optimizer resumes "
-                "exactly too. Saving the optimizer matters as soon as it remembers something, such as a momentum "
-                "buffer.")
+    st.markdown(t("With momentum 0 the state is empty, so there is nothing to lose: a fresh optimizer resumes "
+                  "exactly too. Saving the optimizer matters as soon as it remembers something, such as a "
+                  "momentum buffer."))
 show_code(anatomy.state_dict_before_and_after, anatomy.resume_from_state_dict)

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
+from optlab.i18n import t
+
 HEIGHT = 340  # a line chart or bar chart
 PATHS_HEIGHT = 460  # a 2D path over a contour needs room: both axes share one scale
 
@@ -22,9 +24,12 @@ def _layout(fig: go.Figure, title: str, x_title: str, y_title: str, log_y: bool 
     return fig
 
 
-def curves(series: Mapping[str, np.ndarray], title: str = "", x_title: str = "step", y_title: str = "",
+def curves(series: Mapping[str, np.ndarray], title: str = "", x_title: str | None = None, y_title: str = "",
            log_y: bool = False, x: np.ndarray | None = None, hline: float | None = None) -> go.Figure:
-    """One line per named series against the step (or against ``x``); an optional dashed reference line."""
+    """One line per named series against the step (or against ``x``); an optional dashed reference line.
+
+    Titles and names come in the reader's language; the x axis is "step" (translated) unless ``x_title`` says.
+    """
     fig = go.Figure()
     for name, ys in series.items():
         ys = np.asarray(ys, dtype=float)
@@ -32,7 +37,7 @@ def curves(series: Mapping[str, np.ndarray], title: str = "", x_title: str = "st
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=name))
     if hline is not None:
         fig.add_hline(y=hline, line_dash="dash", line_color="gray")
-    return _layout(fig, title, x_title, y_title, log_y)
+    return _layout(fig, title, t("step") if x_title is None else x_title, y_title, log_y)
 
 
 def paths(paths_by_name: Mapping[str, np.ndarray], title: str = "",
@@ -48,7 +53,7 @@ def paths(paths_by_name: Mapping[str, np.ndarray], title: str = "",
         pts = np.asarray(pts, dtype=float)
         fig.add_trace(go.Scatter(x=pts[:, 0], y=pts[:, 1], mode="lines+markers", marker_size=3, name=name))
     if minimum is not None:
-        fig.add_trace(go.Scatter(x=[minimum[0]], y=[minimum[1]], mode="markers", name="minimum",
+        fig.add_trace(go.Scatter(x=[minimum[0]], y=[minimum[1]], mode="markers", name=t("minimum"),
                                  marker=dict(symbol="star", size=12, color="black")))
     fig = _layout(fig, title, "x", "y", height=PATHS_HEIGHT)
     if contour is not None:  # show the surface's own box, not Plotly's padding around it
