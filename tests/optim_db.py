@@ -129,9 +129,8 @@ def _same(kwargs: dict, terms: frozenset[str], param: int = 0) -> ExplainCase:
 
 # The terms each variant records, spelled out by hand (not derived from the code under test).
 SGD_PLAIN = _terms("grad", "direction", "update")
-ADAM = _terms("grad", "m", "v", "bias_correction1", "bias_correction2", "m_hat", "v_hat", "step_size", "denom",
-              "step", "update")
-AMSGRAD = ADAM - {"v_hat"} | {"v_max", "v_hat_max"}
+ADAM = _terms("grad", "m", "v", "bias_correction1", "bias_correction2", "step_size", "denom", "update")
+AMSGRAD = ADAM - {"denom"} | {"v_max", "denom_max"}
 RMSPROP = _terms("grad", "square_avg", "avg", "direction", "update")
 ADAGRAD = _terms("grad", "clr", "sum", "std", "update")
 NADAM = _terms("grad", "mu", "mu_next", "mu_product", "mu_product_next", "m", "v", "bias_correction2", "m_hat",

@@ -108,19 +108,17 @@ def check_adam(terms, before, state, kw, t):
     close(terms["v"], state["exp_avg_sq"])
     close(terms["bias_correction1"], 1 - 0.9**t)
     close(terms["bias_correction2"], 1 - 0.999**t)
-    close(terms["m_hat"], terms["m"] / terms["bias_correction1"])
     if kw.get("amsgrad"):
         close(terms["v_max"], state["max_exp_avg_sq"])
         assert torch.all(terms["v_max"] >= terms["v"])
-        v_hat = terms["v_hat_max"]
-        close(v_hat, terms["v_max"] / terms["bias_correction2"])
+        denom = terms["denom_max"]
+        close(denom, (terms["v_max"] / (1 - 0.999**t)).sqrt() + 1e-8)
     else:
-        v_hat = terms["v_hat"]
-        close(v_hat, terms["v"] / terms["bias_correction2"])
-    close(terms["denom"], v_hat.sqrt() + 1e-8)
-    close(terms["step_size"], kw["lr"] / terms["bias_correction1"])
-    close(terms["step"], -kw["lr"] * terms["m_hat"] / terms["denom"])
-    close(terms["update"], terms["step"] + terms.get("decay", 0.0))
+        denom = terms["denom"]
+        close(denom, (terms["v"] / (1 - 0.999**t)).sqrt() + 1e-8)
+    close(terms["step_size"], kw["lr"] / (1 - 0.9**t))
+    # θ_t = θ_{t-1} - γ m̂_t / (√v̂_t + ε), m̂_t = m_t / (1 - β1^t): Kingma and Ba's form, from the recorded parts
+    close(terms["update"], -kw["lr"] * (terms["m"] / (1 - 0.9**t)) / denom + terms.get("decay", 0.0))
 
 
 def check_rmsprop(terms, before, state, kw, t):
@@ -545,9 +543,9 @@ def test_there_is_one_algorithm_per_optimizer():
 
 def test_render_step_plugs_numbers_into_the_formulas():
     opt, params = run("Adam", {"lr": 0.1}, explain=True, steps=1)
-    lines = render_step(opt, 0, terms=["m_hat", "update"])
+    lines = render_step(opt, 0, terms=["m", "update"])
     assert len(lines) == 2
-    assert lines[0].startswith(opt.FORMULAS["m_hat"]) and r"\begin{pmatrix}" in lines[0]
+    assert lines[0].startswith(opt.FORMULAS["m"]) and r"\begin{pmatrix}" in lines[0]
     update = opt.explanations()[0]["update"]
     assert f"{update[0].item():.4g}" in lines[1]
     assert len(render_step(opt, 2)) == len(opt.explanations()[2])

@@ -104,40 +104,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-ADAM = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \epsilon, \textit{amsgrad}, \textit{maximize}, \textit{decoupled\_weight\_decay}",
-    r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: v_0^{max} \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        DECAY_EITHER_LINES,
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
-        r"&\hspace{5mm}\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\",
-        r"&\hspace{5mm}\textbf{if} \: \textit{amsgrad}: \: v_t^{max} \leftarrow \max(v_{t-1}^{max}, v_t), \:"
-        r" \widehat{v_t} \leftarrow v_t^{max} / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\textbf{else}: \: \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\",
-    ]),
-)
-
-ADAMW = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \epsilon, \textit{amsgrad}, \textit{maximize}",
-    r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: v_0^{max} \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
-        r"&\hspace{5mm}\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\",
-        r"&\hspace{5mm}\textbf{if} \: \textit{amsgrad}: \: v_t^{max} \leftarrow \max(v_{t-1}^{max}, v_t), \:"
-        r" \widehat{v_t} \leftarrow v_t^{max} / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\textbf{else}: \: \widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\",
-    ]),
-)
-
 RMSPROP = algorithm(
     r"\alpha \text{ (alpha)}, \gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \mu \text{ (momentum)}, \textit{centered}, \epsilon, \textit{maximize}",
@@ -356,8 +322,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "adam": ADAM,
-    "adamw": ADAMW,
     "rmsprop": RMSPROP,
     "adagrad": ADAGRAD,
     "nadam": NADAM,

@@ -7,7 +7,7 @@ the optimizer's ``note`` where it computes it.
 
 from torch import Tensor
 
-from ._base import snapshot
+from ._base import real_view, snapshot
 from ._docs import DECAY, L2
 
 #: The explained term each strategy records, and the formula it comes from (one formula per strategy).
@@ -56,7 +56,7 @@ def add_l2(opt, grad: Tensor, param: Tensor, weight_decay) -> Tensor:
     """g_t + λθ_{t-1} (a new tensor; ``.grad`` is left alone), recorded as ``grad_l2``."""
     # g_t <- g_t + λ θ_{t-1}
     grad = grad.add(param, alpha=weight_decay)
-    opt.note(L2.name, grad)
+    opt.note(L2.name, real_view(grad))
     return grad
 
 
@@ -66,7 +66,7 @@ def shrink(opt, param: Tensor, lr, weight_decay) -> None:
     # θ_{t-1} <- θ_{t-1} - γ λ θ_{t-1} = (1 - γ λ) θ_{t-1}
     param.mul_(1 - lr * weight_decay)
     if before is not None:
-        opt.note(DECAY.name, param - before)
+        opt.note(DECAY.name, real_view(param - before))
 
 
 def either(opt, param: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool) -> Tensor:

@@ -8,27 +8,62 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import (
+    BIAS_CORRECTION1,
+    BIAS_CORRECTION2,
+    DECAY,
+    DECAY_EITHER_LINES,
+    GRAD_LINE,
+    GRAD_TERMS,
+    L2,
+    UPDATE,
+    M,
+    Term,
+    V,
+    algorithm,
+    line,
+    with_algorithm,
+)
+
+STEP_SIZE = Term("step_size", r"\gamma_t", r"\gamma / (1-\beta_1^t)")
+V_MAX = Term("v_max", r"v_t^{max}", r"\max(v_{t-1}^{max}, v_t)")
+DENOM = Term("denom", r"\sqrt{v_t} / \sqrt{1-\beta_2^t} + \epsilon")
+DENOM_MAX = Term("denom_max", r"\sqrt{v_t^{max}} / \sqrt{1-\beta_2^t} + \epsilon")
+
+TERMS = (*GRAD_TERMS, L2, DECAY, M, V, BIAS_CORRECTION1, BIAS_CORRECTION2, STEP_SIZE, V_MAX, DENOM, DENOM_MAX,
+         UPDATE)
+
+# torch.optim.Adam's documented algorithm, written with the terms the step records (torch computes the bias
+# corrections as γ_t and √(1-β2^t) rather than forming m̂_t and v̂_t)
+_INPUTS = (r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+           r" \epsilon, \textit{amsgrad}, \textit{maximize}")
+_MOMENTS = [
+    line(M.assign),
+    line(V.assign),
+    line(rf"{STEP_SIZE.assign}"),
+    line(rf"\textbf{{if}} \: \textit{{amsgrad}}: \: {V_MAX.assign}, \:"
+         rf" \theta_t \leftarrow \theta_{{t-1}} - \gamma_t m_t / ({DENOM_MAX.lhs})"),
+    line(rf"\textbf{{else}}: \: \theta_t \leftarrow \theta_{{t-1}} - \gamma_t m_t / ({DENOM.lhs})"),
+]
+_INIT = r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: v_0^{max} \leftarrow 0"
+ALGORITHM_ADAM = algorithm(_INPUTS + r", \textit{decoupled\_weight\_decay}", _INIT,
+                           "\n".join([GRAD_LINE, DECAY_EITHER_LINES, *_MOMENTS]))
+ALGORITHM_ADAMW = algorithm(
+    _INPUTS, _INIT,
+    "\n".join([GRAD_LINE, line(r"\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1}"), *_MOMENTS]),
+)
 
 
 class Adam(ExplainedOptimizer):
     """Adam (Kingma and Ba), torch.optim.Adam's single-tensor algorithm line by line.
 
     Code names and symbols: ``lr`` is γ, ``betas`` are (β1, β2), ``eps`` is ε, ``weight_decay`` λ; the state's
-    ``exp_avg`` is m_t, ``exp_avg_sq`` is v_t and ``max_exp_avg_sq`` is v_t^max (AMSGrad). AMSGrad differs
-    from Adam only in :meth:`_second_moment`, the hook that says which v the denominator uses.
+    ``exp_avg`` is m_t, ``exp_avg_sq`` is v_t and ``max_exp_avg_sq`` is v_t^max (AMSGrad). As torch does, the
+    step folds the bias corrections into γ_t = γ / (1 - β1^t) and √(1 - β2^t) instead of forming m̂_t and v̂_t.
+    AMSGrad differs from Adam only in :meth:`_denominator`, the hook that keeps v_t^max (its state entry made
+    there on the first step) and divides by it instead of v_t.
 
     Args:
         params: iterable of parameters or dicts defining parameter groups.
@@ -43,24 +78,9 @@ class Adam(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable, fused: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adam"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        **_weight_decay.DECOUPLED_FORMULA,
-        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
-        "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
-        "v_max": r"v_t^{max} = \max(v_{t-1}^{max}, v_t)",
-        "bias_correction1": r"1-\beta_1^t",
-        "bias_correction2": r"1-\beta_2^t",
-        "m_hat": r"\hat m_t = m_t / (1-\beta_1^t)",
-        "v_hat": r"\hat v_t = v_t / (1-\beta_2^t)",
-        "v_hat_max": r"\hat v_t = v_t^{max} / (1-\beta_2^t)",
-        "step_size": r"\gamma_t = \gamma / (1-\beta_1^t)",
-        "denom": r"\sqrt{\hat v_t} + \epsilon",
-        "step": r"s_t = -\gamma \hat m_t / (\sqrt{\hat v_t} + \epsilon)",
-        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM_ADAM
+    SPARSE_ERROR = "Adam does not support sparse gradients, please consider SparseAdam instead"
     SYMBOLS = {
         "lr": r"\gamma",
         "betas": r"(\beta_1, \beta_2)",
@@ -132,96 +152,66 @@ class Adam(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, amsgrad: bool) -> dict:
-        """Lazy state: step counter, m_0 = 0, v_0 = 0 (and v_0^max = 0 for AMSGrad)."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros(p)
-            state["exp_avg_sq"] = zeros(p)
-            if amsgrad:
-                state["max_exp_avg_sq"] = zeros(p)
-        return state
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
+        """Lazy state: step counter, m_0 = 0, v_0 = 0 (AMSGrad's v_0^max is made by :meth:`_denominator`)."""
+        state["step"] = new_step()
+        state["exp_avg"] = zeros(p)
+        state["exp_avg_sq"] = zeros(p)
 
-    @staticmethod
-    def _second_moment(state: dict, exp_avg_sq: Tensor, amsgrad: bool) -> Tensor:
-        """Which v the denominator uses: v_t for Adam, the running maximum v_t^max for AMSGrad."""
-        if amsgrad:
-            # v_t^max = max(v_{t-1}^max, v_t)
+    def _denominator(self, state: dict, group: dict, exp_avg_sq: Tensor, bias_correction2_sqrt: float) -> Tensor:
+        """√v_t / √(1 - β2^t) + ε for Adam; for AMSGrad the same of the running maximum v_t^max."""
+        v = exp_avg_sq
+        if group["amsgrad"]:
+            if "max_exp_avg_sq" not in state:
+                # v_0^max = 0
+                state["max_exp_avg_sq"] = zeros(state["exp_avg_sq"])
             max_exp_avg_sq = real_view(state["max_exp_avg_sq"])
+            # v_t^max = max(v_{t-1}^max, v_t)
             torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            return max_exp_avg_sq
-        return exp_avg_sq
+            self.note(V_MAX.name, max_exp_avg_sq)
+            v = max_exp_avg_sq
+        # √v_t / √(1 - β2^t) + ε  (√v̂_t + ε, v̂_t = v_t / (1 - β2^t))
+        denom = (v.sqrt() / bias_correction2_sqrt).add_(group["eps"])
+        self.note(DENOM_MAX.name if group["amsgrad"] else DENOM.name, denom)
+        return denom
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            beta1, beta2 = (to_scalar(b) for b in group["betas"])
-            eps, weight_decay, amsgrad = group["eps"], group["weight_decay"], group["amsgrad"]
-            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            sparse_error = "Adam does not support sparse gradients, please consider SparseAdam instead"
-            for p in self._params_with_grad(group, records, sparse_error):
-                state = self._init_state(p, amsgrad)
-                step_t = state["step"]
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Adam step of ``p`` (torch's ``_single_tensor_adam``)."""
+        lr = to_scalar(group["lr"])
+        beta1, beta2 = (to_scalar(b) for b in group["betas"])
+        step_t = state["step"]
+        # t <- t + 1
+        step_t += 1
+        # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
+        grad = _weight_decay.either(self, p, grad, lr, group["weight_decay"], group["decoupled_weight_decay"])
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
+        param, grad = real_view(p), real_view(grad)
+        exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # t <- t + 1
-                step_t += 1
-                # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(p, grad, lr, weight_decay, decoupled)
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
-                param, grad = real_view(p), real_view(grad)
-                exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
+        # a tensor β1 is moved to the parameter's dtype, as torch does
+        device_beta1 = beta1.to(dtype=param.dtype, device=param.device) if isinstance(beta1, Tensor) else beta1
+        # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
+        exp_avg.lerp_(grad, 1 - device_beta1)
+        self.note(M.name, exp_avg)
+        # v_t = β2 v_{t-1} + (1 - β2) g_t²
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        self.note(V.name, exp_avg_sq)
 
-                # a tensor β1 is moved to the parameter's dtype, as torch does
-                device_beta1 = (
-                    beta1.to(dtype=param.dtype, device=param.device) if isinstance(beta1, Tensor) else beta1
-                )
-                # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
-                exp_avg.lerp_(grad, 1 - device_beta1)
-                # v_t = β2 v_{t-1} + (1 - β2) g_t²
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        step = step_t.item()
+        # 1 - β1^t and 1 - β2^t
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        self.note(BIAS_CORRECTION1.name, bias_correction1)
+        self.note(BIAS_CORRECTION2.name, bias_correction2)
+        # γ_t = γ / (1 - β1^t): the bias correction of m folded into the step size
+        step_size = lr / bias_correction1
+        self.note(STEP_SIZE.name, step_size)
+        bias_correction2_sqrt = bias_correction2**0.5
 
-                step = step_t.item()
-                # 1 - β1^t and 1 - β2^t
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                # γ_t = γ / (1 - β1^t): the bias correction of m folded into the step size
-                step_size = lr / bias_correction1
-                bias_correction2_sqrt = bias_correction2**0.5
-
-                v = self._second_moment(state, exp_avg_sq, amsgrad)
-                # denom = √v_t / √(1 - β2^t) + ε = √v̂_t + ε
-                denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
-                # θ_t = θ_{t-1} - γ_t m_t / denom = θ_{t-1} - γ m̂_t / (√v̂_t + ε)
-                param.addcdiv_(exp_avg, denom, value=-step_size)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
-                    terms.update(m=snapshot(exp_avg), v=snapshot(exp_avg_sq))
-                    if amsgrad:
-                        terms["v_max"] = snapshot(v)
-                    terms.update(
-                        bias_correction1=snapshot(bias_correction1),
-                        bias_correction2=snapshot(bias_correction2),
-                        m_hat=exp_avg / bias_correction1,
-                    )
-                    terms["v_hat_max" if amsgrad else "v_hat"] = v / bias_correction2
-                    terms.update(
-                        step_size=snapshot(step_size),
-                        denom=snapshot(denom),
-                        step=-step_size * exp_avg / denom,
-                        update=param - before,
-                    )
-                    records.append(terms)
-        return loss
+        denom = self._denominator(state, group, exp_avg_sq, bias_correction2_sqrt)
+        # θ_t = θ_{t-1} - γ_t m_t / denom  (= θ_{t-1} - γ m̂_t / (√v̂_t + ε))
+        param.addcdiv_(exp_avg, denom, value=-step_size)
+        self.note_update(param)
 
 
 class AdamW(Adam):
@@ -240,7 +230,7 @@ class AdamW(Adam):
         foreach: accepted and ignored. capturable, differentiable, fused: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adamw"]
+    ALGORITHM_LATEX = ALGORITHM_ADAMW
 
     def __init__(
         self,
