@@ -1,0 +1,1 @@
+"""Alembic migrations of the class database (applied by ``optlab.classroom.engine.migrate``)."""
