@@ -131,7 +131,7 @@ def _same(kwargs: dict, terms: frozenset[str], param: int = 0) -> ExplainCase:
 SGD_PLAIN = _terms("grad", "direction", "update")
 ADAM = _terms("grad", "m", "v", "bias_correction1", "bias_correction2", "step_size", "denom", "update")
 AMSGRAD = ADAM - {"denom"} | {"v_max", "denom_max"}
-RMSPROP = _terms("grad", "square_avg", "avg", "direction", "update")
+RMSPROP = _terms("grad", "square_avg", "avg", "update")
 ADAGRAD = _terms("grad", "clr", "sum", "std", "update")
 NADAM = _terms("grad", "mu", "mu_next", "mu_product", "mu_product_next", "m", "v", "bias_correction2", "m_hat",
                "denom", "step", "update")
@@ -287,11 +287,9 @@ INFOS: tuple[OptimizerInfo, ...] = (
             _same({"lr": 0.01}, RMSPROP),
             _same({"lr": 0.01, "weight_decay": 0.1, "maximize": True}, maximized(RMSPROP) | L2),
             _same({"lr": 0.01, "centered": True}, RMSPROP - {"avg"} | {"grad_avg", "avg_centered"}),
-            _same({"lr": 0.01, "momentum": 0.5},
-                  RMSPROP - {"direction"} | {"momentum_buffer", "direction_momentum"}),
+            _same({"lr": 0.01, "momentum": 0.5}, RMSPROP | {"momentum_buffer"}),
             _same({"lr": 0.01, "centered": True, "momentum": 0.5},
-                  _terms("grad", "square_avg", "grad_avg", "avg_centered", "momentum_buffer", "direction_momentum",
-                         "update")),
+                  _terms("grad", "square_avg", "grad_avg", "avg_centered", "momentum_buffer", "update")),
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,

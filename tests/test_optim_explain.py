@@ -133,11 +133,9 @@ def check_rmsprop(terms, before, state, kw, t):
         sigma = terms["avg"]
     if kw.get("momentum"):
         close(terms["momentum_buffer"], state["momentum_buffer"])
-        close(terms["direction_momentum"], terms["momentum_buffer"])
-        direction = terms["direction_momentum"]
+        direction = terms["momentum_buffer"]
     else:
-        close(terms["direction"], g / sigma)
-        direction = terms["direction"]
+        direction = g / sigma
     close(terms["update"], -kw["lr"] * direction)
 
 

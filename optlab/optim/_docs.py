@@ -104,23 +104,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-RMSPROP = algorithm(
-    r"\alpha \text{ (alpha)}, \gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \mu \text{ (momentum)}, \textit{centered}, \epsilon, \textit{maximize}",
-    r"v_0 \leftarrow 0, \: b_0 \leftarrow 0, \: g^{ave}_0 \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        L2_LINE,
-        r"&\hspace{5mm}v_t \leftarrow \alpha v_{t-1} + (1 - \alpha) g_t^2 \\",
-        r"&\hspace{5mm}\tilde{v_t} \leftarrow v_t \\",
-        r"&\hspace{5mm}\textbf{if} \: \textit{centered}: \: g^{ave}_t \leftarrow \alpha g^{ave}_{t-1}"
-        r" + (1 - \alpha) g_t, \: \tilde{v_t} \leftarrow \tilde{v_t} - (g^{ave}_t)^2 \\",
-        r"&\hspace{5mm}\textbf{if} \: \mu > 0: \: b_t \leftarrow \mu b_{t-1} + g_t / (\sqrt{\tilde{v_t}} + \epsilon),"
-        r" \: \theta_t \leftarrow \theta_{t-1} - \gamma b_t \\",
-        r"&\hspace{5mm}\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma g_t / (\sqrt{\tilde{v_t}} + \epsilon) \\",
-    ]),
-)
-
 ADAGRAD = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \tau \text{ (initial accumulator value)}, \eta \text{ (lr decay)}, \epsilon, \textit{maximize}",
@@ -322,7 +305,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "rmsprop": RMSPROP,
     "adagrad": ADAGRAD,
     "nadam": NADAM,
     "radam": RADAM,

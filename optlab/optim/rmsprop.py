@@ -4,23 +4,35 @@ Leaves out torch's foreach/capturable kernels and sparse gradients; the math is 
 is updated as its real view, as torch does.
 """
 
-import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, L2, L2_LINE, UPDATE, Term, algorithm, line, with_algorithm
+
+SQUARE_AVG = Term("square_avg", "v_t", r"\alpha v_{t-1} + (1-\alpha) g_t^2")
+GRAD_AVG = Term("grad_avg", r"g^{ave}_t", r"\alpha g^{ave}_{t-1} + (1-\alpha) g_t")
+AVG = Term("avg", r"\sigma_t", r"\sqrt{v_t} + \epsilon")
+AVG_CENTERED = Term("avg_centered", r"\sigma_t", r"\sqrt{v_t - (g^{ave}_t)^2} + \epsilon")
+MOMENTUM_BUFFER = Term("momentum_buffer", "b_t", r"\mu b_{t-1} + g_t / \sigma_t")
+
+TERMS = (*GRAD_TERMS, L2, SQUARE_AVG, GRAD_AVG, AVG, AVG_CENTERED, MOMENTUM_BUFFER, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\alpha \text{ (alpha)}, \gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \mu \text{ (momentum)}, \textit{centered}, \epsilon, \textit{maximize}",
+    r"v_0 \leftarrow 0, \: b_0 \leftarrow 0, \: g^{ave}_0 \leftarrow 0",
+    "\n".join([
+        GRAD_LINE,
+        L2_LINE,
+        line(SQUARE_AVG.assign),
+        line(rf"\textbf{{if}} \: \textit{{centered}}: \: {GRAD_AVG.assign}, \: {AVG_CENTERED.assign}"),
+        line(rf"\textbf{{else}}: \: {AVG.assign}"),
+        line(rf"\textbf{{if}} \: \mu > 0: \: {MOMENTUM_BUFFER.assign}, \: \theta_t \leftarrow \theta_{{t-1}} - \gamma b_t"),
+        line(r"\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma g_t / \sigma_t"),
+    ]),
+)
 
 
 class RMSprop(ExplainedOptimizer):
@@ -29,7 +41,7 @@ class RMSprop(ExplainedOptimizer):
     Code names and symbols: ``lr`` is γ, ``alpha`` is the smoothing constant α, ``eps`` ε, ``weight_decay`` λ,
     ``momentum`` μ; the state's ``square_avg`` is v_t, ``grad_avg`` is g^ave_t (centered only) and
     ``momentum_buffer`` is b_t (momentum only); σ_t is the denominator √v_t + ε (or √(v_t - (g^ave_t)²) + ε when
-    centered) and d_t the direction the step follows.
+    centered).
 
     Args:
         params: iterable of parameters or dicts defining parameter groups.
@@ -44,19 +56,9 @@ class RMSprop(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["rmsprop"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        "square_avg": r"v_t = \alpha v_{t-1} + (1-\alpha) g_t^2",
-        "grad_avg": r"g^{ave}_t = \alpha g^{ave}_{t-1} + (1-\alpha) g_t",
-        "avg": r"\sigma_t = \sqrt{v_t} + \epsilon",
-        "avg_centered": r"\sigma_t = \sqrt{v_t - (g^{ave}_t)^2} + \epsilon",
-        "direction": r"d_t = g_t / \sigma_t",
-        "momentum_buffer": r"b_t = \mu b_{t-1} + g_t / \sigma_t",
-        "direction_momentum": r"d_t = b_t",
-        "update": r"\Delta\theta_t = -\gamma d_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "RMSprop does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "alpha": r"\alpha",
@@ -108,78 +110,52 @@ class RMSprop(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, group: dict) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, v_0 = 0, b_0 = 0 (momentum), g^ave_0 = 0 (centered)."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["square_avg"] = zeros(p)
-            if group["momentum"] > 0:
-                state["momentum_buffer"] = zeros(p)
-            if group["centered"]:
-                state["grad_avg"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["square_avg"] = zeros(p)
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = zeros(p)
+        if group["centered"]:
+            state["grad_avg"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            alpha, eps, weight_decay = group["alpha"], group["eps"], group["weight_decay"]
-            momentum, centered, maximize = group["momentum"], group["centered"], group["maximize"]
-            for p in self._params_with_grad(group, records, "RMSprop does not support sparse gradients"):
-                state = self._init_state(p, group)
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One RMSprop step of ``p`` (torch's ``_single_tensor_rmsprop``)."""
+        lr, alpha, weight_decay = to_scalar(group["lr"]), group["alpha"], group["weight_decay"]
+        state["step"] += 1
+        if weight_decay != 0:
+            # g_t <- g_t + λ θ_{t-1}
+            grad = _weight_decay.add_l2(self, grad, p, weight_decay)
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the state (torch's order)
+        param, grad, square_avg = real_view(p), real_view(grad), real_view(state["square_avg"])
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                state["step"] += 1
-                # g_t <- g_t + λ θ_{t-1}
-                if weight_decay != 0:
-                    grad = _weight_decay.l2(grad, p, weight_decay)
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the state (torch's order)
-                param, grad, square_avg = real_view(p), real_view(grad), real_view(state["square_avg"])
+        # v_t = α v_{t-1} + (1 - α) g_t²
+        square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
+        self.note(SQUARE_AVG.name, square_avg)
+        if group["centered"]:
+            grad_avg = real_view(state["grad_avg"])
+            # g^ave_t = α g^ave_{t-1} + (1 - α) g_t
+            grad_avg.lerp_(grad, 1 - alpha)
+            self.note(GRAD_AVG.name, grad_avg)
+            # σ_t = √(v_t - (g^ave_t)²) + ε: the gradient's standard deviation
+            avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_().add_(group["eps"])
+            self.note(AVG_CENTERED.name, avg)
+        else:
+            # σ_t = √v_t + ε: the root mean square of the gradient
+            avg = square_avg.sqrt().add_(group["eps"])
+            self.note(AVG.name, avg)
 
-                # v_t = α v_{t-1} + (1 - α) g_t²
-                square_avg.mul_(alpha).addcmul_(grad, grad, value=1 - alpha)
-                if centered:
-                    grad_avg = real_view(state["grad_avg"])
-                    # g^ave_t = α g^ave_{t-1} + (1 - α) g_t
-                    grad_avg.lerp_(grad, 1 - alpha)
-                    # √(v_t - (g^ave_t)²): the gradient's standard deviation
-                    avg = square_avg.addcmul(grad_avg, grad_avg, value=-1).sqrt_()
-                else:
-                    # √v_t: the root mean square of the gradient
-                    avg = square_avg.sqrt()
-                # σ_t = ... + ε
-                avg = avg.add_(eps)
-
-                if momentum > 0:
-                    buf = real_view(state["momentum_buffer"])
-                    # b_t = μ b_{t-1} + g_t / σ_t;  θ_t = θ_{t-1} - γ b_t
-                    buf.mul_(momentum).addcdiv_(grad, avg)
-                    param.add_(buf, alpha=-lr)
-                else:
-                    # θ_t = θ_{t-1} - γ g_t / σ_t
-                    param.addcdiv_(grad, avg, value=-lr)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
-                    terms["square_avg"] = snapshot(square_avg)
-                    if centered:
-                        terms["grad_avg"] = snapshot(grad_avg)
-                    terms["avg_centered" if centered else "avg"] = snapshot(avg)
-                    if momentum > 0:
-                        terms["momentum_buffer"] = snapshot(buf)
-                        terms["direction_momentum"] = snapshot(buf)
-                    else:
-                        terms["direction"] = grad / avg
-                    terms["update"] = param - before
-                    records.append(terms)
-        return loss
+        if group["momentum"] > 0:
+            buf = real_view(state["momentum_buffer"])
+            # b_t = μ b_{t-1} + g_t / σ_t
+            buf.mul_(group["momentum"]).addcdiv_(grad, avg)
+            self.note(MOMENTUM_BUFFER.name, buf)
+            # θ_t = θ_{t-1} - γ b_t
+            param.add_(buf, alpha=-lr)
+        else:
+            # θ_t = θ_{t-1} - γ g_t / σ_t
+            param.addcdiv_(grad, avg, value=-lr)
+        self.note_update(param)
 
 
 RMSprop.__doc__ = with_algorithm(RMSprop.__doc__, RMSprop.ALGORITHM_LATEX)
