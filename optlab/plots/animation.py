@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from optlab.i18n import t
 from optlab.plots.surface import (
     base_layout,
     color,
@@ -148,12 +149,12 @@ def replay_figure(
         uirevision="replay",
         updatemenus=[dict(
             type="buttons", direction="left", x=0.0, y=-0.08, xanchor="left", yanchor="top", showactive=False,
-            buttons=[dict(label="▶ Play", method="animate", args=[None, play]),
-                     dict(label="❚❚ Pause", method="animate", args=[[None], pause])],
+            buttons=[dict(label="▶ " + t("Play"), method="animate", args=[None, play]),
+                     dict(label="❚❚ " + t("Pause"), method="animate", args=[[None], pause])],
         )],
         sliders=[dict(
             active=0, x=0.18, y=-0.04, len=0.82, xanchor="left", yanchor="top",
-            currentvalue=dict(prefix="step ", visible=True),
+            currentvalue=dict(prefix=t("step") + " ", visible=True),
             steps=[dict(label=str(int(s)), method="animate",
                         args=[[str(int(s))], dict(frame=dict(duration=0, redraw=redraw), mode="immediate",
                                                   transition=dict(duration=0))])

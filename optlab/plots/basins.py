@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from optlab.basins import DIVERGED, NO_MINIMUM
+from optlab.i18n import t
 from optlab.plots.surface import COLORS, base_layout, contour_trace, f32, levels, minima_trace, start_trace
 
 #: minimum i gets BASIN_COLORS[i] (Okabe-Ito without black, which marks divergence)
@@ -25,11 +26,11 @@ PLOT_PX = 560  # the plotting area's height in a 620 px figure, to size one grid
 def basin_name(label: int, minima: Sequence[Any]) -> str:
     """Legend text of a label: "→ (3, 2), f = 0", "no minimum within reach" or "diverged"."""
     if label == DIVERGED:
-        return "diverged"
+        return t("diverged")
     if label == NO_MINIMUM:
-        return "no minimum within reach" if minima else "ended (no minimum listed)"
+        return t("no minimum within reach") if minima else t("ended (no minimum listed)")
     p = minima[label]
-    kind = f" ({p.kind})" if p.kind != "global" else ""
+    kind = f" ({t(p.kind)})" if p.kind != "global" else ""
     return f"→ ({p.x:.3g}, {p.y:.3g}), f = {p.value:.3g}{kind}"
 
 
@@ -48,7 +49,8 @@ def count_rows(labels: np.ndarray, minima: Sequence[Any]) -> list[dict]:
     rows = []
     for label in [*range(len(minima)), NO_MINIMUM, DIVERGED]:
         count = int(np.count_nonzero(labels == label))
-        rows.append({"ends at": basin_name(label, minima), "starts": count, "share": f"{100 * count / total:.1f} %"})
+        rows.append({t("ends at"): basin_name(label, minima), t("starts"): count,
+                     t("share"): f"{100 * count / total:.1f} %"})
     return rows
 
 
@@ -61,8 +63,8 @@ def _hover(starts: np.ndarray, finals: np.ndarray, losses: np.ndarray, mask: np.
     custom = np.column_stack([finals[mask], losses[mask]])
     return dict(
         customdata=f32(custom),
-        hovertemplate="start (%{x:.3g}, %{y:.3g})<br>ends at (%{customdata[0]:.4g}, %{customdata[1]:.4g})"
-        "<br>f = %{customdata[2]:.4g}<extra></extra>",
+        hovertemplate=t("start (%{x:.3g}, %{y:.3g})<br>ends at (%{customdata[0]:.4g}, %{customdata[1]:.4g})")
+        + "<br>f = %{customdata[2]:.4g}<extra></extra>",
     )
 
 
@@ -98,11 +100,11 @@ def basins_figure(
         groups = [*range(len(minima)), NO_MINIMUM, DIVERGED]
     else:  # nothing to name: colour by where the loss ended, diverged starts apart
         alive = labels != DIVERGED
-        colorbar = dict(title=dict(text="final f", side="right"), thickness=12)
+        colorbar = dict(title=dict(text=t("final f"), side="right"), thickness=12)
         if lev.log:
             colorbar.update(tickvals=lev.tickvals, ticktext=lev.ticktext)
         data.append(go.Scatter(
-            x=f32(starts[alive, 0]), y=f32(starts[alive, 1]), mode="markers", name="final loss",
+            x=f32(starts[alive, 0]), y=f32(starts[alive, 1]), mode="markers", name=t("final loss"),
             marker=dict(symbol="square", size=size, opacity=0.8, color=f32(lev.to_plot(losses[alive])),
                         colorscale="Viridis", colorbar=colorbar, showscale=True),
             **_hover(starts, finals, losses, alive),
@@ -117,7 +119,7 @@ def basins_figure(
             x=f32(starts[mask, 0]), y=f32(starts[mask, 1]), mode="markers", name=basin_name(label, minima),
             marker=dict(symbol="x" if diverged else "square", size=size * (0.7 if diverged else 1.0),
                         opacity=0.8, color=basin_color(label), line=dict(width=0)),
-            **(dict(hovertemplate="start (%{x:.3g}, %{y:.3g})<br>diverged<extra></extra>") if diverged
+            **(dict(hovertemplate=t("start (%{x:.3g}, %{y:.3g})<br>diverged") + "<extra></extra>") if diverged
                else _hover(starts, finals, losses, mask)),
         ))
     if minima:

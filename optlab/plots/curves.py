@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from optlab.i18n import t
 from optlab.plots.surface import FONT, color, f32
 
 
@@ -46,16 +47,17 @@ def _curves(ys: Sequence[np.ndarray], traces: Sequence[Any], ytitle: str, log_y:
         steps = np.arange(len(y))
         fig.add_trace(go.Scatter(x=steps, y=f32(y), mode="lines", name=tr.label, line=dict(color=color(i), width=2),
                                  legendgroup=f"run{i}",
-                                 hovertemplate=f"{tr.label}<br>after step %{{x}}<br>%{{y:.4g}}<extra></extra>"))
+                                 hovertemplate=t("{run}<br>after step %{{x}}", run=tr.label)
+                                 + "<br>%{y:.4g}<extra></extra>"))
         if tr.diverged_at and len(y):  # diverged_at 0 is the start itself: the page says that once, not per curve
             last = float(y[-1]) if np.isfinite(y[-1]) else top
             mark = last if top is None or last is None else min(last, top)
             fig.add_trace(go.Scatter(x=[steps[-1]], y=[mark], mode="markers+text", cliponaxis=False,
                                      marker=dict(symbol="x", size=12, color=color(i)), legendgroup=f"run{i}",
-                                     text=[f"diverged at step {tr.diverged_at}"], textposition="top left",
+                                     text=[t("diverged at step {step}", step=tr.diverged_at)], textposition="top left",
                                      showlegend=False, hoverinfo="skip"))
     fig.update_layout(height=height, margin=dict(l=50, r=20, t=30, b=40), font=FONT,
-                      xaxis_title="step t (0: the start θ₀)",
+                      xaxis_title=t("step t (0: the start θ₀)"),
                       yaxis=dict(title=ytitle, type="log" if log_y else "linear", exponentformat="power",
                                  range=window),
                       legend=dict(orientation="h", y=1.02, yanchor="bottom"))
@@ -72,4 +74,4 @@ def loss_figure(traces: Sequence[Any], f_min: float | None = None, height: int =
 
 def distance_figure(traces: Sequence[Any], distances: Sequence[np.ndarray], height: int = 340) -> go.Figure:
     """Distance to the nearest known minimum vs step, on a log axis."""
-    return _curves(list(distances), traces, "distance to nearest minimum", True, height)
+    return _curves(list(distances), traces, t("distance to nearest minimum"), True, height)

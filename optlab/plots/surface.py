@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from optlab.i18n import t
+
 #: Okabe-Ito colours: distinguishable with colour-blindness and on a projector; run i gets COLORS[i].
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 #: Pale at the bottom of the surface, darker higher up, so the coloured paths stand out.
@@ -100,7 +102,7 @@ def contour_trace(xs: np.ndarray, ys: np.ndarray, lev: Levels, showscale: bool =
         colorbar=colorbar,
         showscale=showscale,
         hoverinfo="skip",
-        name="surface",
+        name=t("surface"),
         showlegend=False,
     )
 
@@ -120,7 +122,8 @@ def click_grid_trace(xs: np.ndarray, ys: np.ndarray, Z: np.ndarray, n: int = 40)
         customdata=f32(gz.ravel()),
         mode="markers",
         marker=dict(size=14, color="rgba(0,0,0,0)", symbol="square"),
-        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>f=%{customdata:.4g}<br>click to start here<extra></extra>",
+        hovertemplate="x=%{x:.3f}<br>y=%{y:.3f}<br>f=%{customdata:.4g}<br>" + t("click to start here")
+        + "<extra></extra>",
         name="click grid",
         showlegend=False,
     )
@@ -131,17 +134,18 @@ def minima_trace(minima: Sequence[Any]) -> go.Scatter:
     return go.Scatter(
         x=[p.x for p in minima],
         y=[p.y for p in minima],
-        customdata=[[p.value, p.kind] for p in minima],
+        customdata=[[p.value, t(p.kind)] for p in minima],
         mode="markers",
         marker=dict(symbol="star", size=16, color="#FFD700", line=dict(color="black", width=1)),
-        hovertemplate="%{customdata[1]} minimum<br>(%{x:.4g}, %{y:.4g})<br>f=%{customdata[0]:.6g}<extra></extra>",
-        name="minimum",
+        hovertemplate=t("%{customdata[1]} minimum") + "<br>(%{x:.4g}, %{y:.4g})<br>f=%{customdata[0]:.6g}"
+        "<extra></extra>",
+        name=t("minimum"),
     )
 
 
 def ema_name(i: int) -> str:
     """Legend text of run i's EMA shadow (i from 0): the run's own label already says "+ EMA"."""
-    return f"EMA shadow of run {i + 1}"
+    return t("EMA shadow of run {n}", n=i + 1)
 
 
 #: Size of a saved PNG in CSS pixels (scale 2 doubles them): wide enough for a legend of six long run labels.
@@ -149,7 +153,9 @@ IMAGE_SIZE = (1200, 720)
 #: Figures name a font every computer has. Plotly sizes legend entries with the page's font, but a saved PNG is
 #: drawn from an SVG image, which cannot use the page's web font (Source Sans): its wider fallback then ran
 #: legend entries into each other and off the edge. A system font measures and draws the same in both.
-FONT = dict(family="Arial, Helvetica, 'Liberation Sans', sans-serif")
+#: Chinese text takes its glyphs from Noto Sans CJK (Debian's fonts-noto-cjk), named so that the SVG a PNG is
+#: drawn from finds it too.
+FONT = dict(family="Arial, Helvetica, 'Liberation Sans', 'Noto Sans CJK SC', sans-serif")
 
 
 def image_config(name: str, width: int = IMAGE_SIZE[0], height: int = IMAGE_SIZE[1], **config: Any) -> dict:
@@ -178,7 +184,8 @@ def path_traces(tr: Any, i: int) -> list[go.Scatter]:
             marker=dict(size=3, color=c),
             name=tr.label,
             legendgroup=f"run{i}",
-            hovertemplate=f"{tr.label}<br>after step %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+            hovertemplate=t("{run}<br>after step %{{pointNumber}}", run=tr.label)
+            + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
         )
     ]
     if getattr(tr, "ema_points", None) is not None:
@@ -191,10 +198,12 @@ def path_traces(tr: Any, i: int) -> list[go.Scatter]:
                 line=dict(color=c, width=2, dash="dot"),
                 name=ema_name(i),
                 legendgroup=f"run{i}",
-                hovertemplate=f"{ema_name(i)}<br>after step %{{pointNumber}}<br>(%{{x:.4g}}, %{{y:.4g}})<extra></extra>",
+                hovertemplate=t("{run}<br>after step %{{pointNumber}}", run=ema_name(i))
+                + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
             )
         )
-    end_text = f"diverged at step {tr.diverged_at}" if diverged else f"end, after step {len(pts) - 1}"
+    end_text = (t("diverged at step {step}", step=tr.diverged_at) if diverged
+                else t("end, after step {step}", step=len(pts) - 1))
     out.append(
         go.Scatter(
             x=f32(pts[-1:, 0]),
@@ -217,8 +226,8 @@ def start_trace(start: Sequence[float]) -> go.Scatter:
         y=[float(start[1])],
         mode="markers",
         marker=dict(symbol="circle-open", size=14, color="black", line=dict(width=2)),
-        name="start",
-        hovertemplate="start (%{x:.4g}, %{y:.4g})<extra></extra>",
+        name=t("start"),
+        hovertemplate=t("start") + " (%{x:.4g}, %{y:.4g})<extra></extra>",
     )
 
 
@@ -309,12 +318,12 @@ def add_arrows(
         fig.add_annotation(
             x=tx, y=ty, ax=px, ay=py, xref="x", yref="y", axref="x", ayref="y",
             showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2.5, arrowcolor=c,
-            text=f"{name} ({norm:.3g})", font=dict(color=c, size=13), bgcolor="rgba(255,255,255,0.7)",
+            text=f"{t(name)} ({norm:.3g})", font=dict(color=c, size=13), bgcolor="rgba(255,255,255,0.7)",
             xanchor="left" if v[0] >= 0 else "right",
         )
     fig.add_trace(
         go.Scatter(x=[px], y=[py], mode="markers", marker=dict(size=12, color="#B2182B", symbol="diamond"),
-                   name="inspected point", hovertemplate="(%{x:.5g}, %{y:.5g})<extra></extra>")
+                   name=t("inspected point"), hovertemplate="(%{x:.5g}, %{y:.5g})<extra></extra>")
     )
     return fig
 
@@ -344,7 +353,7 @@ def surface3d_figure(
     lev = levels(Z3, log_levels, f_min)
     data: list[Any] = [
         go.Surface(x=f32(xs3), y=f32(ys3), z=f32(lev.z), colorscale=CONTOUR_SCALE, showscale=False, opacity=0.95,
-                   name="surface", hoverinfo="skip")
+                   name=t("surface"), hoverinfo="skip")
     ]
     for i, tr in enumerate(traces):
         pts = np.asarray(tr.points)

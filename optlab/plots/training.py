@@ -10,6 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from optlab.i18n import t
 from optlab.mnist.history import History
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
@@ -30,7 +31,7 @@ def downsample(x: np.ndarray, y: np.ndarray, max_points: int = 300) -> tuple[np.
 def curves_figure(history: History, max_points: int = 300, height: int = 520) -> go.Figure:
     """2×2: train loss per step, test accuracy (EMA dotted), lr per param group, weight norm ‖θ‖₂."""
     fig = make_subplots(
-        rows=2, cols=2, subplot_titles=("train loss", "test accuracy", "learning rate", "weight norm ‖θ‖₂"),
+        rows=2, cols=2, subplot_titles=(t("train loss"), t("test accuracy"), t("learning rate"), t("weight norm ‖θ‖₂")),
         horizontal_spacing=0.09, vertical_spacing=0.2,
     )
     spe = max(1, history.steps_per_epoch)
@@ -49,9 +50,11 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
             y_end = float(loss[-1]) if len(loss) else None
             fig.add_trace(go.Scatter(
                 x=[x_end], y=[y_end], mode="markers+text", marker=dict(symbol="x", size=12, color=color),
-                text=[f"diverged at step {diverged['step']}"], textposition="top right", name=f"{label} diverged",
-                legendgroup=label, showlegend=False, hovertemplate=f"{label}: {diverged['reason']} at step "
-                f"{diverged['step']}<extra></extra>"), 1, 1)
+                text=[t("diverged at step {step}", step=diverged["step"])], textposition="top right",
+                name=t("{run} diverged", run=label),
+                legendgroup=label, showlegend=False, hovertemplate=t("{run}: {reason} at step {step}", run=label,
+                                                                reason=t(diverged["reason"]), step=diverged["step"])
+                + "<extra></extra>"), 1, 1)
         if history.test_acc[r]:
             fig.add_trace(go.Scatter(
                 x=np.asarray(history.eval_step) / spe, y=history.test_acc[r], name=label, legendgroup=label,
@@ -59,7 +62,7 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
         if history.ema_acc and history.ema_acc[r]:
             fig.add_trace(go.Scatter(
                 x=np.asarray(history.eval_step[-len(history.ema_acc[r]):]) / spe, y=history.ema_acc[r],
-                name=f"{label} (EMA)", legendgroup=label, mode="lines+markers",
+                name=t("{run} (EMA)", run=label), legendgroup=label, mode="lines+markers",
                 line=dict(color=color, dash="dot")), 1, 2)
         if history.lr[r][:keep]:
             lrs = np.asarray(history.lr[r][:keep], dtype=float)  # (steps, groups)
@@ -74,7 +77,7 @@ def curves_figure(history: History, max_points: int = 300, height: int = 520) ->
             fig.add_trace(go.Scatter(
                 x=np.asarray(history.norm_step) / spe, y=history.weight_norm[r], name=label, legendgroup=label,
                 showlegend=False, line=dict(color=color)), 2, 2)
-    fig.update_xaxes(title_text="epoch")
+    fig.update_xaxes(title_text=t("epoch"))
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_layout(height=height, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.12))
     return fig
@@ -100,7 +103,7 @@ def state_histograms_figure(stats: list[dict], key: str) -> go.Figure:
 def _hist_title(s: dict) -> str:
     """The layer's name, and how many entries are left out of its histogram for not being finite."""
     bad = [f"{s[k]:,} {k}" for k in ("nan", "inf") if s.get(k)]
-    return s["name"] + (f" ({', '.join(bad)} not shown)" if bad else "")
+    return s["name"] + (t(" ({entries} not shown)", entries=", ".join(bad)) if bad else "")
 
 
 def digits_figure(images: np.ndarray, labels: np.ndarray, preds: np.ndarray, cols: int = 10) -> go.Figure:
@@ -118,7 +121,7 @@ def digits_figure(images: np.ndarray, labels: np.ndarray, preds: np.ndarray, col
         right = int(preds[k]) == int(labels[k])
         xs.append(c * 28 + 14)
         ys.append(top - pad / 2)
-        texts.append(f"{int(preds[k])}" if right else f"{int(preds[k])} (is {int(labels[k])})")
+        texts.append(f"{int(preds[k])}" if right else t("{pred} (is {label})", pred=int(preds[k]), label=int(labels[k])))
         colors.append("#2ca02c" if right else "#d62728")
     fig = go.Figure(go.Heatmap(z=canvas, colorscale="gray_r", showscale=False, hoverinfo="skip"))
     fig.add_trace(go.Scatter(x=xs, y=ys, mode="text", text=texts, textfont=dict(color=colors, size=12),
