@@ -155,19 +155,6 @@ RADAM = algorithm(
     ]),
 )
 
-ADAMAX = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \epsilon, \textit{maximize}",
-    r"m_0 \leftarrow 0, \: u_0 \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        L2_LINE,
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}u_t \leftarrow \max(\beta_2 u_{t-1}, |g_t| + \epsilon) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma m_t / ((1 - \beta_1^t) u_t) \\",
-    ]),
-)
-
 ADADELTA = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \rho \text{ (decay)}, \lambda \text{ (weight decay)}, \epsilon,"
     r" \textit{maximize}",
@@ -308,7 +295,6 @@ ALGORITHMS: dict[str, str] = {
     "adagrad": ADAGRAD,
     "nadam": NADAM,
     "radam": RADAM,
-    "adamax": ADAMAX,
     "adadelta": ADADELTA,
     "rprop": RPROP,
     "asgd": ASGD,

@@ -8,19 +8,34 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import (
+    BIAS_CORRECTION1,
+    GRAD_LINE,
+    GRAD_TERMS,
+    L2,
+    L2_LINE,
+    M,
+    Term,
+    algorithm,
+    line,
+    theta_line,
+    with_algorithm,
+)
+
+U = Term("u", "u_t", r"\max(\beta_2 u_{t-1}, |g_t| + \epsilon)")
+CLR = Term("clr", r"\gamma_t", r"\gamma / (1-\beta_1^t)")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\gamma_t m_t / u_t")
+
+TERMS = (*GRAD_TERMS, L2, M, U, BIAS_CORRECTION1, CLR, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \epsilon, \textit{maximize}",
+    r"m_0 \leftarrow 0, \: u_0 \leftarrow 0",
+    "\n".join([GRAD_LINE, L2_LINE, line(M.assign), line(U.assign), line(CLR.assign), line(theta_line(UPDATE))]),
+)
 
 
 class Adamax(ExplainedOptimizer):
@@ -42,16 +57,9 @@ class Adamax(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adamax"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
-        "u": r"u_t = \max(\beta_2 u_{t-1}, |g_t| + \epsilon)",
-        "bias_correction1": r"1-\beta_1^t",
-        "clr": r"\gamma_t = \gamma / (1-\beta_1^t)",
-        "update": r"\Delta\theta_t = -\gamma_t m_t / u_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Adamax does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "betas": r"(\beta_1, \beta_2)",
@@ -93,63 +101,41 @@ class Adamax(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, m_0 = 0, u_0 = 0."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros(p)
-            state["exp_inf"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["exp_avg"] = zeros(p)
+        state["exp_inf"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, weight_decay, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            for p in self._params_with_grad(group, records, "Adamax does not support sparse gradients"):
-                state = self._init_state(p)
-                step_t = state["step"]
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Adamax step of ``p`` (torch's ``_single_tensor_adamax``)."""
+        lr, weight_decay = to_scalar(group["lr"]), group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        step_t = state["step"]
+        # t <- t + 1
+        step_t += 1
+        if weight_decay != 0:
+            # g_t <- g_t + λ θ_{t-1}
+            grad = _weight_decay.add_l2(self, grad, p, weight_decay)
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and u (torch's order)
+        param, grad = real_view(p), real_view(grad)
+        exp_avg, exp_inf = real_view(state["exp_avg"]), real_view(state["exp_inf"])
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # t <- t + 1
-                step_t += 1
-                # g_t <- g_t + λ θ_{t-1}
-                if weight_decay != 0:
-                    grad = _weight_decay.l2(grad, p, weight_decay)
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and u (torch's order)
-                param, grad = real_view(p), real_view(grad)
-                exp_avg, exp_inf = real_view(state["exp_avg"]), real_view(state["exp_inf"])
-
-                # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
-                exp_avg.lerp_(grad, 1 - beta1)
-                # u_t = max(β2 u_{t-1}, |g_t| + ε)
-                torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(eps), out=exp_inf)
-                # 1 - β1^t
-                bias_correction = 1 - beta1 ** step_t.item()
-                # γ_t = γ / (1 - β1^t)
-                clr = lr / bias_correction
-                # θ_t = θ_{t-1} - γ_t m_t / u_t
-                param.addcdiv_(exp_avg, exp_inf, value=-clr)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
-                    terms.update(
-                        m=snapshot(exp_avg),
-                        u=snapshot(exp_inf),
-                        bias_correction1=snapshot(bias_correction),
-                        clr=snapshot(clr),
-                        update=param - before,
-                    )
-                    records.append(terms)
-        return loss
+        # m_t = β1 m_{t-1} + (1 - β1) g_t   (lerp: m + (1 - β1)(g - m))
+        exp_avg.lerp_(grad, 1 - beta1)
+        self.note(M.name, exp_avg)
+        # u_t = max(β2 u_{t-1}, |g_t| + ε)
+        torch.maximum(exp_inf.mul_(beta2), grad.abs().add_(group["eps"]), out=exp_inf)
+        self.note(U.name, exp_inf)
+        # 1 - β1^t
+        bias_correction = 1 - beta1 ** step_t.item()
+        self.note(BIAS_CORRECTION1.name, bias_correction)
+        # γ_t = γ / (1 - β1^t)
+        clr = lr / bias_correction
+        self.note(CLR.name, clr)
+        # θ_t = θ_{t-1} - γ_t m_t / u_t
+        param.addcdiv_(exp_avg, exp_inf, value=-clr)
+        self.note_update(param)
 
 
 Adamax.__doc__ = with_algorithm(Adamax.__doc__, Adamax.ALGORITHM_LATEX)
