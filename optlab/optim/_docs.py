@@ -104,19 +104,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-ADAGRAD = algorithm(
-    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \tau \text{ (initial accumulator value)}, \eta \text{ (lr decay)}, \epsilon, \textit{maximize}",
-    r"state\_sum_0 \leftarrow \tau",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\tilde{\gamma} \leftarrow \gamma / (1 + (t - 1) \eta) \\",
-        L2_LINE,
-        r"&\hspace{5mm}state\_sum_t \leftarrow state\_sum_{t-1} + g_t^2 \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \tilde{\gamma} g_t / (\sqrt{state\_sum_t} + \epsilon) \\",
-    ]),
-)
-
 NADAM = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
     r" \psi \text{ (momentum decay)}, \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
@@ -152,20 +139,6 @@ RADAM = algorithm(
         r"{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\",
         r"&\hspace{10mm}\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t \\",
         r"&\hspace{5mm}\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} \\",
-    ]),
-)
-
-ADADELTA = algorithm(
-    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \rho \text{ (decay)}, \lambda \text{ (weight decay)}, \epsilon,"
-    r" \textit{maximize}",
-    r"v_0 \leftarrow 0 \text{ (square avg)}, \: u_0 \leftarrow 0 \text{ (accumulated updates)}",
-    "\n".join([
-        GRAD_LINE,
-        L2_LINE,
-        r"&\hspace{5mm}v_t \leftarrow \rho v_{t-1} + (1 - \rho) g_t^2 \\",
-        r"&\hspace{5mm}\Delta x_t \leftarrow \frac{\sqrt{u_{t-1} + \epsilon}}{\sqrt{v_t + \epsilon}} g_t \\",
-        r"&\hspace{5mm}u_t \leftarrow \rho u_{t-1} + (1 - \rho) \Delta x_t^2 \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma \Delta x_t \\",
     ]),
 )
 
@@ -292,10 +265,8 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "adagrad": ADAGRAD,
     "nadam": NADAM,
     "radam": RADAM,
-    "adadelta": ADADELTA,
     "rprop": RPROP,
     "asgd": ASGD,
     "adafactor": ADAFACTOR,

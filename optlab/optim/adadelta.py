@@ -4,23 +4,28 @@ Leaves out torch's foreach/capturable kernels and sparse gradients; the math is 
 parameter is updated as its real view, as torch does.
 """
 
-import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, L2, L2_LINE, Term, algorithm, line, theta_line, with_algorithm
+
+SQUARE_AVG = Term("square_avg", "v_t", r"\rho v_{t-1} + (1-\rho) g_t^2")
+STD = Term("std", r"\sqrt{v_t + \epsilon}")
+DELTA = Term("delta", r"\Delta x_t", r"\sqrt{u_{t-1} + \epsilon} \, g_t / \sqrt{v_t + \epsilon}")
+ACC_DELTA = Term("acc_delta", "u_t", r"\rho u_{t-1} + (1-\rho) \Delta x_t^2")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\gamma \Delta x_t")
+
+TERMS = (*GRAD_TERMS, L2, SQUARE_AVG, STD, DELTA, ACC_DELTA, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \rho \text{ (decay)}, \lambda \text{ (weight decay)}, \epsilon,"
+    r" \textit{maximize}",
+    r"v_0 \leftarrow 0 \text{ (square avg)}, \: u_0 \leftarrow 0 \text{ (accumulated updates)}",
+    "\n".join([GRAD_LINE, L2_LINE, line(SQUARE_AVG.assign), line(DELTA.assign), line(ACC_DELTA.assign),
+               line(theta_line(UPDATE))]),
+)
 
 
 class Adadelta(ExplainedOptimizer):
@@ -42,16 +47,9 @@ class Adadelta(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adadelta"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        "square_avg": r"v_t = \rho v_{t-1} + (1-\rho) g_t^2",
-        "std": r"\sqrt{v_t + \epsilon}",
-        "delta": r"\Delta x_t = \sqrt{u_{t-1} + \epsilon} \, g_t / \sqrt{v_t + \epsilon}",
-        "acc_delta": r"u_t = \rho u_{t-1} + (1-\rho) \Delta x_t^2",
-        "update": r"\Delta\theta_t = -\gamma \Delta x_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Adadelta does not support sparse gradients"
     SYMBOLS = {"lr": r"\gamma", "rho": r"\rho", "eps": r"\epsilon", "weight_decay": r"\lambda"}
     GROUP_DEFAULTS_ON_LOAD = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
     COUNTER_KEYS = ("step",)
@@ -87,61 +85,39 @@ class Adadelta(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, v_0 = 0, u_0 = 0."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["square_avg"] = zeros(p)
-            state["acc_delta"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["square_avg"] = zeros(p)
+        state["acc_delta"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            rho, eps, weight_decay, maximize = group["rho"], group["eps"], group["weight_decay"], group["maximize"]
-            for p in self._params_with_grad(group, records, "Adadelta does not support sparse gradients"):
-                state = self._init_state(p)
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Adadelta step of ``p`` (torch's ``_single_tensor_adadelta``)."""
+        lr, rho, eps, weight_decay = to_scalar(group["lr"]), group["rho"], group["eps"], group["weight_decay"]
+        # t <- t + 1
+        state["step"] += 1
+        if weight_decay != 0:
+            # g_t <- g_t + λ θ_{t-1}
+            grad = _weight_decay.add_l2(self, grad, p, weight_decay)
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, v and u (torch's order)
+        param, grad = real_view(p), real_view(grad)
+        square_avg, acc_delta = real_view(state["square_avg"]), real_view(state["acc_delta"])
 
-                # t <- t + 1
-                state["step"] += 1
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # g_t <- g_t + λ θ_{t-1}
-                if weight_decay != 0:
-                    grad = _weight_decay.l2(grad, p, weight_decay)
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, v and u (torch's order)
-                param, grad = real_view(p), real_view(grad)
-                square_avg, acc_delta = real_view(state["square_avg"]), real_view(state["acc_delta"])
-
-                # v_t = ρ v_{t-1} + (1 - ρ) g_t²
-                square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
-                # √(v_t + ε)
-                std = square_avg.add(eps).sqrt_()
-                # Δx_t = √(u_{t-1} + ε) / √(v_t + ε) · g_t
-                delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
-                # u_t = ρ u_{t-1} + (1 - ρ) Δx_t²
-                acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
-                # θ_t = θ_{t-1} - γ Δx_t
-                param.add_(delta, alpha=-lr)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
-                    terms.update(
-                        square_avg=snapshot(square_avg),
-                        std=std,
-                        delta=delta,
-                        acc_delta=snapshot(acc_delta),
-                        update=param - before,
-                    )
-                    records.append(terms)
-        return loss
+        # v_t = ρ v_{t-1} + (1 - ρ) g_t²
+        square_avg.mul_(rho).addcmul_(grad, grad, value=1 - rho)
+        self.note(SQUARE_AVG.name, square_avg)
+        # √(v_t + ε)
+        std = square_avg.add(eps).sqrt_()
+        self.note(STD.name, std)
+        # Δx_t = √(u_{t-1} + ε) / √(v_t + ε) · g_t
+        delta = acc_delta.add(eps).sqrt_().div_(std).mul_(grad)
+        self.note(DELTA.name, delta)
+        # u_t = ρ u_{t-1} + (1 - ρ) Δx_t²
+        acc_delta.mul_(rho).addcmul_(delta, delta, value=1 - rho)
+        self.note(ACC_DELTA.name, acc_delta)
+        # θ_t = θ_{t-1} - γ Δx_t
+        param.add_(delta, alpha=-lr)
+        self.note_update(param)
 
 
 Adadelta.__doc__ = with_algorithm(Adadelta.__doc__, Adadelta.ALGORITHM_LATEX)

@@ -8,18 +8,23 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar
 from ._checks import check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, L2, L2_LINE, Term, algorithm, line, theta_line, with_algorithm
+
+CLR = Term("clr", r"\tilde\gamma_t", r"\gamma / (1 + (t-1)\eta)")
+SUM = Term("sum", r"state\_sum_t", r"state\_sum_{t-1} + g_t^2")
+STD = Term("std", r"\sqrt{state\_sum_t} + \epsilon")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\tilde\gamma_t g_t / (\sqrt{state\_sum_t} + \epsilon)")
+
+TERMS = (*GRAD_TERMS, L2, CLR, SUM, STD, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \tau \text{ (initial accumulator value)}, \eta \text{ (lr decay)}, \epsilon, \textit{maximize}",
+    r"state\_sum_0 \leftarrow \tau",
+    "\n".join([GRAD_LINE, L2_LINE, line(CLR.assign), line(SUM.assign), line(theta_line(UPDATE))]),
+)
 
 
 class Adagrad(ExplainedOptimizer):
@@ -40,15 +45,9 @@ class Adagrad(ExplainedOptimizer):
         foreach: accepted and ignored. differentiable, fused: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adagrad"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        "clr": r"\tilde\gamma_t = \gamma / (1 + (t-1)\eta)",
-        "sum": r"state\_sum_t = state\_sum_{t-1} + g_t^2",
-        "std": r"\sqrt{state\_sum_t} + \epsilon",
-        "update": r"\Delta\theta_t = -\tilde\gamma_t g_t / (\sqrt{state\_sum_t} + \epsilon)",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "optlab Adagrad does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "lr_decay": r"\eta",
@@ -94,7 +93,7 @@ class Adagrad(ExplainedOptimizer):
         # eager state, as torch: sum_0 = τ (the constructor's value, for every group)
         for group in self.param_groups:
             for p in group["params"]:
-                self._init_state(p)
+                self.state_of(group, p)
 
     def share_memory(self) -> None:
         """Calls tensor.share_memory_() on the state sum tensors (as torch's Adagrad)."""
@@ -102,62 +101,39 @@ class Adagrad(ExplainedOptimizer):
             for p in group["params"]:
                 self.state[p]["sum"].share_memory_()
 
-    def _init_state(self, p: Tensor) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """State of a parameter that has none yet: step counter and sum_0 = τ (the constructor's τ, kept in
         the defaults), at construction and for a parameter group added later."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            init = self.defaults["initial_accumulator_value"]
-            # a complex θ: τ + τi, so that each part of its real view starts at τ (as torch)
-            init = complex(init, init) if torch.is_complex(p) else init
-            state["sum"] = torch.full_like(p, init, memory_format=torch.preserve_format)
-        return state
+        state["step"] = new_step()
+        init = self.defaults["initial_accumulator_value"]
+        # a complex θ: τ + τi, so that each part of its real view starts at τ (as torch)
+        init = complex(init, init) if torch.is_complex(p) else init
+        state["sum"] = torch.full_like(p, init, memory_format=torch.preserve_format)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            weight_decay, lr_decay, eps = group["weight_decay"], group["lr_decay"], group["eps"]
-            maximize = group["maximize"]
-            for p in self._params_with_grad(group, records, "optlab Adagrad does not support sparse gradients"):
-                state = self._init_state(p)
-                step_t = state["step"]
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
-
-                # t <- t + 1
-                step_t += 1
-                step = step_t.item()
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # g_t <- g_t + λ θ_{t-1}
-                if weight_decay != 0:
-                    grad = _weight_decay.l2(grad, p, weight_decay)
-                # γ̃ = γ / (1 + (t - 1) η)
-                clr = lr / (1 + (step - 1) * lr_decay)
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the sum (torch's order)
-                param, grad, state_sum = real_view(p), real_view(grad), real_view(state["sum"])
-                # sum_t = sum_{t-1} + g_t²
-                state_sum.addcmul_(grad, grad, value=1)
-                # √sum_t + ε
-                std = state_sum.sqrt().add_(eps)
-                # θ_t = θ_{t-1} - γ̃ g_t / (√sum_t + ε)
-                param.addcdiv_(grad, std, value=-clr)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, False)
-                    terms.update(
-                        clr=snapshot(clr),
-                        sum=snapshot(state_sum),
-                        std=snapshot(std),
-                        update=param - before,
-                    )
-                    records.append(terms)
-        return loss
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Adagrad step of ``p`` (torch's ``_single_tensor_adagrad``)."""
+        lr, weight_decay = to_scalar(group["lr"]), group["weight_decay"]
+        step_t = state["step"]
+        # t <- t + 1
+        step_t += 1
+        step = step_t.item()
+        if weight_decay != 0:
+            # g_t <- g_t + λ θ_{t-1}
+            grad = _weight_decay.add_l2(self, grad, p, weight_decay)
+        # γ̃_t = γ / (1 + (t - 1) η)
+        clr = lr / (1 + (step - 1) * group["lr_decay"])
+        self.note(CLR.name, clr)
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and the sum (torch's order)
+        param, grad, state_sum = real_view(p), real_view(grad), real_view(state["sum"])
+        # sum_t = sum_{t-1} + g_t²
+        state_sum.addcmul_(grad, grad, value=1)
+        self.note(SUM.name, state_sum)
+        # √sum_t + ε
+        std = state_sum.sqrt().add_(group["eps"])
+        self.note(STD.name, std)
+        # θ_t = θ_{t-1} - γ̃_t g_t / (√sum_t + ε)
+        param.addcdiv_(grad, std, value=-clr)
+        self.note_update(param)
 
 
 Adagrad.__doc__ = with_algorithm(Adagrad.__doc__, Adagrad.ALGORITHM_LATEX)
