@@ -133,8 +133,8 @@ ADAM = _terms("grad", "m", "v", "bias_correction1", "bias_correction2", "step_si
 AMSGRAD = ADAM - {"denom"} | {"v_max", "denom_max"}
 RMSPROP = _terms("grad", "square_avg", "avg", "update")
 ADAGRAD = _terms("grad", "clr", "sum", "std", "update")
-NADAM = _terms("grad", "mu", "mu_next", "mu_product", "mu_product_next", "m", "v", "bias_correction2", "m_hat",
-               "denom", "step", "update")
+NADAM = _terms("grad", "mu", "mu_next", "mu_product", "mu_product_next", "m", "v", "bias_correction2", "denom",
+               "step_size_grad", "step_size_m", "update")
 RADAM_EARLY = _terms("grad", "m", "v", "bias_correction1", "bias_correction2", "m_hat", "rho_inf", "rho_t",
                      "step_unrectified", "update")
 RADAM_LATE = RADAM_EARLY - {"step_unrectified"} | {"rect", "adaptive_lr", "step_rectified"}

@@ -154,11 +154,13 @@ def check_nadam(terms, before, state, kw, t):
     close(terms["m"], state["exp_avg"])
     close(terms["bias_correction2"], 1 - 0.999**t)
     mu_product = terms["mu_product"].double()  # kept in the step counter's dtype, used as a float64 number
-    close(terms["m_hat"], terms["mu_next"] * terms["m"] / (1 - terms["mu_product_next"])
-          + (1 - terms["mu"]) * moment_grad(terms) / (1 - mu_product))
+    close(terms["step_size_grad"], kw["lr"] * (1 - terms["mu"]) / (1 - mu_product))
+    close(terms["step_size_m"], kw["lr"] * terms["mu_next"] / (1 - terms["mu_product_next"]))
     close(terms["denom"], (terms["v"] / (1 - 0.999**t)).sqrt() + 1e-8)
-    close(terms["step"], -kw["lr"] * terms["m_hat"] / terms["denom"])
-    close(terms["update"], terms["step"] + terms.get("decay", 0.0))
+    # Dozat's m̂_t = μ_{t+1} m_t / (1 - Π^{t+1} μ) + (1 - μ_t) g_t / (1 - Π^t μ), and θ_t = θ_{t-1} - γ m̂_t / denom
+    m_hat = (terms["mu_next"] * terms["m"] / (1 - terms["mu_product_next"])
+             + (1 - terms["mu"]) * moment_grad(terms) / (1 - mu_product))
+    close(terms["update"], -kw["lr"] * m_hat / terms["denom"] + terms.get("decay", 0.0))
 
 
 def check_radam(terms, before, state, kw, t):
@@ -171,12 +173,12 @@ def check_radam(terms, before, state, kw, t):
         close(terms["adaptive_lr"], (1 - 0.999**t) ** 0.5 / (terms["v"].sqrt() + 1e-8))
         rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
         close(terms["rect"], rect)
-        close(terms["step_rectified"], -kw["lr"] * terms["m_hat"] * terms["rect"] * terms["adaptive_lr"])
+        close(terms["step_rectified"], kw["lr"] * terms["m_hat"] * terms["rect"] * terms["adaptive_lr"])
         step = terms["step_rectified"]
     else:
-        close(terms["step_unrectified"], -kw["lr"] * terms["m_hat"])
+        close(terms["step_unrectified"], kw["lr"] * terms["m_hat"])
         step = terms["step_unrectified"]
-    close(terms["update"], step + terms.get("decay", 0.0))
+    close(terms["update"], -step + terms.get("decay", 0.0))
 
 
 def check_adamax(terms, before, state, kw, t):

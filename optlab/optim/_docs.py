@@ -104,44 +104,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-NADAM = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \psi \text{ (momentum decay)}, \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
-    r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: \textstyle\prod_{i=1}^{0} \mu_i = 1",
-    "\n".join([
-        GRAD_LINE,
-        DECAY_EITHER_LINES,
-        r"&\hspace{5mm}\mu_t \leftarrow \beta_1 (1 - \tfrac{1}{2} 0.96^{t \psi}), \:"
-        r" \mu_{t+1} \leftarrow \beta_1 (1 - \tfrac{1}{2} 0.96^{(t+1) \psi}) \\",
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
-        r"&\hspace{5mm}\widehat{m_t} \leftarrow \mu_{t+1} m_t / (1 - \textstyle\prod_{i=1}^{t+1} \mu_i)"
-        r" + (1 - \mu_t) g_t / (1 - \textstyle\prod_{i=1}^{t} \mu_i) \\",
-        r"&\hspace{5mm}\widehat{v_t} \leftarrow v_t / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} / (\sqrt{\widehat{v_t}} + \epsilon) \\",
-    ]),
-)
-
-RADAM = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
-    r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1",
-    "\n".join([
-        GRAD_LINE,
-        DECAY_EITHER_LINES,
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
-        r"&\hspace{5mm}\widehat{m_t} \leftarrow m_t / (1 - \beta_1^t) \\",
-        r"&\hspace{5mm}\rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\",
-        r"&\hspace{5mm}\textbf{if} \: \rho_t > 5: \\",
-        r"&\hspace{10mm}l_t \leftarrow \sqrt{1 - \beta_2^t} / (\sqrt{v_t} + \epsilon) \\",
-        r"&\hspace{10mm}r_t \leftarrow \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}"
-        r"{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}} \\",
-        r"&\hspace{10mm}\theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} r_t l_t \\",
-        r"&\hspace{5mm}\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma \widehat{m_t} \\",
-    ]),
-)
-
 RPROP = algorithm(
     r"\gamma \text{ (lr)}, \theta_0, f(\theta), \eta_-, \eta_+ \text{ (etas)},"
     r" \Gamma_{min}, \Gamma_{max} \text{ (step sizes)}, \textit{maximize}",
@@ -265,8 +227,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "nadam": NADAM,
-    "radam": RADAM,
     "rprop": RPROP,
     "asgd": ASGD,
     "adafactor": ADAFACTOR,

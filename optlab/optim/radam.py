@@ -4,24 +4,59 @@ Leaves out torch's foreach/capturable kernels and sparse gradients; the math is 
 is updated as its real view, as torch does.
 """
 
-import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import (
+    BIAS_CORRECTION1,
+    BIAS_CORRECTION2,
+    DECAY,
+    DECAY_EITHER_LINES,
+    GRAD_LINE,
+    GRAD_TERMS,
+    L2,
+    UPDATE,
+    M,
+    Term,
+    V,
+    algorithm,
+    line,
+    with_algorithm,
+)
 from .adam import Adam
+
+M_HAT = Term("m_hat", r"\hat m_t", r"m_t / (1-\beta_1^t)")
+RHO_INF = Term("rho_inf", r"\rho_\infty", r"2/(1-\beta_2) - 1")
+RHO_T = Term("rho_t", r"\rho_t", r"\rho_\infty - 2t\beta_2^t/(1-\beta_2^t)")
+RECT = Term("rect", "r_t", r"\sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}} \;(\rho_t > 5)")
+ADAPTIVE_LR = Term("adaptive_lr", "l_t", r"\sqrt{1-\beta_2^t} / (\sqrt{v_t} + \epsilon)")
+STEP_RECTIFIED = Term("step_rectified", "s_t", r"\gamma \hat m_t l_t r_t")
+STEP_UNRECTIFIED = Term("step_unrectified", "s_t", r"\gamma \hat m_t \;(\rho_t \le 5)")
+
+TERMS = (*GRAD_TERMS, L2, DECAY, M, V, BIAS_CORRECTION1, BIAS_CORRECTION2, M_HAT, RHO_INF, RHO_T, RECT, ADAPTIVE_LR,
+         STEP_RECTIFIED, STEP_UNRECTIFIED, UPDATE)
+
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \epsilon, \textit{decoupled\_weight\_decay}, \textit{maximize}",
+    r"m_0 \leftarrow 0, \: v_0 \leftarrow 0, \: " + RHO_INF.assign,
+    "\n".join([
+        GRAD_LINE,
+        DECAY_EITHER_LINES,
+        line(M.assign),
+        line(V.assign),
+        line(M_HAT.assign),
+        line(RHO_T.assign),
+        line(r"\textbf{if} \: \rho_t > 5:"),
+        line(ADAPTIVE_LR.assign, 2),
+        line(r"r_t \leftarrow \sqrt{\frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}",
+             2),
+        line(r"\theta_t \leftarrow \theta_{t-1} - \gamma \hat m_t l_t r_t", 2),
+        line(r"\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma \hat m_t"),
+    ]),
+)
 
 
 class RAdam(ExplainedOptimizer):
@@ -43,25 +78,9 @@ class RAdam(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["radam"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.L2_FORMULA,
-        **_weight_decay.DECOUPLED_FORMULA,
-        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
-        "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
-        "bias_correction1": r"1-\beta_1^t",
-        "bias_correction2": r"1-\beta_2^t",
-        "m_hat": r"\hat m_t = m_t / (1-\beta_1^t)",
-        "rho_inf": r"\rho_\infty = 2/(1-\beta_2) - 1",
-        "rho_t": r"\rho_t = \rho_\infty - 2t\beta_2^t/(1-\beta_2^t)",
-        "rect": r"r_t = \sqrt{\frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}} \;(\rho_t > 5)",
-        "adaptive_lr": r"l_t = \sqrt{1-\beta_2^t} / (\sqrt{v_t} + \epsilon)",
-        "step_rectified": r"s_t = -\gamma \hat m_t r_t l_t",
-        "step_unrectified": r"s_t = -\gamma \hat m_t \;(\rho_t \le 5)",
-        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
-    }
-    # the same hyperparameters as Adam
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "RAdam does not support sparse gradients"
     SYMBOLS = dict(Adam.SYMBOLS)
     GROUP_DEFAULTS_ON_LOAD = {
         "foreach": None,
@@ -104,88 +123,64 @@ class RAdam(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, m_0 = 0, v_0 = 0."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros(p)
-            state["exp_avg_sq"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["exp_avg"] = zeros(p)
+        state["exp_avg_sq"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, weight_decay = group["eps"], group["weight_decay"]
-            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            for p in self._params_with_grad(group, records, "RAdam does not support sparse gradients"):
-                state = self._init_state(p)
-                step_t = state["step"]
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One RAdam step of ``p`` (torch's ``_single_tensor_radam``)."""
+        lr, eps = to_scalar(group["lr"]), group["eps"]
+        beta1, beta2 = group["betas"]
+        step_t = state["step"]
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
+        param, grad = real_view(p), real_view(grad)
+        exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
+        # t <- t + 1
+        step_t += 1
+        step = step_t.item()
+        # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
+        grad = _weight_decay.either(self, param, grad, lr, group["weight_decay"], group["decoupled_weight_decay"])
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, m and v (torch's order)
-                param, grad = real_view(p), real_view(grad)
-                exp_avg, exp_avg_sq = real_view(state["exp_avg"]), real_view(state["exp_avg_sq"])
-                # t <- t + 1
-                step_t += 1
-                step = step_t.item()
-                # L2: g_t <- g_t + λ θ_{t-1};  decoupled: θ_{t-1} <- (1 - γ λ) θ_{t-1}
-                grad = _weight_decay.apply(param, grad, lr, weight_decay, decoupled)
+        # m_t = β1 m_{t-1} + (1 - β1) g_t
+        exp_avg.lerp_(grad, 1 - beta1)
+        self.note(M.name, exp_avg)
+        # v_t = β2 v_{t-1} + (1 - β2) g_t²
+        exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        self.note(V.name, exp_avg_sq)
+        # 1 - β1^t and 1 - β2^t
+        bias_correction1 = 1 - beta1**step
+        bias_correction2 = 1 - beta2**step
+        self.note(BIAS_CORRECTION1.name, bias_correction1)
+        self.note(BIAS_CORRECTION2.name, bias_correction2)
+        # m̂_t = m_t / (1 - β1^t)
+        bias_corrected_exp_avg = exp_avg / bias_correction1
+        self.note(M_HAT.name, bias_corrected_exp_avg)
+        # ρ_∞ = 2 / (1 - β2) - 1: the longest the approximated simple moving average can be
+        rho_inf = 2 / (1 - beta2) - 1
+        self.note(RHO_INF.name, rho_inf)
+        # ρ_t = ρ_∞ - 2 t β2^t / (1 - β2^t): its length at step t
+        rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+        self.note(RHO_T.name, rho_t)
 
-                # m_t = β1 m_{t-1} + (1 - β1) g_t
-                exp_avg.lerp_(grad, 1 - beta1)
-                # v_t = β2 v_{t-1} + (1 - β2) g_t²
-                exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                bias_correction1 = 1 - beta1**step
-                bias_correction2 = 1 - beta2**step
-                # m̂_t = m_t / (1 - β1^t)
-                bias_corrected_exp_avg = exp_avg / bias_correction1
-                # ρ_∞ = 2 / (1 - β2) - 1: the longest the approximated simple moving average can be
-                rho_inf = 2 / (1 - beta2) - 1
-                # ρ_t = ρ_∞ - 2 t β2^t / (1 - β2^t): its length at step t
-                rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
-
-                if rho_t > 5.0:
-                    # r_t = √((ρ_t - 4)(ρ_t - 2) ρ_∞ / ((ρ_∞ - 4)(ρ_∞ - 2) ρ_t)): variance rectification
-                    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-                    # l_t = √(1 - β2^t) / (√v_t + ε): Adam's adaptive learning rate
-                    adaptive_lr = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(eps)
-                    # θ_t = θ_{t-1} - γ m̂_t l_t r_t
-                    param.add_(bias_corrected_exp_avg * lr * adaptive_lr * rect, alpha=-1.0)
-                else:
-                    # θ_t = θ_{t-1} - γ m̂_t: SGD with bias-corrected momentum while ρ_t ≤ 5
-                    param.add_(bias_corrected_exp_avg * lr, alpha=-1.0)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, decoupled)
-                    terms.update(
-                        m=snapshot(exp_avg),
-                        v=snapshot(exp_avg_sq),
-                        bias_correction1=snapshot(bias_correction1),
-                        bias_correction2=snapshot(bias_correction2),
-                        m_hat=bias_corrected_exp_avg,
-                        rho_inf=snapshot(rho_inf),
-                        rho_t=snapshot(rho_t),
-                    )
-                    if rho_t > 5.0:
-                        terms.update(
-                            rect=snapshot(rect),
-                            adaptive_lr=snapshot(adaptive_lr),
-                            step_rectified=-lr * bias_corrected_exp_avg * adaptive_lr * rect,
-                        )
-                    else:
-                        terms["step_unrectified"] = -lr * bias_corrected_exp_avg
-                    terms["update"] = param - before
-                    records.append(terms)
-        return loss
+        if rho_t > 5.0:
+            # r_t = √((ρ_t - 4)(ρ_t - 2) ρ_∞ / ((ρ_∞ - 4)(ρ_∞ - 2) ρ_t)): variance rectification
+            rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+            self.note(RECT.name, rect)
+            # l_t = √(1 - β2^t) / (√v_t + ε): Adam's adaptive learning rate
+            adaptive_lr = (bias_correction2**0.5) / exp_avg_sq.sqrt().add_(eps)
+            self.note(ADAPTIVE_LR.name, adaptive_lr)
+            # s_t = γ m̂_t l_t r_t
+            step_size = bias_corrected_exp_avg * lr * adaptive_lr * rect
+            self.note(STEP_RECTIFIED.name, step_size)
+        else:
+            # s_t = γ m̂_t: SGD with bias-corrected momentum while ρ_t ≤ 5
+            step_size = bias_corrected_exp_avg * lr
+            self.note(STEP_UNRECTIFIED.name, step_size)
+        # θ_t = θ_{t-1} - s_t
+        param.add_(step_size, alpha=-1.0)
+        self.note_update(param)
 
 
 RAdam.__doc__ = with_algorithm(RAdam.__doc__, RAdam.ALGORITHM_LATEX)
