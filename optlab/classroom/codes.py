@@ -86,6 +86,9 @@ def read_display_name(text: object) -> str:
     allowed = t("Use 1 to {n} letters, digits, spaces and - _ . '", n=NAME_MAX)
     if not isinstance(text, str):
         raise ClassroomError(t("Type a display name. {allowed}.", allowed=allowed))
+    for c in text:
+        if unicodedata.category(c)[0] == "C":  # control and invisible format characters (new lines, zero widths)
+            raise ClassroomError(t("A name cannot contain invisible characters. {allowed}.", allowed=allowed))
     name = " ".join(unicodedata.normalize("NFKC", text).split())
     if not name:
         raise ClassroomError(t("Type a display name. {allowed}.", allowed=allowed))
