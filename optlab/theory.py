@@ -357,3 +357,21 @@ def ema_lag(c: float, d: float) -> float:
     if not 0.0 <= d < 1.0:
         raise ValueError(f"Invalid decay: {d} (must be in [0, 1))")
     return c * d / (1.0 - d)
+
+
+def predicted_rate(lams: tuple[float, float], lr: float, momentum: float | None = None,
+                   axis_lrs: tuple[float, float] | None = None) -> float:
+    """The rate of plain GD (``momentum`` None) or heavy ball on the quadratic with Hessian eigenvalues ``lams``.
+
+    ``axis_lrs``: x and y in two param groups with their own learning rates, the first eigenvector along x and
+    the second along y (an unrotated bowl). Each axis is then its own 1D problem, and the slower of the two sets
+    the rate: max(ρ(lr_x, λ₁), ρ(lr_y, λ₂)) (Goh, "Why Momentum Really Works", Distill 2017, section 2: the
+    error along each eigenvector evolves on its own).
+    """
+
+    def rate(alpha: float, lam: tuple[float, ...]) -> float:
+        return float(gd_rate(alpha, lam) if momentum is None else momentum_rate(alpha, momentum, lam))
+
+    if axis_lrs is None:
+        return rate(lr, tuple(lams))
+    return max(rate(axis_lrs[0], (lams[0],)), rate(axis_lrs[1], (lams[1],)))

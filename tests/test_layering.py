@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "optlab.theory": 0,
     "optlab.schedules": 0,
     "optlab.i18n": 0,
+    "optlab.fields": 0,
 }
 STREAMLIT_MIN_RANK = LAYERS["optlab.ui"]  # optlab.ui and the pages
 PLOTLY_MIN_RANK = LAYERS["optlab.plots"]  # optlab.plots, optlab.ui and the pages

@@ -29,6 +29,8 @@ from typing import Any
 
 import streamlit as st
 
+from optlab.fields import Field
+from optlab.i18n import t
 from optlab.registry import REGISTRY, Hyper
 from optlab.schedules import SCHEDULES, ScheduleParam
 
@@ -196,10 +198,11 @@ def _log_number_typed(h: Hyper, key: str, lo: float, hi: float) -> None:
     st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v and v > 0 else lo
 
 
-def log_float_control(h: Hyper, key: str) -> float:
+def log_float_control(h: Hyper | Field, key: str, disabled: bool = False) -> float:
     """A log-scale float: a slider over log10(value) whose label shows the value, and a number input to type it.
 
-    ``h`` describes the knob (label, default, min > 0, max, help); ``h.kind`` must be "float" and ``h.log`` True.
+    ``h`` describes the knob (label, default, min > 0, max, help): a registry ``Hyper`` or an ``optlab.fields``
+    ``Field``; ``h.kind`` must be "float" and ``h.log`` True. ``disabled``: drawn greyed (a lesson locks it).
     """
     lo, hi = _log_bounds(h)
     _init(key, _coerce(h, h.default))
@@ -208,24 +211,27 @@ def log_float_control(h: Hyper, key: str) -> float:
         set_log_float(h, key, st.session_state[key])
     value = st.session_state[key]
     left, right = st.columns([3, 2])
+    label = t(h.label)
     left.slider(
-        f"{h.label} = {value:.3g} (log scale)",
+        t("{label} = {value} (log scale)", label=label, value=f"{value:.3g}"),
         min_value=lo,
         max_value=hi,
         step=0.01,
         format="10^%.2f",
         key=key + "_log",
-        help=h.help or None,
+        help=t(h.help) if h.help else None,
         on_change=_log_slider_moved,
         args=(key,),
+        disabled=disabled,
     )
     right.number_input(  # no min_value / max_value: see the module's docstring; _log_number_typed keeps the range
-        f"{h.label} (type a value)",
+        t("{label} (type a value)", label=label),
         step=float(10.0 ** math.floor(lo)),
         format="%g",
         key=key,
         on_change=_log_number_typed,
         args=(h, key, lo, hi),
+        disabled=disabled,
     )
     range_note(key)
     return _keep(key, float(st.session_state[key]))
