@@ -540,3 +540,22 @@ def test_counters_are_written_to_the_stats_file(make_service, gates, tmp_path, m
     assert written == stats.snapshot()
     for name, n in [("train_jobs_started", 1), ("train_shared", 1), ("train_cache_hits", 1), ("train_jobs_done", 1)]:
         assert written[name] - before.get(name, 0) == n, name
+
+
+def test_a_computation_runs_in_the_pool_is_shared_and_cached(make_service, small):
+    from optlab.mnist.lr_range import LrRangeComputation
+
+    service = make_service(per_session=2)
+    built = []
+
+    def build():
+        built.append(1)
+        return LrRangeComputation(small, tiny(), steps=20)
+
+    a = service.submit_computation(("range", 0), build, 20, "s1")
+    b = service.submit_computation(("range", 0), build, 20, "s2")
+    assert finished(service, a).state == DONE and finished(service, b).state == DONE
+    result = service.trainer(a).result
+    assert service.trainer(b).result is result and 1 < len(result.losses) <= 20 and built == [1]
+    c = service.submit_computation(("range", 0), build, 20, "s3")
+    assert service.status(c).from_cache and service.trainer(c).result is result and built == [1]

@@ -10,6 +10,11 @@ history. The interface is four calls, safe from any thread:
     service.detach(ticket)                                  # Stop: this watcher leaves; nobody left = cancelled
     trainer = service.trainer(ticket)                       # the finished (or own stopped) run, to inspect, save
 
+Other heavy work of the lab (a learning-rate range test, the network's loss landscape) goes through the same pool,
+queue, sharing and cache: `submit_computation(key, build, total_steps, session)` takes a `build()` that returns an
+object with `run(listener, stop) -> bool`, `step`, `finished` and `nbytes` (it reports progress as
+ProgressEvents); `service.trainer(ticket)` hands back the finished object, whose `result` is what it computed.
+
 Threads never leave this module: workers run `Trainer.run` and record its events under one lock; callers only
 get copies. A watcher that stops asking for `Limits.lease_s` seconds (a closed browser tab) is dropped, so a job
 nobody watches any more is cancelled even when no Stop was pressed.
@@ -32,7 +37,7 @@ from optlab.jobs.cache import BoundedCache, tensor_bytes
 from optlab.jobs.limits import Limits
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.data import Digits, load_digits
-from optlab.mnist.events import Event
+from optlab.mnist.events import Event, ProgressEvent
 from optlab.mnist.history import History
 from optlab.mnist.train import Trainer
 
@@ -203,6 +208,11 @@ class TrainingService:
             None if key is None else ("resume", key), session, lambda: trainer, trainer.total_steps,
             len(trainer.runs), trainer.history.copy(), trainer.step,
         )
+
+    def submit_computation(self, key: Hashable, build: Callable[[], object], total_steps: int,
+                           session: str) -> Ticket:
+        """Follow a computation (see the module docstring), shared by everyone who submits the same key."""
+        return self._submit(("compute", key), session, build, total_steps, 1, History(), 0)
 
     def status(self, ticket: Ticket) -> JobView:
         """What the ticket's job looks like now; also tells the service this watcher is still there."""
@@ -442,8 +452,11 @@ class TrainingService:
 
     def _record(self, job: _Job, event: Event) -> None:
         with self._lock:
-            job.history(event)
-            job.step = job.history.steps_done or job.step
+            if isinstance(event, ProgressEvent):  # a computation's progress
+                job.step = event.step
+            else:
+                job.history(event)
+                job.step = job.history.steps_done or job.step
             job.version += 1
 
     def _run(self, job: _Job) -> None:
@@ -459,7 +472,7 @@ class TrainingService:
                 # ended by itself (the last step, or every run diverged): the configuration's whole result
                 job.state = DONE if trainer.finished or not job.cancel.is_set() else STOPPED
                 done = (trainer.step - job.start_step) * job.n_runs
-                if done > 0:  # the pace of this job refines the estimate for the next ones
+                if done > 0 and isinstance(trainer, Trainer):  # the pace of this run refines the next estimates
                     self._seconds_per_step = 0.5 * self._seconds_per_step + 0.5 * (job.t_end - job.t_start) / done
                 if job.state == DONE and job.key is not None:
                     self._cache.put(job.key, job, _result_bytes(trainer, job.history))
@@ -485,7 +498,10 @@ def _first_line(e: Exception) -> str:
 
 
 def _result_bytes(trainer: Trainer, history: History) -> int:
-    """Memory a finished run holds: every run's weights, buffers, optimizer state and EMA copy, plus its curves."""
+    """Memory a finished run holds: every run's weights, buffers, optimizer state and EMA copy, plus its curves.
+    A computation states its own size."""
+    if not isinstance(trainer, Trainer):
+        return int(trainer.nbytes)
     tensors: list[torch.Tensor] = []
     for run in trainer.runs:
         tensors += list(run.model.parameters()) + list(run.model.buffers())

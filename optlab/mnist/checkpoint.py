@@ -486,6 +486,8 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
     except ValueError as e:
         raise _cannot_resume(_clause(e)) from None
     _check_history(history, trainer, step)
+    if config.lr_change_step and step > config.lr_change_step:
+        trainer.change_lr()  # the saved optimizers are past the mid-run change: compare with changed ones
     runs = blob["runs"]
     if not isinstance(runs, list) or len(runs) != len(trainer.runs):
         raise _cannot_resume("it has a different number of runs than its configuration")
@@ -494,7 +496,7 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
             raise _cannot_resume(f"run {i + 1} must have exactly {', '.join(sorted(_RUN_KEYS))}")
         diverged = history.diverged[i] is not None
         _check_tensors(saved["model"], run.model.state_dict(), f"run {i + 1}: the model weights", not diverged)
-        _check_optimizer(saved["optimizer"], run, config, i, step, diverged)
+        _check_optimizer(saved["optimizer"], run, config, i, trainer.optimizer_steps(i, step), diverged)
         _check_scheduler(saved["scheduler"], run, i, step, trainer.total_steps, diverged)
         _check_lrs(saved["optimizer"], saved["scheduler"], i)
         _check_ema(saved["ema"], run, config, i, step, diverged)

@@ -106,6 +106,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("seed", "Seed", int, 0, min=0, max=2**31 - 1),
         Setting("eval_every", "Steps between test evaluations (0: each epoch)", int, 0, min=0, max=100_000),
         Setting("log_every", "Steps between live updates", int, 10, min=1, max=100_000),
+        Setting("lr_change_step", "Change the learning rate after step (0: never)", int, 0, min=0, max=100_000),
+        Setting("lr_change_factor", "Multiply the learning rate by", float, 0.1, options=(0.1, 0.3, 3.0, 10.0)),
     )
 }
 
@@ -118,10 +120,13 @@ class RunSpec:
     hparams: tuple[tuple[str, Any], ...] = ()
     label: str = ""
     impl: str = "optlab"  # "optlab" (optlab.optim) or "torch" (torch.optim, same numbers)
+    # how this run makes the configuration's mid-run lr change: "edit" its param_groups' lr (the optimizer keeps
+    # its state), or "rebuild" a new optimizer at the new lr (momentum and moments start again from zero)
+    lr_change: str = "edit"
 
     @classmethod
-    def of(cls, optimizer: str, label: str = "", impl: str = "optlab", **hparams) -> RunSpec:
-        return cls(optimizer, tuple(sorted(hparams.items())), label, impl)
+    def of(cls, optimizer: str, label: str = "", impl: str = "optlab", lr_change: str = "edit", **hparams) -> RunSpec:
+        return cls(optimizer, tuple(sorted(hparams.items())), label, impl, lr_change)
 
     @property
     def name(self) -> str:
@@ -163,6 +168,8 @@ class TrainConfig:
     seed: int = _d("seed")
     eval_every: int = _d("eval_every")  # optimizer steps between test evaluations; 0 = at the end of each epoch
     log_every: int = _d("log_every")  # optimizer steps between live updates
+    lr_change_step: int = _d("lr_change_step")  # after this many steps every lr is multiplied (0: never)
+    lr_change_factor: float = _d("lr_change_factor")
 
     def validate(self) -> TrainConfig:
         """Raise ValueError with a clear message for any value of the wrong type or out of range; return self.
@@ -178,6 +185,9 @@ class TrainConfig:
         for i, r in enumerate(self.runs):
             _check_run(i, r)
         _check_schedule(self.schedule, self.schedule_params)
+        if self.lr_change_step and self.schedule != "constant":
+            raise ValueError("A mid-run learning-rate change needs the constant schedule: a schedule sets the "
+                             "learning rate itself at every step")
         return self
 
     @property
@@ -219,7 +229,8 @@ class TrainConfig:
 
 MAX_CONFIG_CHARS = 100_000
 MAX_CONFIG_DEPTH = 6  # {"runs": [{"hparams": [["lr", 0.1]]}]} is 5 deep
-_RUN_FIELDS = ("optimizer", "hparams", "label", "impl")
+_RUN_FIELDS = ("optimizer", "hparams", "label", "impl", "lr_change")
+LR_CHANGES = ("edit", "rebuild")
 
 
 def _pairs(value: object, what: str) -> tuple[tuple[str, Any], ...]:
@@ -232,12 +243,15 @@ def _pairs(value: object, what: str) -> tuple[tuple[str, Any], ...]:
 
 
 def _run_from_json(i: int, r: object) -> RunSpec:
+    if isinstance(r, dict) and "lr_change" not in r:
+        r = {**r, "lr_change": "edit"}  # written before runs could change their lr mid-run
     if not isinstance(r, dict) or set(r) != set(_RUN_FIELDS):
         raise ValueError(f"Optimizer {i + 1} of the training configuration must have exactly: {', '.join(_RUN_FIELDS)}")
-    for key in ("optimizer", "label", "impl"):
+    for key in ("optimizer", "label", "impl", "lr_change"):
         if not isinstance(r[key], str):
             raise ValueError(f"Optimizer {i + 1}: {key} must be text, got {_shown(r[key])}")
-    return RunSpec(r["optimizer"], _pairs(r["hparams"], f"Optimizer {i + 1}'s settings"), r["label"], r["impl"])
+    return RunSpec(r["optimizer"], _pairs(r["hparams"], f"Optimizer {i + 1}'s settings"), r["label"], r["impl"],
+                   r["lr_change"])
 
 
 def _check_run(i: int, r: object) -> None:
@@ -248,6 +262,9 @@ def _check_run(i: int, r: object) -> None:
         raise ValueError(f"Optimizer {i + 1}: its label must be text of at most {MAX_LABEL} characters")
     if r.impl not in ("optlab", "torch"):
         raise ValueError(f"Optimizer {i + 1}: unknown implementation {_shown(r.impl)} (optlab or torch)")
+    if r.lr_change not in LR_CHANGES:
+        raise ValueError(f"Optimizer {i + 1}: the lr change is made by {' or '.join(LR_CHANGES)}, "
+                         f"got {_shown(r.lr_change)}")
     spec = get_spec(r.optimizer)
     names = [k for k, _ in r.hparams]
     if len(set(names)) != len(names):

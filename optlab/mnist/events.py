@@ -35,6 +35,24 @@ class EvalEvent:
 
 
 @dataclass(frozen=True)
+class DiagnosticsEvent:
+    """Per-layer numbers of some steps since the previous one (see optlab.mnist.diagnostics); NaN once diverged."""
+
+    steps: list[int]  # the sampled optimizer steps (1-based)
+    names: list[str]  # the parameter tensors, the columns below
+    grad_norm: list[list[list[float]]]  # [run][k][param] ‖∇θ_l L‖₂ of the batch of that step
+    update_ratio: list[list[list[float]]]  # [run][k][param] ‖Δθ_l‖₂ / ‖θ_l‖₂ of that step
+
+
+@dataclass(frozen=True)
+class LrChangeEvent:
+    """Every run's lr was multiplied after `step` steps, each by editing param_groups or in a new optimizer."""
+
+    step: int
+    how: list[str]  # [run] "edit" or "rebuild"
+
+
+@dataclass(frozen=True)
 class DivergedEvent:
     """Run `run` became unusable at optimizer step `step` (1-based, torch's numbering) and takes no more steps."""
 
@@ -51,5 +69,13 @@ class DoneEvent:
     seconds: float  # wall time of this call to Trainer.run
 
 
-Event = StartEvent | StepsEvent | EvalEvent | DivergedEvent | DoneEvent
+Event = StartEvent | StepsEvent | EvalEvent | DiagnosticsEvent | LrChangeEvent | DivergedEvent | DoneEvent
 Listener = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """How far a background computation (a range test, a landscape) has come: `step` of `total` units."""
+
+    step: int
+    total: int

@@ -9,7 +9,16 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 
 from optlab.mnist import jsontext
-from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Event, StartEvent, StepsEvent
+from optlab.mnist.events import (
+    DiagnosticsEvent,
+    DivergedEvent,
+    DoneEvent,
+    EvalEvent,
+    Event,
+    LrChangeEvent,
+    StartEvent,
+    StepsEvent,
+)
 
 MAX_HISTORY_CHARS = 40_000_000  # 150,000 steps of 4 runs (20 epochs of full MNIST at batch 8) take about 25 MB
 MAX_HISTORY_DEPTH = 6  # {"lr": [[[0.1]]]} is 4 deep, {"diverged": [{"step": 3}]} 3
@@ -31,6 +40,11 @@ class History:
     test_loss: list[list[float]] = field(default_factory=list)
     ema_acc: list[list[float]] = field(default_factory=list)  # empty lists without EMA
     diverged: list[dict | None] = field(default_factory=list)  # [run] None, or {"step": t, "reason": "..."}
+    param_names: list[str] = field(default_factory=list)  # the columns of grad_norm and update_ratio
+    diag_step: list[int] = field(default_factory=list)  # the steps the per-layer diagnostics were sampled at
+    grad_norm: list[list[list[float]]] = field(default_factory=list)  # [run][diag_step][param] ‖∇θ_l L‖₂
+    update_ratio: list[list[list[float]]] = field(default_factory=list)  # [run][diag_step][param] ‖Δθ_l‖/‖θ_l‖
+    lr_change: dict | None = None  # {"step": k, "how": ["edit" | "rebuild", ...]} once the lr was changed
     done: bool = False
     stopped: bool = False
 
@@ -42,6 +56,7 @@ class History:
                 self.loss, self.lr, self.weight_norm = [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)]
                 self.test_acc, self.test_loss, self.ema_acc = [[] for _ in range(n)], [[] for _ in range(n)], [[] for _ in range(n)]
                 self.diverged = [None] * n
+                self.grad_norm, self.update_ratio = [[] for _ in range(n)], [[] for _ in range(n)]
             self.total_steps, self.steps_per_epoch = event.total_steps, event.steps_per_epoch
             self.done = self.stopped = False
         elif isinstance(event, StepsEvent):
@@ -60,6 +75,14 @@ class History:
                 self.test_loss[r].append(event.test_loss[r])
                 if event.ema_acc is not None:
                     self.ema_acc[r].append(event.ema_acc[r])
+        elif isinstance(event, DiagnosticsEvent):
+            self.param_names = list(event.names)
+            self.diag_step.extend(event.steps)
+            for r in range(len(self.labels)):
+                self.grad_norm[r].extend(event.grad_norm[r])
+                self.update_ratio[r].extend(event.update_ratio[r])
+        elif isinstance(event, LrChangeEvent):
+            self.lr_change = {"step": event.step, "how": list(event.how)}
         elif isinstance(event, DivergedEvent):
             self.diverged[event.run] = {"step": event.step, "reason": event.reason}
         elif isinstance(event, DoneEvent):
@@ -87,7 +110,11 @@ class History:
             weight_norm=[list(v) for v in self.weight_norm], eval_step=list(self.eval_step),
             test_acc=[list(v) for v in self.test_acc], test_loss=[list(v) for v in self.test_loss],
             ema_acc=[list(v) for v in self.ema_acc], diverged=[None if d is None else dict(d) for d in self.diverged],
-            done=self.done, stopped=self.stopped,
+            done=self.done, stopped=self.stopped, param_names=list(self.param_names),
+            diag_step=list(self.diag_step), grad_norm=[list(v) for v in self.grad_norm],
+            update_ratio=[list(v) for v in self.update_ratio],
+            lr_change=None if self.lr_change is None else {"step": self.lr_change["step"],
+                                                           "how": list(self.lr_change["how"])},
         )
 
     def to_json(self) -> str:
@@ -102,6 +129,11 @@ class History:
         names = {f.name for f in fields(cls)}
         if isinstance(d.get("labels"), list):
             d.setdefault("diverged", [None] * len(d["labels"]))  # files written before runs could diverge
+            # files written before the per-layer diagnostics and the mid-run lr change
+            d.setdefault("grad_norm", [[] for _ in d["labels"]])
+            d.setdefault("update_ratio", [[] for _ in d["labels"]])
+            for name, empty in (("param_names", []), ("diag_step", []), ("lr_change", None)):
+                d.setdefault(name, empty)
         missing, unknown = sorted(names - set(d)), sorted(set(d) - names)
         if missing:
             raise ValueError(f"The training history lacks: {', '.join(missing)}")
@@ -147,6 +179,7 @@ class History:
             raise ValueError("The training history's lr must hold each step's learning rates for each run")
         if not (isinstance(self.diverged, list) and len(self.diverged) == n):
             raise ValueError("The training history's diverged must have one entry per run")
+        self._check_diagnostics(n)
         for d in self.diverged:
             if d is None:
                 continue
@@ -154,6 +187,29 @@ class History:
                     and 1 <= d["step"] <= max(1, len(self.step)) and isinstance(d["reason"], str)
                     and len(d["reason"]) <= MAX_REASON):
                 raise ValueError("The training history's diverged entries must be a step and a reason")
+
+
+    def _check_diagnostics(self, n: int) -> None:
+        if not _is_list(self.param_names, str) or len(self.param_names) > 64:
+            raise ValueError("The training history's param_names must be a list of at most 64 names")
+        steps = self.diag_step
+        if not _is_list(steps, int) or steps != sorted(set(steps)) or (steps and not 1 <= steps[0] <= steps[-1]
+                                                                       <= len(self.step)):
+            raise ValueError(f"The training history's diag_step must be increasing step numbers up to "
+                             f"{len(self.step)}")
+        width = len(self.param_names)
+        for name in ("grad_norm", "update_ratio"):
+            runs = getattr(self, name)
+            if not (isinstance(runs, list) and len(runs) == n and all(
+                    isinstance(run, list) and len(run) == len(steps) and all(_is_numbers(row, width) for row in run)
+                    for run in runs)):
+                raise ValueError(f"The training history's {name} must hold {width} numbers per sampled step "
+                                 f"for each of {n} runs")
+        c = self.lr_change
+        if c is not None and not (isinstance(c, dict) and set(c) == {"step", "how"} and _is_int(c["step"])
+                                  and 0 < c["step"] <= len(self.step) and _is_list(c["how"], str)
+                                  and len(c["how"]) == n and set(c["how"]) <= {"edit", "rebuild"}):
+            raise ValueError("The training history's lr_change must be a step and how each run made it")
 
 
 def _is_int(v: object) -> bool:

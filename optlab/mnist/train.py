@@ -23,7 +23,17 @@ from torch import nn
 from optlab.ema import ModelEMA
 from optlab.mnist.config import RunSpec, TrainConfig
 from optlab.mnist.data import Digits
-from optlab.mnist.events import DivergedEvent, DoneEvent, EvalEvent, Listener, StartEvent, StepsEvent
+from optlab.mnist.diagnostics import grad_norms, param_names, update_ratios, weights_before
+from optlab.mnist.events import (
+    DiagnosticsEvent,
+    DivergedEvent,
+    DoneEvent,
+    EvalEvent,
+    Listener,
+    LrChangeEvent,
+    StartEvent,
+    StepsEvent,
+)
 from optlab.mnist.groups import apply_decoupled_decay, param_groups
 from optlab.mnist.history import History
 from optlab.mnist.models import build_model
@@ -152,6 +162,7 @@ class Trainer:
             scheduler = make_scheduler(optimizer, config.schedule, self.total_steps, **dict(config.schedule_params))
             ema = ModelEMA(model, decay=config.ema_decay, tau=config.ema_tau) if config.ema_decay else None
             self.runs.append(RunState(spec, model, optimizer, scheduler, ema))
+        self.names = param_names(base)  # the columns of the per-layer diagnostics
 
     @property
     def labels(self) -> list[str]:
@@ -201,6 +212,7 @@ class Trainer:
             self._emit(listener, self._evaluate())
         pending_loss: list[list[torch.Tensor]] = [[] for _ in self.runs]
         pending_lr: list[list[list[float]]] = [[] for _ in self.runs]
+        pending_diag: list[tuple[int, list, list]] = []  # (step, [run] grad norms, [run] update ratios)
         first_pending = self.step + 1
         order, order_epoch = None, -1
         stopped = False
@@ -208,6 +220,12 @@ class Trainer:
             if stop is not None and stop():
                 stopped = True
                 break
+            if cfg.lr_change_step and self.step == cfg.lr_change_step:
+                self.change_lr()
+                self._emit(listener, LrChangeEvent(self.step, [r.spec.lr_change for r in self.runs]))
+            # the per-layer diagnostics are sampled on the first step and on every live update's step
+            sample = self.step + 1 == 1 or (self.step + 1) % cfg.log_every == 0
+            grads, ratios = [], []
             epoch, j = divmod(self.step, self.steps_per_epoch)
             if epoch != order_epoch:
                 order, order_epoch = epoch_order(cfg.seed, epoch, d.n_train).to(self.device), epoch
@@ -218,6 +236,9 @@ class Trainer:
                 if gone is not None:  # a diverged run takes no more steps
                     losses.append(self._nan)
                     lrs.append([math.nan] * len(r.optimizer.param_groups))
+                    if sample:
+                        grads.append(None)
+                        ratios.append(None)
                     continue
                 r.optimizer.zero_grad(set_to_none=True)
                 total = None
@@ -229,27 +250,76 @@ class Trainer:
                     loss.backward()
                     total = loss.detach() if total is None else total + loss.detach()
                 lrs.append([g["lr"] for g in r.optimizer.param_groups])  # the lr this step uses
+                before = weights_before(r.model) if sample else None
+                if sample:
+                    grads.append(grad_norms(r.model))
                 apply_decoupled_decay(r.optimizer)
                 r.optimizer.step()
+                if sample:
+                    ratios.append(update_ratios(before, r.model))
                 if r.scheduler is not None:
                     r.scheduler.step()
                 if r.ema is not None:
                     r.ema.update(r.model)
                 losses.append(total)
             self.step += 1
+            if sample:
+                pending_diag.append((self.step, grads, ratios))
             end_of_epoch = self.step % self.steps_per_epoch == 0
             eval_due = (cfg.eval_every and self.step % cfg.eval_every == 0) or (not cfg.eval_every and end_of_epoch)
             # a live update before every evaluation, so a divergence is seen before a NaN model is scored
             if self.step % cfg.log_every == 0 or end_of_epoch or eval_due or self.step == self.total_steps:
                 self._flush(listener, first_pending, pending_loss, pending_lr)
-                pending_loss, pending_lr = [[] for _ in self.runs], [[] for _ in self.runs]
+                self._flush_diagnostics(listener, pending_diag)
+                pending_loss, pending_lr, pending_diag = [[] for _ in self.runs], [[] for _ in self.runs], []
                 first_pending = self.step + 1
             if eval_due:
                 self._emit(listener, self._evaluate())
         if pending_loss[0]:  # stopped between live updates: the losses, but no norm (keeps resumed curves exact)
             self._flush(listener, first_pending, pending_loss, pending_lr, with_norm=False)
+            self._flush_diagnostics(listener, pending_diag)
         self._emit(listener, DoneEvent(self.step, self.total_steps, stopped, time.perf_counter() - t0))
         return self.finished
+
+    def change_lr(self) -> None:
+        """Multiply every group's lr by the configuration's factor: in place in ``param_groups`` (the optimizer keeps
+        its momentum and moments), or, for a run whose ``lr_change`` is "rebuild", in a new optimizer over the same
+        weights, whose state starts again from zero, as `torch.optim` starts any new optimizer."""
+        factor = self.config.lr_change_factor
+        for r in self.runs:
+            if r.spec.lr_change == "rebuild":
+                r.optimizer = build_optimizer(r.spec, r.model, self.config)
+            for g in r.optimizer.param_groups:
+                g["lr"] = g["lr"] * factor
+
+    def optimizer_steps(self, r: int, step: int) -> int:
+        """The steps run r's optimizer has taken after `step` training steps (a rebuilt one counts from its
+        rebuild)."""
+        k = self.config.lr_change_step
+        rebuilt = k and step > k and self.runs[r].spec.lr_change == "rebuild"
+        return step - k if rebuilt else step
+
+    def _flush_diagnostics(self, listener: Listener | None, pending: list) -> None:
+        """One DiagnosticsEvent for the sampled steps since the last live update (one device sync for all)."""
+        if not pending:
+            return
+        n = len(self.names)
+        nan_row = [math.nan] * n
+
+        def rows(values: list) -> list[list[float]]:
+            return [nan_row if v is None else v for v in values]
+
+        flat = [torch.stack([t for t in g + u if t is not None]).tolist() if any(t is not None for t in g + u)
+                else [] for _, g, u in pending]
+        grad, ratio = [[] for _ in self.runs], [[] for _ in self.runs]
+        for (_, g, u), values in zip(pending, flat, strict=True):
+            it = iter(values)
+            g_rows = rows([None if v is None else next(it) for v in g])
+            u_rows = rows([None if v is None else next(it) for v in u])
+            for r in range(len(self.runs)):
+                grad[r].append(g_rows[r])
+                ratio[r].append(u_rows[r])
+        self._emit(listener, DiagnosticsEvent([s for s, _, _ in pending], self.names, grad, ratio))
 
     def _flush(self, listener: Listener | None, first: int, losses, lrs, with_norm: bool = True) -> None:
         """Emit the steps since the last live update, then a DivergedEvent for each run that diverged in them.
