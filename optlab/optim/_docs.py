@@ -17,17 +17,21 @@ from dataclasses import dataclass
 class Term:
     """One explained quantity: its name in ``explanations()``, the symbol it defines and what that equals.
 
-    ``rhs`` empty: the term is an expression with no symbol of its own (``1-\beta_1^t``).
+    ``rhs`` empty: the term is an expression with no symbol of its own (``1-\beta_1^t``). ``in_place``: the
+    term overwrites its symbol (``g_t \\leftarrow g_t + \\lambda\theta_{t-1}``), so the inspector writes an arrow.
     """
 
     name: str
     lhs: str
     rhs: str = ""
+    in_place: bool = False
 
     @property
     def formula(self) -> str:
-        """The inspector's line: ``lhs = rhs``."""
-        return f"{self.lhs} = {self.rhs}" if self.rhs else self.lhs
+        r"""The inspector's line: ``lhs = rhs`` (``lhs \leftarrow rhs`` for a term computed in place)."""
+        if not self.rhs:
+            return self.lhs
+        return self.assign if self.in_place else f"{self.lhs} = {self.rhs}"
 
     @property
     def assign(self) -> str:
@@ -43,7 +47,7 @@ def formulas(terms: tuple[Term, ...]) -> dict[str, str]:
 # The terms several optimizers record.
 GRAD = Term("grad", "g_t", r"\nabla_\theta f_t(\theta_{t-1})")
 GRAD_MAXIMIZE = Term("grad_maximize", "g_t", r"-\nabla_\theta f_t(\theta_{t-1})")
-L2 = Term("grad_l2", "g_t", r"g_t + \lambda\theta_{t-1}")
+L2 = Term("grad_l2", "g_t", r"g_t + \lambda\theta_{t-1}", in_place=True)
 DECAY = Term("decay", r"\Delta^{decay}\theta_t", r"-\gamma\lambda\theta_{t-1}")
 #: Adam's first and second moments (Kingma and Ba 2015, Algorithm 1), shared by its family.
 M = Term("m", "m_t", r"\beta_1 m_{t-1} + (1-\beta_1) g_t")
@@ -103,37 +107,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     ]
     return "\n".join(lines)
 
-
-RPROP = algorithm(
-    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \eta_-, \eta_+ \text{ (etas)},"
-    r" \Gamma_{min}, \Gamma_{max} \text{ (step sizes)}, \textit{maximize}",
-    r"g_{prev} \leftarrow 0, \: s_0 \leftarrow \gamma \text{ (every coordinate)}",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\textbf{for each coordinate } i: \\",
-        r"&\hspace{10mm}\textbf{if} \: g^i_{prev} g^i_t > 0: \: s^i_t \leftarrow \min(\eta_+ s^i_{t-1}, \Gamma_{max}) \\",
-        r"&\hspace{10mm}\textbf{else if} \: g^i_{prev} g^i_t < 0: \: s^i_t \leftarrow \max(\eta_- s^i_{t-1},"
-        r" \Gamma_{min}), \: g^i_t \leftarrow 0 \\",
-        r"&\hspace{10mm}\textbf{else}: \: s^i_t \leftarrow \mathrm{clip}(s^i_{t-1}, \Gamma_{min}, \Gamma_{max}) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - s_t \odot \mathrm{sign}(g_t) \\",
-        r"&\hspace{5mm}g_{prev} \leftarrow g_t \\",
-    ]),
-)
-
-ASGD = algorithm(
-    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (lambd)}, \alpha \text{ (alpha)}, t_0 \text{ (t0)},"
-    r" \omega \text{ (weight decay)}, \textit{maximize}",
-    r"\eta_0 \leftarrow \gamma, \: \mu_0 \leftarrow 1, \: \bar\theta_0 \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\textbf{if} \: \omega \neq 0: \: g_t \leftarrow g_t + \omega \theta_{t-1} \\",
-        r"&\hspace{5mm}\theta_t \leftarrow (1 - \lambda \eta_{t-1}) \theta_{t-1} - \eta_{t-1} g_t \\",
-        r"&\hspace{5mm}\textbf{if} \: \mu_{t-1} \neq 1: \: \bar\theta_t \leftarrow \bar\theta_{t-1}"
-        r" + \mu_{t-1} (\theta_t - \bar\theta_{t-1}) \: \textbf{else}: \: \bar\theta_t \leftarrow \theta_t \\",
-        r"&\hspace{5mm}\eta_t \leftarrow \gamma / (1 + \lambda \gamma t)^\alpha \\",
-        r"&\hspace{5mm}\mu_t \leftarrow 1 / \max(1, t - t_0) \\",
-    ]),
-)
 
 ADAFACTOR = algorithm(
     r"\gamma \text{ (lr)}, \tau \text{ (}\beta_2\text{ decay)}, \theta_0, f(\theta), \epsilon_1, \epsilon_2"
@@ -227,8 +200,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "rprop": RPROP,
-    "asgd": ASGD,
     "adafactor": ADAFACTOR,
     "muon": MUON,
     "lion": LION,

@@ -7,19 +7,36 @@ parameter is updated as its real view, as torch does.
 import torch
 from torch import Tensor
 
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, Term, algorithm, with_algorithm
+
+L2 = Term("grad_l2", "g_t", r"g_t + \omega\theta_{t-1}", in_place=True)
+ETA = Term("eta", r"\eta_{t-1}")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\lambda\eta_{t-1}\theta_{t-1} - \eta_{t-1} g_t")
+AX_START = Term("ax_start", r"\bar\theta_t", r"\theta_t")
+AX = Term("ax", r"\bar\theta_t", r"\bar\theta_{t-1} + \mu_{t-1} (\theta_t - \bar\theta_{t-1})")
+ETA_NEXT = Term("eta_next", r"\eta_t", r"\gamma / (1 + \lambda\gamma t)^\alpha")
+MU_NEXT = Term("mu_next", r"\mu_t", r"1 / \max(1, t - t_0)")
+
+TERMS = (*GRAD_TERMS, L2, ETA, UPDATE, AX_START, AX, ETA_NEXT, MU_NEXT)
+
+# torch.optim.ASGD's documented algorithm
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \lambda \text{ (lambd)}, \alpha \text{ (alpha)}, t_0 \text{ (t0)},"
+    r" \omega \text{ (weight decay)}, \textit{maximize}",
+    r"\eta_0 \leftarrow \gamma, \: \mu_0 \leftarrow 1, \: \bar\theta_0 \leftarrow 0",
+    "\n".join([
+        GRAD_LINE,
+        r"&\hspace{5mm}\textbf{if} \: \omega \neq 0: \: g_t \leftarrow g_t + \omega \theta_{t-1} \\",
+        r"&\hspace{5mm}\theta_t \leftarrow (1 - \lambda \eta_{t-1}) \theta_{t-1} - \eta_{t-1} g_t \\",
+        r"&\hspace{5mm}\textbf{if} \: \mu_{t-1} \neq 1: \: \bar\theta_t \leftarrow \bar\theta_{t-1}"
+        r" + \mu_{t-1} (\theta_t - \bar\theta_{t-1}) \: \textbf{else}: \: \bar\theta_t \leftarrow \theta_t \\",
+        r"&\hspace{5mm}\eta_t \leftarrow \gamma / (1 + \lambda \gamma t)^\alpha \\",
+        r"&\hspace{5mm}\mu_t \leftarrow 1 / \max(1, t - t_0) \\",
+    ]),
+)
+
 
 
 class ASGD(ExplainedOptimizer):
@@ -47,17 +64,9 @@ class ASGD(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["asgd"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        "grad_l2": r"g_t \leftarrow g_t + \omega\theta_{t-1}",
-        "eta": r"\eta_{t-1}",
-        "update": r"\Delta\theta_t = -\lambda\eta_{t-1}\theta_{t-1} - \eta_{t-1} g_t",
-        "ax_start": r"\bar\theta_t = \theta_t",
-        "ax": r"\bar\theta_t = \bar\theta_{t-1} + \mu_{t-1} (\theta_t - \bar\theta_{t-1})",
-        "eta_next": r"\eta_t = \gamma / (1 + \lambda\gamma t)^\alpha",
-        "mu_next": r"\mu_t = 1 / \max(1, t - t_0)",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "ASGD does not support sparse gradients"
     SYMBOLS = {"lr": r"\gamma", "lambd": r"\lambda", "alpha": r"\alpha", "t0": r"t_0", "weight_decay": r"\omega"}
     GROUP_DEFAULTS_ON_LOAD = {"foreach": None, "maximize": False, "differentiable": False, "capturable": False}
     COUNTER_KEYS = ("step", "eta", "mu")
@@ -91,70 +100,52 @@ class ASGD(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, lr) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, η_0 = γ, μ_0 = 1 (both rounded to the counter's dtype), θ̄_0 = 0."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["eta"] = new_step(to_scalar(lr))
-            state["mu"] = new_step(1.0)
-            state["ax"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["eta"] = new_step(to_scalar(group["lr"]))
+        state["mu"] = new_step(1.0)
+        state["ax"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            lambd, alpha, t0 = group["lambd"], group["alpha"], group["t0"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in self._params_with_grad(group, records, "ASGD does not support sparse gradients"):
-                state = self._init_state(p, group["lr"])
-                step_t, eta, mu = state["step"], state["eta"], state["mu"]
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One ASGD step of ``p`` (torch's ``_single_tensor_asgd``)."""
+        lr, lambd, alpha, t0 = to_scalar(group["lr"]), group["lambd"], group["alpha"], group["t0"]
+        weight_decay = group["weight_decay"]
+        step_t, eta, mu = state["step"], state["eta"], state["mu"]
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and θ̄ (torch's order)
+        param, grad, ax = real_view(p), real_view(grad), real_view(state["ax"])
+        # t <- t + 1
+        step_t += 1
+        if weight_decay != 0:
+            # g_t <- g_t + ω θ_{t-1}
+            grad = grad.add(param, alpha=weight_decay)
+            self.note(L2.name, grad)
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t and θ̄ (torch's order)
-                param, grad, ax = real_view(p), real_view(grad), real_view(state["ax"])
-                # t <- t + 1
-                step_t += 1
-                # g_t <- g_t + ω θ_{t-1}
-                if weight_decay != 0:
-                    grad = grad.add(param, alpha=weight_decay)
+        # η_{t-1}, as stored (rounded to the counter's dtype)
+        eta_value = eta.item()
+        self.note(ETA.name, eta_value)
+        # θ <- (1 - λ η_{t-1}) θ_{t-1}: the shrink of Bottou's schedule
+        param.mul_(1 - lambd * eta_value)
+        # θ_t = θ - η_{t-1} g_t
+        param.add_(grad, alpha=-eta_value)
+        self.note_update(param)
 
-                # η_{t-1}, as stored (rounded to the counter's dtype)
-                eta_value = eta.item()
-                # θ <- (1 - λ η_{t-1}) θ_{t-1}: the shrink of Bottou's schedule
-                param.mul_(1 - lambd * eta_value)
-                # θ_t = θ - η_{t-1} g_t
-                param.add_(grad, alpha=-eta_value)
+        if mu.item() != 1:
+            # θ̄_t = θ̄_{t-1} + μ_{t-1} (θ_t - θ̄_{t-1})
+            ax.add_(param.sub(ax).mul_(mu))
+            self.note(AX.name, ax)
+        else:
+            # μ = 1: the average is the iterate itself
+            ax.copy_(param)
+            self.note(AX_START.name, ax)
 
-                averaging = mu.item() != 1
-                if averaging:
-                    # θ̄_t = θ̄_{t-1} + μ_{t-1} (θ_t - θ̄_{t-1})
-                    ax.add_(param.sub(ax).mul_(mu))
-                else:
-                    # μ = 1: the average is the iterate itself
-                    ax.copy_(param)
-
-                step = step_t.item()
-                # η_t = γ / (1 + λ γ t)^α
-                eta.copy_(torch.as_tensor(lr / ((1 + lambd * lr * step) ** alpha)))
-                # μ_t = 1 / max(1, t - t0)
-                mu.copy_(torch.as_tensor(1 / max(1, step - t0)))
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    if weight_decay != 0:
-                        terms["grad_l2"] = snapshot(grad)
-                    terms.update(eta=snapshot(eta_value), update=param - before)
-                    terms["ax" if averaging else "ax_start"] = snapshot(ax)
-                    terms.update(eta_next=snapshot(eta), mu_next=snapshot(mu))
-                    records.append(terms)
-        return loss
+        step = step_t.item()
+        # η_t = γ / (1 + λ γ t)^α
+        eta.copy_(torch.as_tensor(lr / ((1 + lambd * lr * step) ** alpha)))
+        self.note(ETA_NEXT.name, eta)
+        # μ_t = 1 / max(1, t - t0)
+        mu.copy_(torch.as_tensor(1 / max(1, step - t0)))
+        self.note(MU_NEXT.name, mu)
 
 
 ASGD.__doc__ = with_algorithm(ASGD.__doc__, ASGD.ALGORITHM_LATEX)

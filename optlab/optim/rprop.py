@@ -7,19 +7,35 @@ parameter is updated as its real view, as torch does (its step sizes start at γ
 import torch
 from torch import Tensor
 
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    real_view,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
-)
+from ._base import ExplainedOptimizer, new_step, real_view, refuse_unsupported, to_scalar, zeros
 from ._checks import check_lr
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_LINE, GRAD_TERMS, Term, algorithm, with_algorithm
+
+FACTOR = Term("factor", "f_t", r"\eta_+ \text{ if } g_{prev} g_t > 0, \; \eta_- \text{ if } g_{prev} g_t < 0,"
+              r" \; 1 \text{ if } g_{prev} g_t = 0")
+STEP_SIZE = Term("step_size", "s_t", r"\mathrm{clip}(f_t s_{t-1}, \Gamma_{min}, \Gamma_{max})")
+GRAD_KEPT = Term("grad_kept", r"\tilde g_t", r"g_t \text{ with } 0 \text{ where } f_t = \eta_-")
+UPDATE = Term("update", r"\Delta\theta_t", r"-s_t \, \mathrm{sign}(\tilde g_t)")
+
+TERMS = (*GRAD_TERMS, FACTOR, STEP_SIZE, GRAD_KEPT, UPDATE)
+
+# torch.optim.Rprop's documented algorithm, per coordinate
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \theta_0, f(\theta), \eta_-, \eta_+ \text{ (etas)},"
+    r" \Gamma_{min}, \Gamma_{max} \text{ (step sizes)}, \textit{maximize}",
+    r"g_{prev} \leftarrow 0, \: s_0 \leftarrow \gamma \text{ (every coordinate)}",
+    "\n".join([
+        GRAD_LINE,
+        r"&\hspace{5mm}\textbf{for each coordinate } i: \\",
+        r"&\hspace{10mm}\textbf{if} \: g^i_{prev} g^i_t > 0: \: s^i_t \leftarrow \min(\eta_+ s^i_{t-1}, \Gamma_{max}) \\",
+        r"&\hspace{10mm}\textbf{else if} \: g^i_{prev} g^i_t < 0: \: s^i_t \leftarrow \max(\eta_- s^i_{t-1},"
+        r" \Gamma_{min}), \: g^i_t \leftarrow 0 \\",
+        r"&\hspace{10mm}\textbf{else}: \: s^i_t \leftarrow \mathrm{clip}(s^i_{t-1}, \Gamma_{min}, \Gamma_{max}) \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - s_t \odot \mathrm{sign}(g_t) \\",
+        r"&\hspace{5mm}g_{prev} \leftarrow g_t \\",
+    ]),
+)
+
 
 
 class Rprop(ExplainedOptimizer):
@@ -42,15 +58,9 @@ class Rprop(ExplainedOptimizer):
         foreach: accepted and ignored. capturable, differentiable: only their defaults are accepted.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["rprop"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        "factor": r"f_t = \eta_+ \text{ if } g_{prev} g_t > 0, \; \eta_- \text{ if } g_{prev} g_t < 0,"
-                  r" \; 1 \text{ if } g_{prev} g_t = 0",
-        "step_size": r"s_t = \mathrm{clip}(f_t s_{t-1}, \Gamma_{min}, \Gamma_{max})",
-        "grad_kept": r"\tilde g_t = g_t \text{ with } 0 \text{ where } f_t = \eta_-",
-        "update": r"\Delta\theta_t = -s_t \, \mathrm{sign}(\tilde g_t)",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Rprop does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "etas": r"(\eta_-, \eta_+)",
@@ -86,64 +96,44 @@ class Rprop(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, lr) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, g_prev = 0 and s_0 = γ in every coordinate (γ + γi for a complex θ)."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["prev"] = zeros(p)
-            if p.dtype.is_complex:
-                state["step_size"] = torch.full_like(p.grad, complex(lr, lr))
-            else:
-                state["step_size"] = torch.full_like(p.grad, to_scalar(lr))
-        return state
+        lr = group["lr"]
+        state["step"] = new_step()
+        state["prev"] = zeros(p)
+        if p.dtype.is_complex:
+            state["step_size"] = torch.full_like(p.grad, complex(lr, lr))
+        else:
+            state["step_size"] = torch.full_like(p.grad, to_scalar(lr))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            etaminus, etaplus = group["etas"]
-            step_size_min, step_size_max = group["step_sizes"]
-            maximize = group["maximize"]
-            for p in self._params_with_grad(group, records, "Rprop does not support sparse gradients"):
-                state = self._init_state(p, group["lr"])
-                terms = {} if records is not None else None
-                before = real_view(p).clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Rprop step of ``p`` (torch's ``_single_tensor_rprop``)."""
+        etaminus, etaplus = group["etas"]
+        step_size_min, step_size_max = group["step_sizes"]
+        # t <- t + 1
+        state["step"] += 1
+        # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, g_prev and s (torch's order)
+        param, grad = real_view(p), real_view(grad)
+        prev, step_size = real_view(state["prev"]), real_view(state["step_size"])
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # t <- t + 1
-                state["step"] += 1
-                # a complex θ moves as its real view (Re θ, Im θ), and so do g_t, g_prev and s (torch's order)
-                param, grad = real_view(p), real_view(grad)
-                prev, step_size = real_view(state["prev"]), real_view(state["step_size"])
-
-                # sign(g_prev · g_t) per coordinate, then the factor f_t: η+ where > 0, η- where < 0, 1 where 0
-                factor = grad.mul(prev).sign()
-                factor[factor.gt(0)] = etaplus
-                factor[factor.lt(0)] = etaminus
-                factor[factor.eq(0)] = 1
-                # s_t = clip(f_t s_{t-1}, Γmin, Γmax)
-                step_size.mul_(factor).clamp_(step_size_min, step_size_max)
-                # g̃_t = g_t, with 0 where the sign flipped (f_t = η-): that coordinate rests this step
-                grad = grad.clone(memory_format=torch.preserve_format)
-                grad[factor.eq(etaminus)] = 0
-                # θ_t = θ_{t-1} - s_t sign(g̃_t)
-                param.addcmul_(grad.sign(), step_size, value=-1)
-                # g_prev <- g̃_t
-                prev.copy_(grad)
-
-                if terms is not None:
-                    record_grad(terms, real_view(p.grad), maximize)
-                    terms.update(
-                        factor=factor,
-                        step_size=snapshot(step_size),
-                        grad_kept=grad,
-                        update=param - before,
-                    )
-                    records.append(terms)
-        return loss
+        # sign(g_prev · g_t) per coordinate, then the factor f_t: η+ where > 0, η- where < 0, 1 where 0
+        factor = grad.mul(prev).sign()
+        factor[factor.gt(0)] = etaplus
+        factor[factor.lt(0)] = etaminus
+        factor[factor.eq(0)] = 1
+        self.note(FACTOR.name, factor)
+        # s_t = clip(f_t s_{t-1}, Γmin, Γmax)
+        step_size.mul_(factor).clamp_(step_size_min, step_size_max)
+        self.note(STEP_SIZE.name, step_size)
+        # g̃_t = g_t, with 0 where the sign flipped (f_t = η-): that coordinate rests this step
+        grad = grad.clone(memory_format=torch.preserve_format)
+        grad[factor.eq(etaminus)] = 0
+        self.note(GRAD_KEPT.name, grad)
+        # θ_t = θ_{t-1} - s_t sign(g̃_t)
+        param.addcmul_(grad.sign(), step_size, value=-1)
+        self.note_update(param)
+        # g_prev <- g̃_t
+        prev.copy_(grad)
 
 
 Rprop.__doc__ = with_algorithm(Rprop.__doc__, Rprop.ALGORITHM_LATEX)
