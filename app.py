@@ -2,9 +2,13 @@
 
 import streamlit as st
 
-from optlab.i18n import t
-from optlab.ui.language import language_switch, link_params
-from optlab.ui.pages import LABS, LESSONS, page_entries
+from optlab.ui import startup
+
+startup.prepare()  # once per server, before any page code: torch threads, heavy imports, gc.freeze
+
+from optlab.i18n import t  # noqa: E402
+from optlab.ui.language import language_switch, link_params  # noqa: E402
+from optlab.ui.pages import LABS, LESSONS, page_entries  # noqa: E402
 
 st.set_page_config(page_title="optlab", page_icon="📉", layout="wide")
 ENTRIES = page_entries()

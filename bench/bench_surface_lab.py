@@ -54,16 +54,16 @@ from optlab.ui.cache import (  # noqa: E402
     sweep_json,
 )
 from optlab.ui.surface_lab import inspector_arrows  # noqa: E402
-from optlab.ui.urlstate import LabConfig, RunSpec, encode  # noqa: E402
+from optlab.ui.urlstate import LabConfig, SurfaceRun, encode  # noqa: E402
 
 CONFIG = LabConfig(
     surface="rosenbrock",
     steps=500,
     runs=(
-        RunSpec.of("sgd", lr=0.001),
-        RunSpec.of("momentum", lr=0.001, momentum=0.9),
-        RunSpec.of("adam", lr=0.05),
-        RunSpec.of("rmsprop", lr=0.01),
+        SurfaceRun.of("sgd", lr=0.001),
+        SurfaceRun.of("momentum", lr=0.001, momentum=0.9),
+        SurfaceRun.of("adam", lr=0.05),
+        SurfaceRun.of("rmsprop", lr=0.01),
     ),
 )
 

@@ -2,7 +2,8 @@
 
 Plotly looks pandas up in `sys.modules` without importing it, so a session building a figure while another
 session's first `st.dataframe` is still importing pandas used to get "partially initialized module 'pandas' has no
-attribute 'Series'". The UI package imports the heavy modules once, before any page code runs.
+attribute 'Series'". Where the app starts (app.py), optlab.ui.startup imports the heavy modules once, before any
+page code runs.
 """
 
 from __future__ import annotations
@@ -29,11 +30,14 @@ ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("pandas", "plotly.subplots", "plotly.graph_objects", "pyarrow")
 
 
-def test_the_ui_package_imports_the_heavy_modules_up_front():
-    code = f"import sys, optlab.ui; print([m for m in {HEAVY!r} if m not in sys.modules])"
+def test_the_app_start_imports_the_heavy_modules_up_front_and_sets_one_torch_thread():
+    code = (f"import sys, torch, optlab.ui.startup as s; s.prepare(); assert torch.get_num_threads() == 1; "
+            f"print([m for m in {HEAVY!r} if m not in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]", f"imported only on first use: {out.stdout.strip()}"
+    app = (ROOT / "app.py").read_text()
+    assert app.index("startup.prepare()") < app.index("st.navigation"), "app.py must prepare before any page runs"
 
 
 async def _trainer(base: str, seed: int, curves_seen: asyncio.Event, found: list[str]) -> None:

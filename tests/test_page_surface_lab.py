@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 from optlab.registry import REGISTRY
 from optlab.ui import ahead, surface_lab
 from optlab.ui.cache import build_surface, compute_traces
-from optlab.ui.urlstate import LabConfig, LabView, RunSpec, decode, decode_view, encode
+from optlab.ui.urlstate import LabConfig, LabView, SurfaceRun, decode, decode_view, encode
 
 PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "1_Surface_Lab.py")
 
@@ -124,7 +124,7 @@ def test_divergence_is_reported_at_its_step_not_as_a_crash():
 
 def test_the_page_reads_its_configuration_from_the_url():
     cfg = LabConfig(surface="himmelblau", start=(1.0, -1.5), steps=40, noise=0.5, seed=3,
-                    runs=(RunSpec.of("rmsprop", lr=0.02, centered=True), RunSpec.of("nesterov", momentum=0.8)))
+                    runs=(SurfaceRun.of("rmsprop", lr=0.02, centered=True), SurfaceRun.of("nesterov", momentum=0.8)))
     at = open_page(encode(cfg))
     assert_clean(at)
     assert at.selectbox(key="sl_surface").value == "himmelblau"
@@ -153,7 +153,7 @@ def test_a_malformed_url_falls_back_to_defaults_with_a_notice():
     at = open_page({"s": "no_such_surface", "n": "lots", "r1": "bogus", "x0": "1;2"})
     assert_clean(at)
     notice = "\n".join(w.value for w in at.warning)
-    assert "could not be used" in notice and "Unknown surface" in notice and "unknown optimizer" in notice
+    assert "could not be used" in notice and "unknown value" in notice and "unknown optimizer" in notice
     assert at.selectbox(key="sl_surface").value == LabConfig().surface
     assert at.slider(key="sl_steps").value == LabConfig().steps
     assert at.selectbox(key="sl_r1_opt").value == LabConfig().runs[0].optimizer
@@ -425,13 +425,13 @@ def test_basins_of_a_two_group_run_use_both_groups():
 def trace_keys(monkeypatch) -> list[str]:
     """Every key the page asks the trace cache for (the cache still answers)."""
     keys: list[str] = []
-    real = surface_lab.cached_traces
+    real = surface_lab.state.cached_traces
 
     def spy(key: str):
         keys.append(key)
         return real(key)
 
-    monkeypatch.setattr(surface_lab, "cached_traces", spy)
+    monkeypatch.setattr(surface_lab.state, "cached_traces", spy)
     return keys
 
 
@@ -475,7 +475,7 @@ def test_a_link_with_a_view_that_does_not_fit_is_fitted_with_a_notice():
     at = open_page({**POINTED, "t": "9:999", "v": "heatmap", "b": "5:21"})
     assert_clean(at)
     notice = "\n".join(w.value for w in at.warning)
-    assert "there is no run 9" in notice and "unknown view 'heatmap'" in notice and "there is no run 5" in notice
+    assert "there is no run 9" in notice and "unknown value 'heatmap'" in notice and "there is no run 5" in notice
     assert at.selectbox(key="sl_insp_run").value == 0 and at.slider(key="sl_insp_t").value == 50
     assert live(at)["runs"]  # the contour tab is open
     assert _view(at) == LabView(insp_t=50, basins_n=21)

@@ -32,7 +32,7 @@ from optlab.ui.urlstate import (
     SEED_RANGE,
     WINDOW_LIMIT,
     LabConfig,
-    RunSpec,
+    SurfaceRun,
     decode,
     read_export,
 )
@@ -360,10 +360,10 @@ def test_every_figure_saves_its_png_under_its_own_name(view, names):
 
 EXPERIMENTS = [
     LabConfig(surface="custom", formula="x**2 + 3*sin(y)**2", window=((-2.0, 4.0), (-3.0, 1.5)), start=(3.5, -2.5),
-              steps=60, noise=0.3, seed=11, runs=(RunSpec.of("adam", lr=0.1), RunSpec.of("sgd", lr=0.05))),
-    LabConfig(surface="quadratic", kappa=250.0, angle=20.0, steps=80, noise=0.05, seed=3,
-              runs=(replace(RunSpec.of("momentum", lr=0.5, momentum=0.8), lr_y_factor=0.5),
-                    replace(RunSpec.of("adam", lr=0.2), schedule="cosine", schedule_params=(("min_fraction", 0.1),),
+              steps=60, noise=0.3, seed=11, runs=(SurfaceRun.of("adam", lr=0.1), SurfaceRun.of("sgd", lr=0.05))),
+    LabConfig(surface="quadratic", params=(("kappa", 250.0), ("angle", 20.0)), steps=80, noise=0.05, seed=3,
+              runs=(replace(SurfaceRun.of("momentum", lr=0.5, momentum=0.8), lr_y_factor=0.5),
+                    replace(SurfaceRun.of("adam", lr=0.2), schedule="cosine", schedule_params=(("min_fraction", 0.1),),
                             ema_decay=0.9, ema_tau=5.0))),
     LabConfig(surface="himmelblau", steps=40),  # the surface's own start: the file must still say where that was
 ]

@@ -18,13 +18,13 @@ def calls(monkeypatch) -> dict[str, int]:
     """How often the page called each view's builder (the builders still run)."""
     counts = dict.fromkeys(BUILDERS, 0)
     for name in BUILDERS:
-        real = getattr(surface_lab, name)
+        real = getattr(surface_lab.figures, name)
 
         def spy(*args, _real=real, _name=name, **kwargs):
             counts[_name] += 1
             return _real(*args, **kwargs)
 
-        monkeypatch.setattr(surface_lab, name, spy)
+        monkeypatch.setattr(surface_lab.figures, name, spy)
     return counts
 
 

@@ -15,11 +15,11 @@ from optlab.ui.cache import (
     starts_json,
     sweep_json,
 )
-from optlab.ui.urlstate import LabConfig, RunSpec
+from optlab.ui.urlstate import LabConfig, SurfaceRun
 
-CFG = LabConfig(surface="quadratic", kappa=50.0, steps=40, noise=0.2, seed=5,
-                runs=(replace(RunSpec.of("sgd", lr=0.01), lr_y_factor=30.0), RunSpec.of("adam", lr=0.05),
-                      RunSpec.of("momentum", lr=0.01, momentum=0.9)))
+CFG = LabConfig(surface="quadratic", params=(("kappa", 50.0),), steps=40, noise=0.2, seed=5,
+                runs=(replace(SurfaceRun.of("sgd", lr=0.01), lr_y_factor=30.0), SurfaceRun.of("adam", lr=0.05),
+                      SurfaceRun.of("momentum", lr=0.01, momentum=0.9)))
 
 
 def _with(cfg: LabConfig, i: int, **values) -> LabConfig:
@@ -75,11 +75,11 @@ def test_start_grid_members_are_the_pages_own_runs_from_those_starts():
 def test_runs_that_differ_in_any_setting_get_different_labels():
     from optlab.ui.cache import run_label
 
-    runs = [RunSpec.of("momentum", lr=0.01, momentum=0.9), RunSpec.of("momentum", lr=0.01, momentum=0.9,
+    runs = [SurfaceRun.of("momentum", lr=0.01, momentum=0.9), SurfaceRun.of("momentum", lr=0.01, momentum=0.9,
                                                                        dampening=0.5),
-            RunSpec.of("adam", lr=0.05), RunSpec.of("adam", lr=0.05, beta1=0.8), RunSpec.of("adam", lr=0.05,
+            SurfaceRun.of("adam", lr=0.05), SurfaceRun.of("adam", lr=0.05, beta1=0.8), SurfaceRun.of("adam", lr=0.05,
                                                                                           weight_decay=0.01),
-            RunSpec.of("sgd", lr=0.01), RunSpec.of("sgd", lr=0.01, maximize=True)]
+            SurfaceRun.of("sgd", lr=0.01), SurfaceRun.of("sgd", lr=0.01, maximize=True)]
     labels = [run_label(1, r) for r in runs]
     assert len(set(labels)) == len(labels), labels
     assert labels[0] == "1 · SGD + momentum lr=0.01 μ=0.9"

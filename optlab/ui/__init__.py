@@ -1,30 +1,6 @@
 """Streamlit helpers shared by the pages. The only part of optlab that imports Streamlit.
 
-Importing this package sets torch to one intra-op thread: the app's tensors are tiny, one server process serves a
-whole class, and on a small machine extra threads only contend with each other (a 2-thread op measured ~12x slower
-than a 1-thread one under load).
-
-It also imports the heavy modules the pages use lazily, once, before any page code runs. Plotly looks pandas up in
-`sys.modules` without importing it (`_plotly_utils.optional_imports.get_module`), so a session building a figure
-while another session's first `st.dataframe` was still importing pandas got "partially initialized module
-'pandas' has no attribute 'Series'". Sessions importing this package at once wait for one another on the import
-lock, so every page sees these modules complete.
-
-Then it freezes the garbage collector's view of everything imported so far (`gc.freeze()`,
-https://docs.python.org/3/library/gc.html#gc.freeze). Streamlit runs a full `gc.collect(2)` after every script run
-(option runner.postScriptGC); with torch, pandas, Plotly and Streamlit loaded that walked some 250,000 objects and
-took 150-220 ms of CPU per click. Frozen, those module-level objects are never walked again, and a collection only
-looks at what sessions created since, while the collection itself still runs.
+Importing it sets nothing: the server's one-time work (torch's thread count, the heavy imports that must not
+race between first sessions, freezing the collector's view of them) is ``optlab.ui.startup.prepare()``, which
+app.py calls where the app starts.
 """
-
-import gc
-
-import pandas  # noqa: F401
-import plotly.graph_objects  # noqa: F401
-import plotly.subplots  # noqa: F401
-import pyarrow  # noqa: F401
-import torch
-import torch._dynamo  # noqa: F401 - what the first torch.optim.Optimizer would import (torch._compile), up front
-
-torch.set_num_threads(1)
-gc.freeze()

@@ -2,14 +2,13 @@
 
 ``st.cache_data`` is shared by every session on the server, so when a class opens the same link the runs are
 computed once. Torch tensors and surfaces are not hashable there, so each wrapper takes a canonical JSON
-string (``LabConfig.to_json()``) and rebuilds what it needs inside. It caches NumPy arrays, never figures.
-What it leaves out: drawing, and checking a configuration (``optlab.ui.urlstate.decode`` does that).
+string (``LabConfig.to_json()``, the cache key its fields derive) and rebuilds what it needs inside. It caches NumPy arrays, never figures.
+What it leaves out: drawing, and checking a configuration (``optlab.config.surface_lab.decode`` does that).
 """
 
 from __future__ import annotations
 
 import json
-import math
 import threading
 from collections import OrderedDict
 from dataclasses import replace
@@ -18,13 +17,13 @@ import numpy as np
 import streamlit as st
 
 from optlab.basins import Basins, basins
+from optlab.config.surface_lab import CUSTOM, LabConfig, SurfaceRun, check, group_lrs, lr_y_capped
 from optlab.expr import surface_from_formula
 from optlab.plots.raster import contour_rgb, data_uri, png_bytes
 from optlab.registry import REGISTRY
 from optlab.surfaces import Surface, get_surface
 from optlab.sweep import Sweep, run_members, run_start_sweep, start_grid, sweep_values
 from optlab.trace import RunConfig, Trace, run_traces
-from optlab.ui.urlstate import CUSTOM, LabConfig, RunSpec, check
 
 GRID_N = 120  # contour grid points per side: sharp enough on a projector, ~60 kB as float32
 BASINS_N = 31  # starts per side of the basins grid: 961 runs of 300 steps take about 0.25 s
@@ -33,36 +32,16 @@ STARTS_N = 9  # starts per side of the grid whose paths the live figure shows wh
 
 
 def surface_json(cfg: LabConfig) -> str:
-    """The part of a configuration that decides the surface, as canonical JSON."""
-    return json.dumps([cfg.surface, cfg.formula, cfg.window, cfg.kappa, cfg.angle], separators=(",", ":"))
+    """The part of a configuration that decides the surface (its fields: key, formula and window, or the
+    catalog surface's own parameters), as canonical JSON."""
+    return json.dumps(cfg.surface_values(), sort_keys=True, separators=(",", ":"))
 
 
 def build_surface(cfg: LabConfig) -> Surface:
     """The surface a configuration names. Raises ``optlab.expr.FormulaError`` for a bad formula."""
     if cfg.surface == CUSTOM:
         return surface_from_formula(cfg.formula, cfg.window)
-    if cfg.surface == "quadratic":
-        return get_surface("quadratic", kappa=cfg.kappa, angle_deg=cfg.angle)
-    return get_surface(cfg.surface)
-
-
-def group_lrs(run: RunSpec) -> tuple[float, float] | None:
-    """The (x, y) learning rates of a run with two param groups, or None for one group.
-
-    The y group's lr is ``lr_y_factor`` × the run's lr, kept inside the optimizer's allowed lr range (the
-    product of two in-range numbers can leave it); :func:`lr_y_capped` says when that happened.
-    """
-    if run.lr_y_factor is None:
-        return None
-    lr = float(dict(run.hparams)["lr"])
-    h = REGISTRY[run.optimizer].hyper("lr")
-    return lr, min(max(lr * run.lr_y_factor, h.min), h.max)
-
-
-def lr_y_capped(run: RunSpec) -> bool:
-    """True when the y group's lr had to be moved into the allowed range (so it is not factor × lr)."""
-    lrs = group_lrs(run)
-    return lrs is not None and not math.isclose(lrs[1], lrs[0] * run.lr_y_factor, rel_tol=1e-12)
+    return get_surface(cfg.surface, **cfg.surface_params())
 
 
 #: how a setting reads in a legend: short, and with the symbol the lessons use
@@ -70,7 +49,7 @@ LEGEND_NAMES = {"momentum": "μ", "dampening": "dampening", "weight_decay": "wd"
                 "eps": "ε", "alpha": "α"}
 
 
-def run_label(i: int, run: RunSpec) -> str:
+def run_label(i: int, run: SurfaceRun) -> str:
     """Legend text: number, optimizer, learning rate, every setting that differs from the preset, and extras,
     e.g. "2 · Adam lr=0.05 β₁=0.8 + cosine": two runs that differ in anything get different labels.
 
@@ -125,7 +104,7 @@ def start_of(cfg: LabConfig, surface: Surface) -> tuple[float, float]:
 def compute_traces(config_json: str) -> list[Trace]:
     """Every run of the configuration, uncached (the benchmark times this).
 
-    Raises ValueError for a setting outside the range the link and the widgets allow (``urlstate.check``).
+    Raises ValueError for a setting outside the range the link and the widgets allow (``optlab.config.surface_lab.check``).
     """
     cfg = LabConfig.from_json(config_json)
     problems = check(cfg)
@@ -289,9 +268,7 @@ def cached_picture(surface_key: str, n: int = PICTURE_N) -> str:
 
 
 def _surface_config(surface_key: str) -> LabConfig:
-    surface, formula, window, kappa, angle = json.loads(surface_key)
-    return LabConfig(surface=surface, formula=formula, window=tuple(tuple(w) for w in window), kappa=kappa,
-                     angle=angle)
+    return LabConfig.from_values(json.loads(surface_key))
 
 
 def compute_grid(surface_key: str, n: int = GRID_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,259 @@
+"""The Surface Lab's figures: the live contour (scrub a knob, drag the start), replay, 3D view, basins, and the
+loss and distance curves. Only the open tab is built; the figures and the step inspector rerun alone (a fragment).
+Numbers come from ``optlab.ui.cache`` (the shared store), figures from ``optlab.plots``."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import streamlit as st
+
+from optlab.config.surface_lab import BASINS_SIDES, VIEWS, LabConfig, SurfaceRun
+from optlab.i18n import N_, t
+from optlab.plots.animation import replay_figure
+from optlab.plots.basins import basins_figure, count_rows
+from optlab.plots.curves import distance_figure, loss_figure
+from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_entry
+from optlab.plots.surface import color, image_config, surface3d_figure
+from optlab.registry import REGISTRY
+from optlab.surfaces import Surface
+from optlab.sweep import SWEEP_KNOBS
+from optlab.trace import Trace
+from optlab.ui import ahead
+from optlab.ui.cache import (
+    GRID_N,
+    basins_json,
+    cached_basins,
+    cached_grid,
+    cached_picture,
+    compute_starts,
+    compute_sweep,
+    run_label,
+    starts_json,
+    surface_json,
+    sweep_json,
+)
+from optlab.ui.live_figure import live_figure, reported
+from optlab.ui.surface_lab.inspector import inspector_arrows, inspector_controls, inspector_panel
+from optlab.ui.surface_lab.state import current_view, remember_view, tab_label
+from optlab.ui.widgets import set_optimizer_values
+
+SS = st.session_state
+REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay frame
+BASINS_DRAWN = "_sl_basins_drawn"  # the basins widgets were drawn last run (else their state is stale or gone)
+
+
+LIVE_KEY = "sl_live"
+LIVE_HEIGHT = 400  # pixels of plot: with the title, formula and tabs, the whole figure fits a 1280x720 screen
+KNOB_LABELS = {"lr": N_("learning rate"), "momentum": N_("momentum μ"), "beta1": N_("β₁")}
+
+
+RERUN_APP = "_sl_rerun_app"  # a callback inside the figure's fragment changed the sidebar: rerun the whole page
+
+
+AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the background, look again this often
+
+
+def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
+    """The inspected run, the knob its slider moves, and the keys of that sweep and of its start grid."""
+    run = SS.get("sl_insp_run", 0)
+    run = run if isinstance(run, int) and run in range(len(cfg.runs)) else 0  # the inspector's pick, if it is one
+    knobs = knobs_of(cfg.runs[run])
+    knob = SS.get("sl_knob") if SS.get("sl_knob") in knobs else knobs[0]
+    return run, knob, sweep_json(cfg, run, knob), starts_json(cfg, run)
+
+
+def _live_ready(cfg: LabConfig) -> bool:
+    """Whether the live figure's sweep and start grid are computed (starting them if not)."""
+    if current_view().tab != "contour":
+        return True
+    _, _, sweep_key, starts_key = _live_keys(cfg)
+    sweep = ahead.get_or_start(sweep_key, compute_sweep)
+    grid = ahead.get_or_start(starts_key, compute_starts)
+    return sweep is not None and grid is not None
+
+
+def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
+    """The figure tabs beside the step inspector, as a fragment: a new step, tab, knob choice or basins grid
+    reruns only this part, with the traces it was given, and the curves below are not rebuilt.
+
+    While the live figure's sweeps are still computed in the background, the fragment looks again every
+    ``AHEAD_POLL_S`` seconds, and stops once they are in.
+    """
+    polling = not _live_ready(cfg)
+    st.fragment(run_every=AHEAD_POLL_S if polling else None)(_figures_and_inspector)(surface, cfg, traces, polling)
+
+
+def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], polling: bool) -> None:
+    if SS.pop(RERUN_APP, False) or polling == _live_ready(cfg):  # sidebar changed, or polling must start/stop
+        st.rerun(scope="app")
+    left, right = st.columns([3, 2])
+    with right:
+        st.subheader("Step inspector", anchor=False)
+        picked = inspector_controls(traces)
+        if picked is not None:
+            inspector_panel(*picked)
+    with left:
+        figure_tabs(surface, cfg, traces, inspector_arrows(*picked) if picked is not None else None)
+
+
+def _knob_released() -> None:
+    """The live figure's knob was let go at a sweep member: that run takes the value (and is computed exactly)."""
+    SS[RERUN_APP] = True
+    v = reported(LIVE_KEY, "knob")
+    if not v or v.get("knob") not in SWEEP_KNOBS:
+        return
+    i = int(v.get("run", 0)) + 1
+    opt = SS.get(f"sl_r{i}_opt")
+    if opt in REGISTRY and v["knob"] in REGISTRY[opt].names():
+        set_optimizer_values(f"sl_r{i}", opt, {v["knob"]: float(v["value"])})
+
+
+def _start_released() -> None:
+    """The start was dropped (or the plot clicked) somewhere: start there."""
+    SS[RERUN_APP] = True
+    v = reported(LIVE_KEY, "start")
+    if v and all(isinstance(v.get(k), int | float) and math.isfinite(v[k]) for k in ("x", "y")):
+        SS.sl_x0, SS.sl_y0 = float(v["x"]), float(v["y"])
+
+
+def _knob_chosen() -> None:
+    v = reported(LIVE_KEY, "choose")
+    if v and v.get("knob") in SWEEP_KNOBS:
+        SS.sl_knob = v["knob"]
+
+
+def knobs_of(run: SurfaceRun) -> list[str]:
+    """The knobs of a run the live figure can sweep: lr, and momentum or β₁ where the optimizer has them."""
+    names = REGISTRY[run.optimizer].names()
+    return [k for k in SWEEP_KNOBS if k in names]
+
+
+def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
+    """The contour with every path, drawn in the browser: drag the knob or the start and the paths follow.
+
+    The knob slider switches the inspected run's path between the members of its sweep, and
+    dragging the start shows that run's path from the nearest start of a grid (the other runs wait for the
+    release): both precomputed here by the real optimizers and shared by every session. Letting go reports the
+    value, and the exact runs are computed.
+    """
+    run, knob, sweep_key, starts_key = _live_keys(cfg)
+    h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
+    sweep = ahead.get_or_start(sweep_key, compute_sweep)  # None while it is computed in the background
+    grid = ahead.get_or_start(starts_key, compute_starts)
+    current = float(dict(cfg.runs[run].hparams)[knob])
+    starts = {run: grid} if grid is not None else {}  # dragging the start shows the inspected run's path
+    start = cfg.start if cfg.start is not None else surface.start
+    entry = None
+    if sweep is not None:
+        entry = sweep_entry(sweep, run, f"run {run + 1}", knob if knob == "lr" else
+                            t(KNOB_LABELS[knob]).split()[-1], current, h.log, surface.bounds)
+        entry["knobs"] = [{"key": k, "label": t(KNOB_LABELS[k])} for k in knobs_of(cfg.runs[run])]
+    payload = live_payload(
+        image=cached_picture(surface_json(cfg)), bounds=surface.bounds, traces=traces, minima=surface.minima,
+        start=start, starts=starts_entry(starts, surface.bounds),
+        sweep=entry,
+        arrows=None if arrows is None else arrows_entry(arrows["point"], arrows["vectors"], color(run)),
+    )
+    live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
+                max_height=LIVE_HEIGHT, hint="" if sweep is not None else "Computing the neighbouring runs…")
+    st.caption("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
+               "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence.")
+
+
+def divergence_notices(traces: Sequence[Trace]) -> None:
+    """Which run diverged at which step and why; a start where f or its gradient is not finite, said once.
+
+    Step t is torch's number (t = 1 the first step): "diverged at step t" means step t reached a point that
+    cannot be used, so the path ends at θ_{t−1}. Every run starts at the same point, so a start outside the
+    function's domain stops them all before their first step: that is the start's fault, not theirs.
+    """
+    at_start = next((tr for tr in traces if tr.diverged_at == 0), None)
+    if at_start is not None:
+        x, y = (float(v) for v in at_start.points[0])
+        st.error(f"The start point ({x:.4g}, {y:.4g}) is outside the function's domain: {at_start.reason}, so no "
+                 "optimizer can take a step from it. Pick a start where f is defined: click the contour, type "
+                 "start x and start y in the sidebar, or press 'reset start'.", icon=":material/wrong_location:")
+    for tr in traces:
+        if tr.diverged_at:
+            st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops after "
+                       f"step {tr.diverged_at - 1}.", icon="💥")
+
+
+def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
+    """Contour (live: drag a knob or the start, with the inspector's arrows), replay, 3D view and basins; only
+    the open tab is built."""
+    xs, ys, Z = cached_grid(surface_json(cfg), GRID_N)
+    f_min = surface.min_value
+    start = cfg.start if cfg.start is not None else surface.start
+    common = dict(bounds=surface.bounds, log_levels=surface.log_levels, f_min=f_min)
+    tabs = st.tabs([tab_label(v) for v in VIEWS], key="sl_view", on_change="rerun")
+    remember_view(tab=next((v for v, tab in zip(VIEWS, tabs, strict=True) if tab.open), VIEWS[0]))
+    if tabs[0].open:
+        with tabs[0]:
+            live_contour(surface, cfg, traces, arrows)
+    if tabs[1].open:
+        with tabs[1]:
+            speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")
+            ms = REPLAY_MS.get(speed or "normal", REPLAY_MS["normal"])
+            fig = replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms,
+                                picture=cached_picture(surface_json(cfg)), **common)
+            st.plotly_chart(fig, key="sl_replay", config=image_config("replay", scrollZoom=False))
+            st.caption("Press Play, or drag the step slider under the plot. Faint lines: where each run is heading.")
+    if tabs[2].open:
+        with tabs[2]:
+            st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
+                            key="sl_3d", config=image_config("3d"))
+    if not tabs[3].open:
+        SS[BASINS_DRAWN] = False
+    else:
+        with tabs[3]:
+            basins_panel(surface, cfg, (xs, ys, Z), start)
+
+
+def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[float]) -> None:
+    """One run from a whole grid of starts: each start coloured by the minimum it ends at, and the counts."""
+    if not SS.get(BASINS_DRAWN):  # the tab was closed, and its widgets with it: back to what it showed
+        SS.sl_basins_run, SS.sl_basins_n = current_view().basins_run, current_view().basins_n
+    if SS.get("sl_basins_run") not in range(len(cfg.runs)):  # the run it showed was removed
+        SS.sl_basins_run = 0
+    c1, c2 = st.columns([3, 2])
+    i = c1.selectbox("run", range(len(cfg.runs)), format_func=lambda k: run_label(k + 1, cfg.runs[k]),
+                     key="sl_basins_run")
+    n = c2.select_slider("starts per side", BASINS_SIDES, key="sl_basins_n")
+    SS[BASINS_DRAWN] = True
+    remember_view(basins_run=int(i), basins_n=int(n))
+    with st.spinner(f"Running from {n * n} starts…"):
+        b = cached_basins(basins_json(cfg, int(i)), int(n))
+    fig = basins_figure(*grid, bounds=surface.bounds, starts=b.starts, finals=b.finals, final_losses=b.final_losses,
+                        labels=b.labels, minima=surface.minima, start=start, log_levels=surface.log_levels,
+                        f_min=surface.min_value)
+    st.plotly_chart(fig, key="sl_basins", config=image_config("basins"))
+    if surface.minima:
+        st.caption(
+            f"Each square is a start point. The run was repeated from all {n * n} of them with the same "
+            f"{cfg.steps} steps, settings, schedule and noise; a square takes the colour of the minimum (star) the "
+            f"run ended within {b.tol:.3g} of. Grey: still on its way, or stuck, after {cfg.steps} steps. Black "
+            "cross: diverged. Where two colours meet is a basin border: plain gradient descent splits the plane "
+            "along the ridges, while momentum can carry a start over a ridge into a farther minimum, so its "
+            "borders curl and the colours interleave."
+        )
+    else:
+        st.caption(
+            f"This surface lists no minimum, so each start is coloured by the loss where the run ended after "
+            f"{cfg.steps} steps (darker is lower). Black cross: diverged."
+        )
+    st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
+
+
+def curves(surface: Surface, traces: Sequence[Trace]) -> None:
+    c1, c2 = st.columns(2)
+    with c1:
+        st.plotly_chart(loss_figure(traces, surface.min_value), key="sl_loss", config=image_config("loss"))
+    with c2:
+        if surface.minima:
+            st.plotly_chart(distance_figure(traces, [surface.nearest_minimum_distance(tr.points) for tr in traces]),
+                            key="sl_dist", config=image_config("distance"))
+        else:
+            st.info("This surface has no minimum to measure the distance to.")
