@@ -149,9 +149,9 @@ ADAFACTOR_MATRIX = ADAFACTOR_COMMON | {"row_var", "col_var", "var_estimate"}
 MUON = _terms("grad", "momentum_buffer", "direction_nesterov", "ortho", "adjusted_lr", "decay", "update")
 LION = _terms("grad", "c", "sign", "update", "m")
 ADABELIEF_COMMON = _terms("grad", "m", "residual", "s", "bias_correction1", "update")
-ADABELIEF = ADABELIEF_COMMON | {"bias_correction2", "denom", "step"}
-ADABELIEF_EARLY = ADABELIEF_COMMON | {"rho_inf", "rho_t", "step_sgd"}
-ADABELIEF_LATE = ADABELIEF_COMMON | {"rho_inf", "rho_t", "rect", "denom_rectified", "step_rectified"}
+ADABELIEF = ADABELIEF_COMMON | {"step_size", "bias_correction2", "denom"}
+ADABELIEF_EARLY = ADABELIEF_COMMON | {"rho_inf", "rho_t", "step_size"}
+ADABELIEF_LATE = ADABELIEF_COMMON | {"rho_inf", "rho_t", "rect", "step_size_rectified", "denom_rectified"}
 SCHEDULE_FREE = _terms("grad", "scheduled_lr", "lr_max", "weight", "ckp1", "v", "denom", "g_hat", "update", "z",
                        "x")
 
@@ -601,7 +601,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
                   maximized(ADABELIEF) | L2),
             ExplainCase({"lr": 0.01, "rectify": True}, ADABELIEF_EARLY, ADABELIEF_LATE),
             ExplainCase({"lr": 0.01, "rectify": True, "degenerated_to_sgd": False},
-                        ADABELIEF_EARLY - {"step_sgd"}, ADABELIEF_LATE),
+                        ADABELIEF_EARLY - {"step_size"}, ADABELIEF_LATE),
         ),
         steps=60,
         # pytorch-optimizer counts steps per param group, optlab per parameter (torch's convention)

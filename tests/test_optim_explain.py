@@ -297,8 +297,8 @@ def check_adabelief(terms, before, state, kw, t):
     if not kw.get("rectify"):
         close(terms["bias_correction2"], 1 - 0.999**t)
         close(terms["denom"], s.sqrt() / math.sqrt(1 - 0.999**t) + eps)
-        close(terms["step"], -lr / (1 - 0.9**t) * terms["m"] / terms["denom"])
-        step = terms["step"]
+        close(terms["step_size"], lr / (1 - 0.9**t))
+        step = -terms["step_size"] * terms["m"] / terms["denom"]
     else:
         rho_inf = 2 / (1 - 0.999) - 1
         rho_t = rho_inf - 2 * t * 0.999**t / (1 - 0.999**t)
@@ -308,11 +308,11 @@ def check_adabelief(terms, before, state, kw, t):
             rect = math.sqrt((1 - 0.999**t) * (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t))
             close(terms["rect"], rect)
             close(terms["denom_rectified"], s.sqrt() + eps)
-            close(terms["step_rectified"], -lr * rect / (1 - 0.9**t) * terms["m"] / terms["denom_rectified"])
-            step = terms["step_rectified"]
+            close(terms["step_size_rectified"], lr * rect / (1 - 0.9**t))
+            step = -terms["step_size_rectified"] * terms["m"] / terms["denom_rectified"]
         elif kw.get("degenerated_to_sgd", True):
-            close(terms["step_sgd"], -lr / (1 - 0.9**t) * terms["m"])
-            step = terms["step_sgd"]
+            close(terms["step_size"], lr / (1 - 0.9**t))
+            step = -terms["step_size"] * terms["m"]
         else:
             step = torch.zeros_like(before)  # before the threshold, without the SGD-like step: θ does not move
     close(terms["update"], decay + step)

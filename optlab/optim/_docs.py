@@ -159,28 +159,6 @@ LION = algorithm(
     ]),
 )
 
-ADABELIEF = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \epsilon, \rho_{thr} \text{ (n\_sma\_threshold)}, \textit{weight\_decouple}, \textit{rectify},"
-    r" \textit{ams\_bound}, \textit{maximize}",
-    r"m_0 \leftarrow 0, \: s_0 \leftarrow 0, \: \rho_\infty \leftarrow 2 / (1 - \beta_2) - 1",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\textbf{if} \: \textit{weight\_decouple}: \: \theta_{t-1} \leftarrow \theta_{t-1}"
-        r" - \gamma \lambda \theta_{t-1} \: \textbf{else}: \: g_t \leftarrow g_t + \lambda \theta_{t-1} \\",
-        r"&\hspace{5mm}m_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}s_t \leftarrow \beta_2 s_{t-1} + (1 - \beta_2) (g_t - m_t)^2 + \epsilon \\",
-        r"&\hspace{5mm}\textbf{if} \: \textit{ams\_bound}: \: s_t \leftarrow \max(s_{t-1}^{max}, s_t) \\",
-        r"&\hspace{5mm}\textbf{if not} \: \textit{rectify}: \: \theta_t \leftarrow \theta_{t-1}"
-        r" - \frac{\gamma}{1 - \beta_1^t} \frac{m_t}{\sqrt{s_t / (1 - \beta_2^t)} + \epsilon} \\",
-        r"&\hspace{5mm}\textbf{else}: \: \rho_t \leftarrow \rho_\infty - 2 t \beta_2^t / (1 - \beta_2^t) \\",
-        r"&\hspace{10mm}\textbf{if} \: \rho_t \geq \rho_{thr}: \: r_t \leftarrow \sqrt{(1 - \beta_2^t)"
-        r" \frac{(\rho_t - 4)(\rho_t - 2)\rho_\infty}{(\rho_\infty - 4)(\rho_\infty - 2)\rho_t}}, \:"
-        r" \theta_t \leftarrow \theta_{t-1} - \frac{\gamma r_t}{1 - \beta_1^t} \frac{m_t}{\sqrt{s_t} + \epsilon} \\",
-        r"&\hspace{10mm}\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \frac{\gamma}{1 - \beta_1^t} m_t \\",
-    ]),
-)
-
 ADAMW_SCHEDULE_FREE = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
     r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
@@ -203,7 +181,6 @@ ALGORITHMS: dict[str, str] = {
     "adafactor": ADAFACTOR,
     "muon": MUON,
     "lion": LION,
-    "adabelief": ADABELIEF,
     "adamwschedulefree": ADAMW_SCHEDULE_FREE,
 }
 

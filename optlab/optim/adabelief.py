@@ -10,10 +10,62 @@ import math
 import torch
 from torch import Tensor
 
-from . import _weight_decay
-from ._base import GRAD_FORMULAS, ExplainedOptimizer, new_step, record_grad, snapshot, to_scalar, zeros
+from ._base import ExplainedOptimizer, new_step, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import (
+    BIAS_CORRECTION1,
+    BIAS_CORRECTION2,
+    DECAY,
+    GRAD_LINE,
+    GRAD_TERMS,
+    L2,
+    M,
+    Term,
+    algorithm,
+    line,
+    with_algorithm,
+)
+from ._docs import UPDATE as UPDATE
+
+RHO_INF = Term("rho_inf", r"\rho_\infty", r"2 / (1-\beta_2) - 1")
+RHO_T = Term("rho_t", r"\rho_t", r"\rho_\infty - 2 t \beta_2^t / (1-\beta_2^t)")
+RECT = Term("rect", "r_t",
+            r"\sqrt{(1-\beta_2^t) \frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}")
+STEP_SIZE_RECTIFIED = Term("step_size_rectified", r"\gamma_t", r"\gamma r_t / (1-\beta_1^t)")
+STEP_SIZE = Term("step_size", r"\gamma_t", r"\gamma / (1-\beta_1^t)")
+DECAY_FIXED = Term("decay_fixed", r"\Delta^{decay}\theta_t", r"-\lambda\theta_{t-1}")
+RESIDUAL = Term("residual", r"g_t - m_t")
+S = Term("s", "s_t", r"\beta_2 s_{t-1} + (1-\beta_2) (g_t - m_t)^2 + \epsilon")
+S_MAX = Term("s_max", r"s_t^{max}", r"\max(s_{t-1}^{max}, s_t)")
+DENOM = Term("denom", r"\sqrt{s_t} / \sqrt{1-\beta_2^t} + \epsilon")
+DENOM_RECTIFIED = Term("denom_rectified", r"\sqrt{s_t} + \epsilon")
+
+TERMS = (*GRAD_TERMS, BIAS_CORRECTION1, RHO_INF, RHO_T, RECT, STEP_SIZE_RECTIFIED, STEP_SIZE, DECAY, DECAY_FIXED, L2,
+         M, RESIDUAL, S, S_MAX, BIAS_CORRECTION2, DENOM, DENOM_RECTIFIED, UPDATE)
+
+# the paper's Algorithm 2 with the reference's options, in the order the reference computes it
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \epsilon, \rho_{thr} \text{ (n\_sma\_threshold)}, \textit{weight\_decouple}, \textit{rectify},"
+    r" \textit{ams\_bound}, \textit{maximize}",
+    r"m_0 \leftarrow 0, \: s_0 \leftarrow 0, \: " + RHO_INF.assign,
+    "\n".join([
+        GRAD_LINE,
+        line(rf"\textbf{{if}} \: \textit{{rectify}}: \: {RHO_T.assign}; \: \textbf{{if}} \: \rho_t \geq \rho_{{thr}}:"
+             rf" \: {RECT.assign}, \: {STEP_SIZE_RECTIFIED.assign}"),
+        line(rf"\textbf{{else}}: \: {STEP_SIZE.assign}"),
+        line(r"\textbf{if} \: \textit{weight\_decouple}: \: \theta_{t-1} \leftarrow \theta_{t-1}"
+             rf" - \gamma \lambda \theta_{{t-1}} \: \textbf{{else}}: \: {L2.assign}"),
+        line(M.assign),
+        line(S.assign),
+        line(r"\textbf{if} \: \textit{ams\_bound}: \: s_t \leftarrow \max(s_{t-1}^{max}, s_t)"),
+        line(r"\textbf{if not} \: \textit{rectify}: \: \theta_t \leftarrow \theta_{t-1}"
+             rf" - \gamma_t m_t / ({DENOM.lhs})"),
+        line(r"\textbf{else if} \: \rho_t \geq \rho_{thr}: \: \theta_t \leftarrow \theta_{t-1}"
+             rf" - \gamma_t m_t / ({DENOM_RECTIFIED.lhs})"),
+        line(r"\textbf{else}: \: \theta_t \leftarrow \theta_{t-1} - \gamma_t m_t"),
+    ]),
+)
 
 
 class AdaBelief(ExplainedOptimizer):
@@ -53,28 +105,10 @@ class AdaBelief(ExplainedOptimizer):
         maximize (bool): follow the gradient uphill (default: False).
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adabelief"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        **_weight_decay.DECOUPLED_FORMULA,
-        "decay_fixed": r"\Delta^{decay}\theta_t = -\lambda\theta_{t-1}",
-        **_weight_decay.L2_FORMULA,
-        "m": r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
-        "residual": r"g_t - m_t",
-        "s": r"s_t = \beta_2 s_{t-1} + (1-\beta_2) (g_t - m_t)^2 + \epsilon",
-        "s_max": r"s_t^{max} = \max(s_{t-1}^{max}, s_t)",
-        "bias_correction1": r"1-\beta_1^t",
-        "bias_correction2": r"1-\beta_2^t",
-        "denom": r"\sqrt{s_t} / \sqrt{1-\beta_2^t} + \epsilon",
-        "step": r"s^{\theta}_t = -\gamma m_t / ((1-\beta_1^t)(\sqrt{s_t} / \sqrt{1-\beta_2^t} + \epsilon))",
-        "rho_inf": r"\rho_\infty = 2 / (1-\beta_2) - 1",
-        "rho_t": r"\rho_t = \rho_\infty - 2 t \beta_2^t / (1-\beta_2^t)",
-        "rect": r"r_t = \sqrt{(1-\beta_2^t) \frac{(\rho_t-4)(\rho_t-2)\rho_\infty}{(\rho_\infty-4)(\rho_\infty-2)\rho_t}}",
-        "denom_rectified": r"\sqrt{s_t} + \epsilon",
-        "step_rectified": r"s^{\theta}_t = -\gamma r_t m_t / ((1-\beta_1^t)(\sqrt{s_t} + \epsilon))",
-        "step_sgd": r"s^{\theta}_t = -\gamma m_t / (1-\beta_1^t)",
-        "update": r"\Delta\theta_t = \theta_t - \theta_{t-1}",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "AdaBelief does not support sparse gradients"
+    COMPLEX_ERROR = "AdaBelief does not support complex parameters"
     SYMBOLS = {
         "lr": r"\gamma",
         "betas": r"(\beta_1, \beta_2)",
@@ -123,129 +157,103 @@ class AdaBelief(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor, ams_bound: bool) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter, m_0 = 0, s_0 = 0 (and s_0^max = 0 with ``ams_bound``)."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            state["exp_avg"] = zeros(p)
-            state["exp_avg_var"] = zeros(p)
-            if ams_bound:
-                state["max_exp_avg_var"] = zeros(p)
-        return state
+        state["step"] = new_step()
+        state["exp_avg"] = zeros(p)
+        state["exp_avg_var"] = zeros(p)
+        if group["ams_bound"]:
+            state["max_exp_avg_var"] = zeros(p)
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            eps, weight_decay, maximize = group["eps"], group["weight_decay"], group["maximize"]
-            decouple, fixed, rectify, ams_bound = (
-                group["weight_decouple"], group["fixed_decay"], group["rectify"], group["ams_bound"])
-            for p in self._params_with_grad(group, records, "AdaBelief does not support sparse gradients"):
-                if torch.is_complex(p):
-                    raise RuntimeError("AdaBelief does not support complex parameters")
-                state = self._init_state(p, ams_bound)
-                terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One AdaBelief step of ``p`` (pytorch-optimizer's ``AdaBelief.step``, per parameter)."""
+        lr, eps, weight_decay = to_scalar(group["lr"]), group["eps"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        rectify = group["rectify"]
+        # t <- t + 1
+        state["step"] += 1
+        step = state["step"].item()
+        # 1 - β1^t and √(1 - β2^t)
+        bias_correction1 = 1.0 - math.pow(beta1, step)
+        self.note(BIAS_CORRECTION1.name, bias_correction1)
+        bias_correction2 = 1.0 - math.pow(beta2, step)
+        bias_correction2_sq = math.sqrt(bias_correction2)
+        # the step size: γ / (1 - β1^t), times r_t when rectifying
+        step_size, rho_t, rectified = lr, 0.0, False
+        if rectify:
+            # ρ_∞ = 2 / (1 - β2) - 1,  ρ_t = ρ_∞ - 2 t β2^t / (1 - β2^t)
+            rho_inf = 2.0 / (1.0 - beta2) - 1.0
+            beta2_t = beta2**step
+            rho_t = rho_inf - 2 * step * beta2_t / (1.0 - beta2_t)
+            self.note(RHO_INF.name, rho_inf)
+            self.note(RHO_T.name, rho_t)
+            rectified = rho_t >= group["n_sma_threshold"]
+            if rectified:
+                # r_t = √((1 - β2^t)(ρ_t - 4)(ρ_t - 2)ρ_∞ / ((ρ_∞ - 4)(ρ_∞ - 2)ρ_t)), in the reference's order
+                rect = math.sqrt((1.0 - beta2_t) * (rho_t - 4) / (rho_inf - 4) * (rho_t - 2) / rho_t
+                                 * rho_inf / (rho_inf - 2))
+                self.note(RECT.name, rect)
+            else:
+                # before the threshold: r_t = 1 (an SGD-like step) or -1 (no step)
+                rect = 1.0 if group["degenerated_to_sgd"] else -1.0
+            step_size = step_size * rect
+        # γ_t = γ r_t / (1 - β1^t)  (r_t = 1 without rectification)
+        step_size = step_size / bias_correction1
+        if rectified:
+            self.note(STEP_SIZE_RECTIFIED.name, step_size)
+        elif step_size > 0:
+            self.note(STEP_SIZE.name, step_size)
 
-                # t <- t + 1
-                state["step"] += 1
-                step = state["step"].item()
-                # 1 - β1^t and √(1 - β2^t)
-                bias_correction1 = 1.0 - math.pow(beta1, step)
-                bias_correction2 = 1.0 - math.pow(beta2, step)
-                bias_correction2_sq = math.sqrt(bias_correction2)
-                # the step size: γ / (1 - β1^t), times r_t when rectifying
-                step_size, rho_t, rect = lr, 0.0, None
-                if rectify:
-                    # ρ_∞ = 2 / (1 - β2) - 1,  ρ_t = ρ_∞ - 2 t β2^t / (1 - β2^t)
-                    rho_inf = 2.0 / (1.0 - beta2) - 1.0
-                    beta2_t = beta2**step
-                    rho_t = rho_inf - 2 * step * beta2_t / (1.0 - beta2_t)
-                    if rho_t >= group["n_sma_threshold"]:
-                        # r_t = √((1 - β2^t)(ρ_t - 4)(ρ_t - 2)ρ_∞ / ((ρ_∞ - 4)(ρ_∞ - 2)ρ_t)), in the reference's order
-                        rect = math.sqrt((1.0 - beta2_t) * (rho_t - 4) / (rho_inf - 4) * (rho_t - 2) / rho_t
-                                         * rho_inf / (rho_inf - 2))
-                    else:
-                        # before the threshold: r_t = 1 (an SGD-like step) or -1 (no step)
-                        rect = 1.0 if group["degenerated_to_sgd"] else -1.0
-                    step_size = step_size * rect
-                step_size = step_size / bias_correction1
+        if weight_decay != 0.0:
+            if group["weight_decouple"]:
+                fixed = group["fixed_decay"]
+                before = p.clone() if self.explaining else None
+                # θ <- (1 - γ λ) θ_{t-1}, or (1 - λ) θ_{t-1} with fixed_decay
+                p.mul_(1.0 - weight_decay * (1.0 if fixed else lr))
+                if before is not None:
+                    self.note(DECAY_FIXED.name if fixed else DECAY.name, p - before)
+            elif weight_decay > 0.0:
+                # g_t <- g_t + λ θ_{t-1}
+                grad = grad.add(p, alpha=weight_decay)
+                self.note(L2.name, grad)
+        exp_avg, exp_avg_var = state["exp_avg"], state["exp_avg_var"]
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                if weight_decay != 0.0:
-                    if decouple:
-                        # θ <- (1 - γ λ) θ_{t-1}, or (1 - λ) θ_{t-1} with fixed_decay
-                        p.mul_(1.0 - weight_decay * (1.0 if fixed else lr))
-                    elif weight_decay > 0.0:
-                        # g_t <- g_t + λ θ_{t-1}
-                        grad = grad.add(p, alpha=weight_decay)
-                exp_avg, exp_avg_var = state["exp_avg"], state["exp_avg_var"]
+        # m_t = β1 m_{t-1} + (1 - β1) g_t
+        exp_avg.lerp_(grad, weight=1.0 - beta1)
+        self.note(M.name, exp_avg)
+        # g_t - m_t: how far the gradient falls from its prediction
+        grad_residual = grad - exp_avg
+        self.note(RESIDUAL.name, grad_residual)
+        # s_t = β2 s_{t-1} + (1 - β2)(g_t - m_t)² + ε
+        exp_avg_var.mul_(beta2).addcmul_(grad_residual, grad_residual, value=1.0 - beta2).add_(eps)
+        self.note(S.name, exp_avg_var)
+        s = exp_avg_var
+        if group["ams_bound"]:
+            # s_t^max = max(s_{t-1}^max, s_t)
+            s = state["max_exp_avg_var"]
+            torch.maximum(s, exp_avg_var, out=s)
+            self.note(S_MAX.name, s)
+        # √s_t
+        denom = s.sqrt()
 
-                # m_t = β1 m_{t-1} + (1 - β1) g_t
-                exp_avg.lerp_(grad, weight=1.0 - beta1)
-                # g_t - m_t: how far the gradient falls from its prediction
-                grad_residual = grad - exp_avg
-                # s_t = β2 s_{t-1} + (1 - β2)(g_t - m_t)² + ε
-                exp_avg_var.mul_(beta2).addcmul_(grad_residual, grad_residual, value=1.0 - beta2).add_(eps)
-                if ams_bound:
-                    # s_t^max = max(s_{t-1}^max, s_t)
-                    max_exp_avg_var = state["max_exp_avg_var"]
-                    torch.maximum(max_exp_avg_var, exp_avg_var, out=max_exp_avg_var)
-                    s = max_exp_avg_var
-                else:
-                    s = exp_avg_var
-                # √s_t
-                denom = s.sqrt()
-
-                taken = None
-                if not rectify:
-                    # √s_t / √(1 - β2^t) + ε
-                    denom.div_(bias_correction2_sq).add_(eps)
-                    # θ_t = θ - γ m_t / ((1 - β1^t) denom)
-                    p.addcdiv_(exp_avg, denom, value=-step_size)
-                    taken = "step"
-                else:
-                    # √s_t + ε: r_t holds the bias correction of s
-                    denom.add_(eps)
-                    if rho_t >= group["n_sma_threshold"]:
-                        # θ_t = θ - γ r_t m_t / ((1 - β1^t)(√s_t + ε))
-                        p.addcdiv_(exp_avg, denom, value=-step_size)
-                        taken = "step_rectified"
-                    elif step_size > 0:
-                        # θ_t = θ - γ m_t / (1 - β1^t): the SGD-like step
-                        p.add_(exp_avg, alpha=-step_size)
-                        taken = "step_sgd"
-
-                if terms is not None:
-                    record_grad(terms, p.grad, maximize)
-                    if weight_decay != 0.0:
-                        if decouple:
-                            terms["decay_fixed" if fixed else "decay"] = (
-                                before * (1.0 - weight_decay * (1.0 if fixed else lr)) - before)
-                        elif weight_decay > 0.0:
-                            terms["grad_l2"] = snapshot(grad)
-                    terms.update(m=snapshot(exp_avg), residual=grad_residual, s=snapshot(exp_avg_var))
-                    if ams_bound:
-                        terms["s_max"] = snapshot(s)
-                    terms["bias_correction1"] = snapshot(bias_correction1)
-                    if not rectify:
-                        terms.update(bias_correction2=snapshot(bias_correction2), denom=denom,
-                                     step=-step_size * exp_avg / denom)
-                    else:
-                        terms.update(rho_inf=snapshot(rho_inf), rho_t=snapshot(rho_t))
-                        if taken == "step_rectified":
-                            terms.update(rect=snapshot(rect), denom_rectified=denom,
-                                         step_rectified=-step_size * exp_avg / denom)
-                        elif taken == "step_sgd":
-                            terms["step_sgd"] = -step_size * exp_avg
-                    terms["update"] = p - before
-                    records.append(terms)
-        return loss
+        if not rectify:
+            self.note(BIAS_CORRECTION2.name, bias_correction2)
+            # √s_t / √(1 - β2^t) + ε
+            denom.div_(bias_correction2_sq).add_(eps)
+            self.note(DENOM.name, denom)
+            # θ_t = θ - γ_t m_t / denom
+            p.addcdiv_(exp_avg, denom, value=-step_size)
+        else:
+            # √s_t + ε: r_t holds the bias correction of s
+            denom.add_(eps)
+            if rectified:
+                self.note(DENOM_RECTIFIED.name, denom)
+                # θ_t = θ - γ_t m_t / (√s_t + ε),  γ_t = γ r_t / (1 - β1^t)
+                p.addcdiv_(exp_avg, denom, value=-step_size)
+            elif step_size > 0:
+                # θ_t = θ - γ_t m_t: the SGD-like step
+                p.add_(exp_avg, alpha=-step_size)
+        self.note_update(p)
 
 
 AdaBelief.__doc__ = with_algorithm(AdaBelief.__doc__, AdaBelief.ALGORITHM_LATEX)
