@@ -13,7 +13,12 @@ How the batch works. Members that differ in a hyperparameter become param groups
 (or two, for a run whose x and y are two groups) per member, each carrying its own value: ``step()`` then
 updates every member, and each group's scheduler state is its own. Members that differ only in the start are
 rows of one (N, 2) parameter (``optlab.trace.run_grid``), since every optimizer here acts coordinate-wise. The
-loss and gradient of all members come from one forward and one backward pass on the stacked points.
+loss and gradient of all members come from one forward and one backward pass on the stacked points
+(``optlab.trace.Walk``, the step every runner takes).
+
+An optimizer that re-evaluates the loss through a closure (L-BFGS) cannot share a batch: its line search
+measures one loss for all its parameters, so members would change each other's steps. Its members are then
+runs of their own, side by side in ``run_traces``: slower, and still exact.
 """
 
 from __future__ import annotations
@@ -26,9 +31,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from optlab.i18n import t
 from optlab.registry import REGISTRY
 from optlab.schedules import make_scheduler
-from optlab.trace import RunConfig, _constructor_kwargs, _far_limit, gradient_noise, run_grid
+from optlab.trace import RunConfig, Walk, constructor_kwargs, needs_closure, run_grid, run_traces
 
 #: Knobs a sweep can vary, in the flat names of ``optlab.registry``.
 SWEEP_KNOBS = ("lr", "momentum", "beta1")
@@ -86,7 +92,7 @@ def sweep_values(optimizer: str, knob: str, n: int | None = None) -> np.ndarray:
     """
     bounds = knob_range(optimizer, knob)
     if bounds is None:
-        raise ValueError(f"{optimizer!r} has no {knob!r} to sweep")
+        raise ValueError(t("{optimizer!r} has no {knob!r} to sweep", optimizer=optimizer, knob=knob))
     lo, hi, log = bounds
     n = KNOB_MEMBERS.get(knob, 25) if n is None else n
     if log:
@@ -96,10 +102,10 @@ def sweep_values(optimizer: str, knob: str, n: int | None = None) -> np.ndarray:
 
 
 def _member_groups(config: RunConfig, params: list[torch.Tensor]) -> list[dict[str, Any]]:
-    """The param groups ``build_optimizer`` would make for this configuration, each with every argument."""
+    """The param groups ``build_run_optimizer`` would make for this configuration, each with every argument."""
     if config.axis_hparams is None:
-        return [{"params": params, **_constructor_kwargs(config)[1]}]
-    return [{"params": [p], **_constructor_kwargs(config, overrides)[1]}
+        return [{"params": params, **constructor_kwargs(config)[1]}]
+    return [{"params": [p], **constructor_kwargs(config, overrides)[1]}
             for p, overrides in zip(params, config.axis_hparams, strict=True)]
 
 
@@ -132,9 +138,11 @@ def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[floa
     """
     starts = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(-1, 2)
     starts = starts.expand(len(configs), 2) if len(starts) == 1 else starts
-    classes = {_constructor_kwargs(c)[0] for c in configs}
+    classes = {constructor_kwargs(c)[0] for c in configs}
     if len(classes) != 1 or len({(c.schedule, c.schedule_params) for c in configs}) != 1:
-        raise ValueError("the members of a sweep must share their optimizer class and schedule")
+        raise ValueError(t("the members of a sweep must share their optimizer class and schedule"))
+    if needs_closure(configs[0]):
+        return _separate_runs(surface, configs, starts.numpy(), steps, noise_sigma, seed)
     members = []  # each member's parameters: [xy] or [x, y]
     groups: list[dict[str, Any]] = []
     for config, start_t in zip(configs, starts, strict=True):
@@ -143,51 +151,58 @@ def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[floa
                   if per_axis else [start_t.clone().requires_grad_(True)])
         members.append(params)
         groups += _member_groups(config, params)
-    cls, kwargs = _constructor_kwargs(configs[0])
+    cls, kwargs = constructor_kwargs(configs[0])
     optimizer = cls(groups, **kwargs)
-    scheduler = make_scheduler(optimizer, configs[0].schedule, steps, **dict(configs[0].schedule_params))
-    noise = gradient_noise(steps, noise_sigma, seed)
-    centre, limit = _far_limit(surface.bounds)
+    walk = Walk(surface, steps, noise_sigma, seed)
+    scheduler = make_scheduler(optimizer, configs[0].schedule, walk.steps, **dict(configs[0].schedule_params))
 
     n = len(configs)
-    points = np.full((n, steps + 1, 2), np.nan)
+    points = np.full((n, walk.steps + 1, 2), np.nan)
     diverged = np.full(n, -1, dtype=np.int64)
     alive = list(range(n))
-    for t in range(steps + 1):
-        x = torch.stack([torch.cat(members[k]) for k in alive]).detach()
-        x.requires_grad_(True)
-        loss = surface.fn(x).expand(x.shape[:-1])
-        final = t == steps
-        if final or not loss.requires_grad:
-            grad = torch.zeros_like(x)
-        else:  # row r: the gradient at member r's point, all members in one backward pass
-            (grad,) = torch.autograd.grad(loss, x, torch.ones_like(loss))
-            if noise is not None:  # the same noise sequence as every run of the comparison
-                grad = grad + noise[t]
-        x = x.detach()
-        healthy = (torch.isfinite(loss.detach() + grad.sum(-1)) & ((x - centre).abs().amax(-1) <= limit)).tolist()
+    for k in range(walk.steps + 1):
+        x = torch.stack([torch.cat(members[m]) for m in alive]).detach()
+        probe = walk.probe(x, k)
+        final = k == walk.steps
         still = []
-        for row, k in enumerate(alive):
-            if not healthy[row]:
-                diverged[k] = t
-                if t == 0:
-                    points[k, 0] = x[row].numpy()  # the start is always drawn
-                for p in members[k]:
+        for row, m in enumerate(alive):
+            if not probe.healthy[row]:
+                diverged[m] = k
+                if k == 0:
+                    points[m, 0] = x[row].numpy()  # the start is always drawn
+                for p in members[m]:
                     p.grad = None  # the optimizer skips it from now on
                 continue
-            points[k, t] = x[row].numpy()
-            still.append(k)
+            points[m, k] = x[row].numpy()
+            still.append(m)
             if not final:
-                if len(members[k]) == 2:
-                    members[k][0].grad, members[k][1].grad = grad[row, 0:1], grad[row, 1:2]
+                if len(members[m]) == 2:
+                    members[m][0].grad, members[m][1].grad = probe.grad[row, 0:1], probe.grad[row, 1:2]
                 else:
-                    members[k][0].grad = grad[row]
+                    members[m][0].grad = probe.grad[row]
         alive = still
         if final or not alive:
             break
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
+        walk.advance(optimizer, scheduler)
+    return points, diverged
+
+
+def _separate_runs(surface: Any, configs: Sequence[RunConfig], starts: np.ndarray, steps: int,
+                   noise_sigma: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Members as runs of their own (``run_traces``, grouped by start), in ``run_members``' format: NaN from a
+    member's divergence on (its start always drawn)."""
+    n = len(configs)
+    points = np.full((n, steps + 1, 2), np.nan)
+    diverged = np.full(n, -1, dtype=np.int64)
+    by_start: dict[tuple[float, float], list[int]] = {}
+    for m, s in enumerate(starts):
+        by_start.setdefault((float(s[0]), float(s[1])), []).append(m)
+    for start, members in by_start.items():
+        traces = run_traces(surface, [configs[m] for m in members], start, steps, noise_sigma, seed)
+        for m, tr in zip(members, traces, strict=True):
+            points[m, : len(tr.points)] = tr.points
+            if tr.diverged_at is not None:
+                diverged[m] = tr.diverged_at
     return points, diverged
 
 
@@ -214,14 +229,15 @@ def run_start_sweep(surface: Any, config: RunConfig, starts: np.ndarray, steps: 
 
     For an optimizer that steps each coordinate on its own (the registry's ``coordinatewise``), the starts are
     rows of one (N, 2) parameter, the cheapest batch there is. Muon and Adafactor look at a parameter as a
-    whole (a matrix), so stacking starts would couple them: each start is then its own parameter.
+    whole (a matrix), so stacking starts would couple them: each start is then its own parameter. L-BFGS
+    measures one loss for all its parameters: each start is then its own run.
     """
     starts = np.asarray(starts, dtype=np.float64).reshape(-1, 2)
     spec = REGISTRY.get(config.optimizer)
-    if spec is not None and not spec.coordinatewise:
+    if (spec is not None and not spec.coordinatewise) or needs_closure(config):
         points, diverged = run_members(surface, [config] * len(starts), starts, steps, noise_sigma, seed)
         return Sweep(knob="start", values=starts, points=points, diverged_at=diverged)
     grid = run_grid(surface, config, starts, steps, noise_sigma, seed)
     points = np.transpose(grid.points, (1, 0, 2))  # (steps+1, N, 2) -> (N, steps+1, 2)
     return Sweep(knob="start", values=np.asarray(starts, dtype=np.float64), points=points,
-                 diverged_at=np.asarray(grid.row_diverged_at))
+                 diverged_at=np.asarray(grid.diverged_at))

@@ -82,7 +82,7 @@ def test_any_torch_optim_class_by_name():
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (RunConfig("LBFGS", impl="torch"), "closure"),
+        (RunConfig("SparseAdam", impl="torch"), "sparse gradients"),
         (RunConfig("NoSuchThing", impl="torch"), "unknown optimizer"),
         (RunConfig("nosuch"), "nosuch"),
         (RunConfig.of("sgd", lr=-1.0), "lr"),
@@ -208,7 +208,7 @@ def test_grid_of_starts_equals_separate_runs():
     for r, s in enumerate(starts):
         single = run_trace(ROSEN, cfg, s, 60)
         np.testing.assert_allclose(grid.points[:, r], single.points, rtol=1e-12)
-    assert (grid.row_diverged_at == -1).all()
+    assert (grid.diverged_at == -1).all()
 
 
 def test_grid_with_two_param_groups_equals_separate_per_axis_runs():
@@ -226,7 +226,7 @@ def test_grid_with_two_param_groups_equals_separate_per_axis_runs():
 def test_grid_marks_diverging_starts_without_spoiling_the_others():
     starts = np.array([[-1.2, 1.0], [1.0, 1.0]])
     grid = run_grid(ROSEN, RunConfig.of("sgd", lr=0.01), starts, 50)
-    assert grid.row_diverged_at[0] > 0 and grid.row_diverged_at[1] == -1
+    assert grid.diverged_at[0] > 0 and grid.diverged_at[1] == -1
     assert np.isnan(grid.points[-1, 0]).all()
     np.testing.assert_allclose(grid.points[-1, 1], [1.0, 1.0])
 
@@ -351,3 +351,31 @@ def test_divergence_names_torch_step_and_what_went_wrong(surface, start, cfg, at
         assert trace.diverged_at == at
     # the path ends at θ_{t-1}: every recorded step was taken, the one that broke is not recorded
     assert trace.n_steps == max(trace.diverged_at - 1, 0) and len(trace.grads) == trace.n_steps
+
+
+def test_every_runner_calls_the_same_point_unusable_at_the_same_step():
+    """f = log(x + 2) + y² is NaN left of x = −2 although the point itself is finite: the single runner, the grid
+    and a sweep all go through one step (optlab.trace.step.Walk) and stop at the same step."""
+    from types import SimpleNamespace
+
+    from optlab.sweep import run_sweep
+    from optlab.trace import GridRun
+
+    log_bowl = SimpleNamespace(fn=lambda xy: torch.log(xy[..., 0] + 2) + xy[..., 1] ** 2, bounds=((-3, 3), (-3, 3)))
+    cfg = RunConfig.of("sgd", lr=1.0)
+    # x₁ = 0 − 1/2, x₂ = −0.5 − 1/1.5, x₃ = x₂ − 1/(x₂ + 2) ≈ −2.37: f(θ₃) is NaN
+    x = [0.0]
+    for _ in range(3):
+        x.append(x[-1] - 1 / (x[-1] + 2))
+    assert x[3] < -2 < x[2]
+    single = run_trace(log_bowl, cfg, (0.0, 0.0), 10)
+    grid = run_grid(log_bowl, cfg, np.array([[0.0, 0.0], [-2.5, 0.0]]), 10)
+    sweep = run_sweep(log_bowl, cfg, "lr", [1.0], (0.0, 0.0), 10)
+    assert isinstance(grid, GridRun) and grid.points.shape == (11, 2, 2) and grid.n_steps == 10
+    assert single.diverged_at == 3 and "NaN" in single.reason
+    np.testing.assert_allclose(single.points[:, 0], x[:3], rtol=1e-15)
+    assert grid.diverged_at.tolist() == [3, 0]  # the second start lies outside where log is defined
+    assert np.isnan(grid.points[3:, 0]).all() and np.isnan(grid.losses[3:, 0]).all()
+    np.testing.assert_allclose(grid.points[:3, 0], single.points, rtol=1e-15)
+    assert sweep.diverged_at.tolist() == [3]
+    np.testing.assert_allclose(sweep.points[0, :3], single.points, rtol=1e-15)
