@@ -13,5 +13,9 @@ LANG = Field("lang", "choice", DEFAULT_LANGUAGE, label=N_("Language"), choices=t
              view=True, doc=("zh", "the language the page is shown in"))
 LESSON = Field("lesson", "text", "", label=N_("Lesson"), max_len=80, cache=False, view=True,
                doc=("momentum-kappa-100", "a class lesson whose locks and hidden controls apply"))
-APP_FIELDS = Fields((LANG, LESSON))
+CLASS = Field("class", "text", "", label=N_("Class code"), max_len=12, cache=False, view=True,
+              doc=("K7QM2T", "the class a student joins from this page (optlab.classroom)"))
+PRESENT = Field("present", "choice", "", label=N_("Presenter view"), choices=("", "1"), cache=False, view=True,
+                doc=("1", "the presenter view: the figure large, a QR code to join"))
+APP_FIELDS = Fields((LANG, LESSON, CLASS, PRESENT))
 APP_KEYS = APP_FIELDS.keys
