@@ -147,18 +147,6 @@ MUON = algorithm(
     ]),
 )
 
-LION = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
-    r" \textit{maximize}",
-    r"m_0 \leftarrow 0",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}c_t \leftarrow \beta_1 m_{t-1} + (1 - \beta_1) g_t \\",
-        r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma \, \mathrm{sign}(c_t) \\",
-        r"&\hspace{5mm}m_t \leftarrow \beta_2 m_{t-1} + (1 - \beta_2) g_t \\",
-    ]),
-)
-
 ADAMW_SCHEDULE_FREE = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
     r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
@@ -180,7 +168,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 ALGORITHMS: dict[str, str] = {
     "adafactor": ADAFACTOR,
     "muon": MUON,
-    "lion": LION,
     "adamwschedulefree": ADAMW_SCHEDULE_FREE,
 }
 

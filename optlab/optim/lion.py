@@ -3,11 +3,32 @@
 Leaves out lion-pytorch's Triton kernel (``use_triton``); the math is the same. Complex parameters are refused.
 """
 
-import torch
+from torch import Tensor
 
-from ._base import GRAD_FORMULAS, ExplainedOptimizer, record_grad, snapshot, to_scalar, zeros
+from ._base import ExplainedOptimizer, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import DECAY, GRAD_LINE, GRAD_TERMS, Term, algorithm, line, with_algorithm
+
+DECAY_DECOUPLED = Term("decay_decoupled", r"\Delta^{decay}\theta_t", r"-\gamma (\lambda / \gamma_0) \theta_{t-1}")
+C = Term("c", "c_t", r"\beta_1 m_{t-1} + (1-\beta_1) g_t")
+SIGN = Term("sign", r"\mathrm{sign}(c_t)")
+UPDATE = Term("update", r"\Delta\theta_t", r"\Delta^{decay}\theta_t - \gamma\,\mathrm{sign}(c_t)")
+M = Term("m", "m_t", r"\beta_2 m_{t-1} + (1-\beta_2) g_t")
+
+TERMS = (*GRAD_TERMS, DECAY, DECAY_DECOUPLED, C, SIGN, UPDATE, M)
+
+# the paper's Algorithm 2 (decoupled weight decay), in lion-pytorch's order
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \theta_0, f(\theta), \lambda \text{ (weight decay)},"
+    r" \textit{maximize}",
+    r"m_0 \leftarrow 0",
+    "\n".join([
+        GRAD_LINE,
+        line(C.assign),
+        line(r"\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma \, \mathrm{sign}(c_t)"),
+        line(M.assign),
+    ]),
+)
 
 
 class Lion(ExplainedOptimizer):
@@ -36,16 +57,10 @@ class Lion(ExplainedOptimizer):
         maximize (bool): follow the gradient uphill (default: False).
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["lion"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        "decay": r"\Delta^{decay}\theta_t = -\gamma\lambda\theta_{t-1}",
-        "decay_decoupled": r"\Delta^{decay}\theta_t = -\gamma (\lambda / \gamma_0) \theta_{t-1}",
-        "c": r"c_t = \beta_1 m_{t-1} + (1-\beta_1) g_t",
-        "sign": r"\mathrm{sign}(c_t)",
-        "update": r"\Delta\theta_t = \Delta^{decay}\theta_t - \gamma\,\mathrm{sign}(c_t)",
-        "m": r"m_t = \beta_2 m_{t-1} + (1-\beta_2) g_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Lion does not support sparse gradients"
+    COMPLEX_ERROR = "Lion does not support complex parameters"
     SYMBOLS = {
         "lr": r"\gamma",
         "betas": r"(\beta_1, \beta_2)",
@@ -84,47 +99,36 @@ class Lion(ExplainedOptimizer):
         for group in self.param_groups:
             group.setdefault("decoupled_weight_decay", self.defaults.get("decoupled_weight_decay", False))
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
-        for group in self.param_groups:
-            lr = to_scalar(group["lr"])
-            beta1, beta2 = group["betas"]
-            maximize, decoupled = group["maximize"], group["decoupled_weight_decay"]
-            # λ, or λ / γ_0 with γ_0 the constructor's learning rate (lion-pytorch's decoupled option)
-            weight_decay = group["weight_decay"] / self.defaults["lr"] if decoupled else group["weight_decay"]
-            for p in self._params_with_grad(group, records, "Lion does not support sparse gradients"):
-                if torch.is_complex(p):
-                    raise RuntimeError("Lion does not support complex parameters")
-                state = self.state[p]
-                if len(state) == 0:
-                    # m_0 = 0
-                    state["exp_avg"] = zeros(p)
-                exp_avg = state["exp_avg"]
-                terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
+        """Lazy state: m_0 = 0 (Lion keeps no step counter)."""
+        state["exp_avg"] = zeros(p)
 
-                # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
-                grad = p.grad if not maximize else -p.grad
-                # θ <- (1 - γ λ) θ_{t-1}: decoupled weight decay (a no-op when λ = 0, as in lion-pytorch)
-                p.mul_(1.0 - lr * weight_decay)
-                # c_t = β1 m_{t-1} + (1 - β1) g_t
-                c = exp_avg.clone().mul_(beta1).add(grad, alpha=1.0 - beta1)
-                # sign(c_t): ±1 per coordinate (0 where c_t = 0)
-                sign = c.sgn_() if terms is None else c.clone().sgn_()
-                # θ_t = θ - γ sign(c_t)
-                p.add_(sign, alpha=-lr)
-                # m_t = β2 m_{t-1} + (1 - β2) g_t
-                exp_avg.mul_(beta2).add_(grad, alpha=1.0 - beta2)
+    def step_param(self, state: dict, group: dict, grad: Tensor, p: Tensor) -> None:
+        """One Lion step of ``p`` (lion-pytorch's ``update_fn``)."""
+        lr = to_scalar(group["lr"])
+        beta1, beta2 = group["betas"]
+        decoupled = group["decoupled_weight_decay"]
+        # λ, or λ / γ_0 with γ_0 the constructor's learning rate (lion-pytorch's decoupled option)
+        weight_decay = group["weight_decay"] / self.defaults["lr"] if decoupled else group["weight_decay"]
+        exp_avg = state["exp_avg"]
 
-                if terms is not None:
-                    record_grad(terms, p.grad, maximize)
-                    if group["weight_decay"] != 0:
-                        terms["decay_decoupled" if decoupled else "decay"] = before * (1.0 - lr * weight_decay) - before
-                    terms.update(c=c, sign=sign, update=p - before, m=snapshot(exp_avg))
-                    records.append(terms)
-        return loss
+        before = p.clone() if self.explaining and group["weight_decay"] != 0 else None
+        # θ <- (1 - γ λ) θ_{t-1}: decoupled weight decay (a no-op when λ = 0, as in lion-pytorch)
+        p.mul_(1.0 - lr * weight_decay)
+        if before is not None:
+            self.note(DECAY_DECOUPLED.name if decoupled else DECAY.name, p - before)
+        # c_t = β1 m_{t-1} + (1 - β1) g_t
+        c = exp_avg.clone().mul_(beta1).add(grad, alpha=1.0 - beta1)
+        self.note(C.name, c)
+        # sign(c_t): ±1 per coordinate (0 where c_t = 0)
+        sign = c.sgn_()
+        self.note(SIGN.name, sign)
+        # θ_t = θ - γ sign(c_t)
+        p.add_(sign, alpha=-lr)
+        self.note_update(p)
+        # m_t = β2 m_{t-1} + (1 - β2) g_t
+        exp_avg.mul_(beta2).add_(grad, alpha=1.0 - beta2)
+        self.note(M.name, exp_avg)
 
 
 Lion.__doc__ = with_algorithm(Lion.__doc__, Lion.ALGORITHM_LATEX)
