@@ -51,7 +51,7 @@ def _parse(file: Path) -> PageEntry:
     number = int(match.group(1)) if match and match.group(1) else 10**6
     url_path = re.sub(r"[_ ]+", "_", match.group(2) if match else file.stem).strip("_")
     title, summary = page_heading(file.name, ast.get_docstring(ast.parse(file.read_text(encoding="utf-8"))))
-    section = LABS if url_path.endswith("Lab") else LESSONS
+    section = LABS if url_path.endswith("Lab") or url_path == "Class_board" else LESSONS
     return PageEntry(f"pages/{file.name}", number, url_path, title, summary, section)
 
 
