@@ -19,7 +19,7 @@ Widget keys (stable; tests and browser tests use them):
 - theory (quadratic only): ``sl_theory_gd``, ``sl_theory_mom`` ("use it"), ``sl_theory_table``.
 - export: ``sl_csv``, ``sl_json``.
 
-The whole configuration is kept in the URL (``optlab.ui.urlstate``), so a link reproduces the experiment; so is
+The whole configuration is kept in the URL (declared once as fields in ``optlab.config.surface_lab``), so a link reproduces the experiment; so is
 the view, so it also opens where the teacher was looking: ``v`` the open tab (``sl_view``), ``t=<run>:<t>`` the
 inspector's run and step (``sl_insp_run``, ``sl_insp_t``; an old link's ``i=<run>:<k>`` counted from 0 and still
 opens the same step, t = k + 1), ``b=<run>:<side>`` the Basins tab's run and starts per side (``sl_basins_run``,
@@ -65,7 +65,7 @@ lab.divergence_notices(traces)
 
 lab.figures_and_inspector(surface, cfg, traces)
 
-lab.curves(surface, traces)
+lab.curves(surface, cfg, traces)
 
 if surface.key == "quadratic" and surface.hessian_eigs:
     st.subheader("Theory check: the quadratic bowl")

@@ -38,3 +38,24 @@ def test_only_the_open_tabs_figure_is_built(calls, view, built):
     assert calls[built] >= 1
     assert all(n == 0 for name, n in calls.items() if name != built), calls
     ahead.wait(60)
+
+
+def test_the_curves_are_built_once_per_configuration_and_served_from_the_figure_store():
+    from optlab.ui import cache
+
+    cache.FIGURES.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update({"n": "31"})
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    built = cache.FIGURES.built
+    assert built >= 2  # the loss and the distance curves of this configuration
+    at.run()  # a rerun of the same configuration, and a second session on it, build nothing
+    again = AppTest.from_file(PAGE, default_timeout=60)
+    again.query_params.update({"n": "31"})
+    again.run()
+    assert not again.exception
+    assert cache.FIGURES.built == built
+    at.slider(key="sl_steps").set_value(32).run()  # a new configuration: its loss and distance curves, once
+    assert cache.FIGURES.built == built + 2
+    ahead.wait(60)

@@ -19,6 +19,7 @@ import streamlit as st
 from optlab.basins import Basins, basins
 from optlab.config.surface_lab import CUSTOM, LabConfig, SurfaceRun, check, group_lrs, lr_y_capped
 from optlab.expr import surface_from_formula
+from optlab.i18n import current_language
 from optlab.plots.raster import contour_rgb, data_uri, png_bytes
 from optlab.registry import REGISTRY
 from optlab.surfaces import Surface, get_surface
@@ -297,3 +298,43 @@ def compute_basins(key: str, n: int = BASINS_N) -> Basins:
 def cached_basins(key: str, n: int = BASINS_N) -> Basins:
     """``compute_basins``, shared by every session (a few kB of arrays per entry)."""
     return compute_basins(key, n)
+
+
+class FigureStore:
+    """Built figures as plain dicts (``Figure.to_dict()``), for every session on the server, the newest
+    ``max_entries``: a figure is built once per configuration and language, not on every rerun of every page.
+
+    The key must decide the figure completely (a kind, the cache key of the configuration, the language).
+    """
+
+    def __init__(self, max_entries: int = 256) -> None:
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._done: OrderedDict[tuple, dict] = OrderedDict()
+        self.built = 0  # how many figures were built (tests and benchmarks read it)
+
+    def get(self, key: tuple, build) -> dict:
+        with self._lock:
+            fig = self._done.get(key)
+            if fig is not None:
+                self._done.move_to_end(key)
+                return fig
+        fig = build().to_dict()  # two sessions may build the same figure at once: both get equal dicts
+        with self._lock:
+            self.built += 1
+            self._done[key] = fig
+            while len(self._done) > self.max_entries:
+                self._done.popitem(last=False)
+        return fig
+
+    def clear(self) -> None:
+        with self._lock:
+            self._done.clear()
+
+
+FIGURES = FigureStore()
+
+
+def cached_figure(kind: str, config_json: str, build) -> dict:
+    """The figure ``build()`` makes for this configuration, from the server's figure store."""
+    return FIGURES.get((kind, config_json, current_language()), build)

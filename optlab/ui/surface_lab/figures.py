@@ -25,6 +25,7 @@ from optlab.ui.cache import (
     GRID_N,
     basins_json,
     cached_basins,
+    cached_figure,
     cached_grid,
     cached_picture,
     compute_starts,
@@ -247,13 +248,17 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
     st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
 
 
-def curves(surface: Surface, traces: Sequence[Trace]) -> None:
+def curves(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
+    """Loss and distance to the nearest minimum per step, each built once per configuration on the server."""
+    key = cfg.to_json()
     c1, c2 = st.columns(2)
     with c1:
-        st.plotly_chart(loss_figure(traces, surface.min_value), key="sl_loss", config=image_config("loss"))
+        st.plotly_chart(cached_figure("loss", key, lambda: loss_figure(traces, surface.min_value)), key="sl_loss",
+                        config=image_config("loss"))
     with c2:
         if surface.minima:
-            st.plotly_chart(distance_figure(traces, [surface.nearest_minimum_distance(tr.points) for tr in traces]),
-                            key="sl_dist", config=image_config("distance"))
+            fig = cached_figure("distance", key, lambda: distance_figure(
+                traces, [surface.nearest_minimum_distance(tr.points) for tr in traces]))
+            st.plotly_chart(fig, key="sl_dist", config=image_config("distance"))
         else:
-            st.info("This surface has no minimum to measure the distance to.")
+            st.info(t("This surface has no minimum to measure the distance to."))
