@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import torch
 
+from optlab.i18n import t
 from optlab.sweep import run_start_sweep, start_grid
 from optlab.trace import RunConfig
 
-__all__ = ["Basins", "basins", "assign_basins", "default_tol", "start_grid", "DIVERGED", "NO_MINIMUM"]
+__all__ = ["Basins", "basins", "assign_basins", "count_labels", "default_tol", "start_grid", "DIVERGED",
+           "NO_MINIMUM"]
 
 NO_MINIMUM = -1
 DIVERGED = -2
@@ -39,17 +41,20 @@ def assign_basins(surface: Any, final_points: np.ndarray, tol: float | None = No
     pts = np.asarray(final_points, dtype=np.float64).reshape(-1, 2)
     tol = default_tol(surface.bounds) if tol is None else float(tol)
     if not tol >= 0:
-        raise ValueError(f"Invalid tolerance: {tol}")
+        raise ValueError(t("Invalid tolerance: {tol} (a distance of 0 or more)", tol=tol))
     labels = np.full(len(pts), NO_MINIMUM, dtype=np.int64)
     finite = np.isfinite(pts).all(axis=-1)
     labels[~finite] = DIVERGED
     if surface.minima and finite.any():
-        mins = np.array([(p.x, p.y) for p in surface.minima], dtype=np.float64)  # (m, 2)
-        d = np.linalg.norm(pts[finite, None, :] - mins[None, :, :], axis=-1)  # (R', m) distance to each minimum
-        nearest = d.argmin(axis=-1)
-        reached = d[np.arange(len(nearest)), nearest] <= tol
-        labels[finite] = np.where(reached, nearest, NO_MINIMUM)
+        nearest, distance = surface.nearest_minimum(pts[finite])
+        labels[finite] = np.where(distance <= tol, nearest, NO_MINIMUM)
     return labels
+
+
+def count_labels(labels: np.ndarray, n_minima: int) -> dict[int, int]:
+    """Number of starts per label: every minimum index ``0 .. n_minima-1``, then ``NO_MINIMUM`` and ``DIVERGED``."""
+    labels = np.asarray(labels)
+    return {k: int(np.count_nonzero(labels == k)) for k in [*range(n_minima), NO_MINIMUM, DIVERGED]}
 
 
 @dataclass
@@ -66,8 +71,7 @@ class Basins:
 
     def counts(self, n_minima: int) -> dict[int, int]:
         """Number of starts per label: every minimum index, then ``NO_MINIMUM`` and ``DIVERGED``."""
-        keys = [*range(n_minima), NO_MINIMUM, DIVERGED]
-        return {k: int(np.count_nonzero(self.labels == k)) for k in keys}
+        return count_labels(self.labels, n_minima)
 
 
 def basins(surface: Any, config: RunConfig, n: int, steps: int, noise_sigma: float = 0.0, seed: int = 0,

@@ -40,6 +40,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from optlab import i18n
 from optlab.surfaces import Point, Surface
 
 __all__ = [
@@ -51,7 +52,7 @@ __all__ = [
 MAX_FORMULA_CHARS = 500  # characters, in the text box and in a link alike
 MAX_FORMULA_OPERATIONS = 200  # operators + function calls + commas: what one evaluation costs
 MAX_DEPTH = 100  # nested parentheses, and levels of operators and calls inside one another
-GRID_N = 101  # grid used by surface_from_formula to locate the lowest point
+MINIMUM_SEARCH_N = 101  # grid points per side on which surface_from_formula looks for the lowest point
 _SCAN_LIMIT = 100 * MAX_FORMULA_CHARS  # a text longer than this is refused on its length alone, without a scan
 # float64 (IEEE 754 binary64) ends at (2 - 2^-52) * 2^1023 ≈ 1.797e308; beyond it a number is inf
 _FLOAT64_END = "float64 numbers end near 1.8e308"
@@ -748,11 +749,11 @@ def surface_from_formula(
         log_levels=False,
         description="A surface typed in by hand; its minimum is the lowest point found on a grid.",
     )
-    xs, ys, z = surface.grid(GRID_N)
+    xs, ys, z = surface.grid(MINIMUM_SEARCH_N)
     finite = np.isfinite(z)
     if not finite.any():
-        raise FormulaError(f"The formula has no finite value at any of the {GRID_N} x {GRID_N} grid points of the "
-                           "plot window; choose another window or change the formula.")
+        raise FormulaError(i18n.t("The formula has no finite value at any of the {n} x {n} grid points of the plot "
+                                  "window; choose another window or change the formula.", n=MINIMUM_SEARCH_N))
     i, j = np.unravel_index(np.argmin(np.where(finite, z, np.inf)), z.shape)
     lowest = Point(float(xs[j]), float(ys[i]), float(z[i, j]), "approximate")
     if start is None:

@@ -135,16 +135,22 @@ class Surface:
         z = torch.broadcast_to(z, (n, n))  # a constant formula returns a smaller tensor
         return xs.numpy(), ys.numpy(), z.numpy().astype(np.float64)
 
-    def nearest_minimum_distance(self, pts: np.ndarray) -> np.ndarray:
-        """Euclidean distance from each point ``(..., 2)`` to the closest listed minimum; inf if none."""
+    def nearest_minimum(self, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For each point ``(..., 2)``: the index into ``minima`` of the closest listed minimum (Euclidean) and the
+        distance to it. Without listed minima: index -1 and distance inf."""
         pts = np.asarray(pts, dtype=np.float64)
         if pts.shape[-1:] != (2,):
-            raise ValueError(f"points must have shape (..., 2), got {pts.shape}")
+            raise ValueError(t("points must have shape (..., 2), got {shape}", shape=pts.shape))
         if not self.minima:
-            return np.full(pts.shape[:-1], np.inf)
+            return np.full(pts.shape[:-1], -1, dtype=np.int64), np.full(pts.shape[:-1], np.inf)
         mins = np.array([(p.x, p.y) for p in self.minima], dtype=np.float64)  # (m, 2)
-        d = np.linalg.norm(pts[..., None, :] - mins, axis=-1)  # (..., m)
-        return d.min(axis=-1)
+        d = np.linalg.norm(pts[..., None, :] - mins, axis=-1)  # (..., m) distance to each minimum
+        index = d.argmin(axis=-1)
+        return index, np.take_along_axis(d, index[..., None], axis=-1)[..., 0]
+
+    def nearest_minimum_distance(self, pts: np.ndarray) -> np.ndarray:
+        """Euclidean distance from each point ``(..., 2)`` to the closest listed minimum; inf if none."""
+        return self.nearest_minimum(pts)[1]
 
 
 # --- the formulas: xy[..., 0] is x, xy[..., 1] is y -------------------------------------------------------

@@ -309,3 +309,15 @@ def test_quadratic_keeps_its_direct_call():
     assert s.hessian_eigs == pytest.approx((0.01, 1.0))
     assert dict(s.values) == {"kappa": 100.0, "angle_deg": 30.0, "lam_max": 1.0}
     assert [p.url_key for p in s.params] == ["kappa", "angle", None]
+
+
+def test_nearest_minimum_names_the_minimum_and_its_distance():
+    s = SURFACES["himmelblau"]
+    pts = np.array([[[3.1, 2.0], [-2.8, 3.0]], [[0.0, 0.0], [3.6, -1.9]]])  # (2, 2, 2)
+    index, distance = s.nearest_minimum(pts)
+    mins = np.array([(p.x, p.y) for p in s.minima])
+    brute = np.array([[min(range(4), key=lambda m: np.hypot(*(q - mins[m]))) for q in row] for row in pts])
+    np.testing.assert_array_equal(index, brute)
+    np.testing.assert_allclose(distance, np.linalg.norm(pts - mins[brute], axis=-1), rtol=1e-15)
+    none_index, none_distance = SURFACES["saddle"].nearest_minimum(np.zeros((3, 2)))
+    assert (none_index == -1).all() and np.isinf(none_distance).all()

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from optlab.basins import DIVERGED, NO_MINIMUM
+from optlab.basins import DIVERGED, NO_MINIMUM, count_labels
 from optlab.i18n import t
 from optlab.plots.surface import COLORS, base_layout, contour_trace, f32, levels, minima_trace, start_trace
 
@@ -44,11 +44,9 @@ def basin_color(label: int) -> str:
 
 def count_rows(labels: np.ndarray, minima: Sequence[Any]) -> list[dict]:
     """The counts table: one row per minimum, then "no minimum within reach" and "diverged", with shares."""
-    labels = np.asarray(labels)
     total = max(len(labels), 1)
     rows = []
-    for label in [*range(len(minima)), NO_MINIMUM, DIVERGED]:
-        count = int(np.count_nonzero(labels == label))
+    for label, count in count_labels(labels, len(minima)).items():
         rows.append({t("ends at"): basin_name(label, minima), t("starts"): count,
                      t("share"): f"{100 * count / total:.1f} %"})
     return rows
@@ -59,7 +57,7 @@ def marker_size(n: int) -> float:
     return float(np.clip(0.65 * PLOT_PX / max(n, 1), 3.0, 16.0))
 
 
-def _hover(starts: np.ndarray, finals: np.ndarray, losses: np.ndarray, mask: np.ndarray) -> dict:
+def _hover(finals: np.ndarray, losses: np.ndarray, mask: np.ndarray) -> dict:
     custom = np.column_stack([finals[mask], losses[mask]])
     return dict(
         customdata=f32(custom),
@@ -107,7 +105,7 @@ def basins_figure(
             x=f32(starts[alive, 0]), y=f32(starts[alive, 1]), mode="markers", name=t("final loss"),
             marker=dict(symbol="square", size=size, opacity=0.8, color=f32(lev.to_plot(losses[alive])),
                         colorscale="Viridis", colorbar=colorbar, showscale=True),
-            **_hover(starts, finals, losses, alive),
+            **_hover(finals, losses, alive),
         ))
         groups = [DIVERGED]
     for label in groups:
@@ -120,7 +118,7 @@ def basins_figure(
             marker=dict(symbol="x" if diverged else "square", size=size * (0.7 if diverged else 1.0),
                         opacity=0.8, color=basin_color(label), line=dict(width=0)),
             **(dict(hovertemplate=t("start (%{x:.3g}, %{y:.3g})<br>diverged") + "<extra></extra>") if diverged
-               else _hover(starts, finals, losses, mask)),
+               else _hover(finals, losses, mask)),
         ))
     if minima:
         data.append(minima_trace(minima))
