@@ -32,7 +32,11 @@ __all__ = ["ScheduleParam", "ScheduleSpec", "SCHEDULES", "make_scheduler", "lr_c
 
 @dataclass(frozen=True)
 class ScheduleParam:
-    """One knob of a schedule: its name in :func:`make_scheduler`, its label, default and slider range."""
+    """One knob of a schedule: its name in :func:`make_scheduler`, its label, default and slider range.
+
+    Every knob is a float: lengths are fractions of the run, turned into whole steps by the schedule's builder.
+    ``integer`` is always False; it stays only while the widgets and the link decoder still read it.
+    """
 
     name: str
     label: str
@@ -280,8 +284,6 @@ def _values(key: str, params: dict[str, float]) -> dict[str, float]:
             raise ValueError(f"Invalid {p.name}: {v!r} (must be a finite number)")
         if not p.min <= v <= p.max:
             raise ValueError(f"Invalid {p.name}: {v} (must be between {p.min:g} and {p.max:g})")
-        if p.integer and v != int(v):
-            raise ValueError(f"Invalid {p.name}: {v} (must be a whole number)")
         values[p.name] = float(v)
     return values
 

@@ -341,3 +341,11 @@ def test_the_code_shown_builds_the_same_schedule(key, params):
     shown = _group_curves(lambda o: _scheduler_from_code(scheduler_code(key, TOTAL, **params), o))
     built = _group_curves(lambda o: make_scheduler(o, key, TOTAL, **params))
     np.testing.assert_allclose(shown, built, rtol=1e-12, atol=1e-15)
+
+
+def test_every_schedule_entry_carries_its_builder_and_its_code_and_float_knobs():
+    from optlab.schedules import SCHEDULES
+
+    for spec in SCHEDULES.values():
+        assert callable(spec.build) and callable(spec.code_for) and spec.code
+        assert all(not p.integer for p in spec.params), "lengths are fractions of the run, never whole numbers"
