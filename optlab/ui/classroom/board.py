@@ -1,0 +1,191 @@
+"""The class board page: a teacher opens a class and watches it live; a student joins with the code.
+
+The teacher's link holds the class code and the teacher key (``?class=K7QM2T&key=...``): anyone with that link
+is the teacher, anyone with the code alone a student. The board refreshes itself every few seconds
+(``st.fragment(run_every=...)``) and shows a table of submissions, one figure overlaying every student's path or
+curve, and links that open each submission as it was.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from urllib.parse import parse_qs
+
+import streamlit as st
+
+from optlab.classroom import lessons as lessons_mod
+from optlab.classroom.store import Board
+from optlab.i18n import t
+from optlab.plots.board import board_figure, contour
+from optlab.surfaces import SURFACES, quadratic
+
+from . import links
+from .access import STUDENT_KEY, attempt, store, student, tab_id
+from .present import apply_presenter_style, join_card
+
+REFRESH_S = 3
+HIDE_KEY = "classroom_hide_names"
+TEACHER_KEY = "classroom_teacher"  # session state: (code, key) of the class this tab opened
+
+
+def open_class_form() -> None:
+    st.subheader(t("Open a class"), anchor=False)
+    with st.form("classroom_open", border=False):
+        title = st.text_input(t("Class title (optional)"), max_chars=120, key="classroom_open_title")
+        builtin = [""] + list(lessons_mod.BUILTIN)
+        given = st.query_params.get(links.LESSON, "")
+        options = builtin if given in builtin else [*builtin, given]
+        lesson = st.selectbox(t("Lesson for the class (optional)"), options, index=options.index(given),
+                              format_func=lambda k: t("none") if not k else (
+                                  t(lessons_mod.BUILTIN[k].title) if k in lessons_mod.BUILTIN else k),
+                              key="classroom_open_lesson")
+        if st.form_submit_button(t("Open the class"), type="primary"):
+            opened = attempt(lambda: store().open_class(title, lesson or None, session=tab_id()))
+            if opened is not None:
+                st.session_state[TEACHER_KEY] = (opened.code, opened.key)
+                st.query_params.from_dict({links.CLASS: opened.code, links.KEY: opened.key})
+                st.rerun()
+
+
+def join_form() -> None:
+    st.subheader(t("Join a class"), anchor=False)
+    joined = student()
+    if joined is not None:
+        st.success(t("You are in class {code} as {name}.", code=joined.code, name=joined.name))
+        info = attempt(lambda: store().info(joined.code))
+        if info is not None and info.lesson_id:
+            lesson = attempt(lambda: store().lesson(info.lesson_id))
+            if lesson is not None:
+                url = links.page_url(lesson.page, links.lesson_params(info.lesson_id, lesson.values, joined.code))
+                st.markdown(t("[Open the class's lesson]({url}), then send your result from its Class panel.",
+                              url=url))
+        else:
+            st.markdown(t("Open the Surface Lab or the MNIST Lab and send your result from its Class panel."))
+        return
+    with st.form("classroom_join", border=False):
+        code = st.text_input(t("Class code"), value=st.query_params.get(links.CLASS, ""), max_chars=12,
+                             key="classroom_join_code")
+        name = st.text_input(t("Your display name"), max_chars=40, key="classroom_join_name",
+                             help=t("Only this name is stored; no other personal data."))
+        if st.form_submit_button(t("Join"), type="primary"):
+            got = attempt(lambda: store().join(code, name, session=tab_id()))
+            if got is not None:
+                st.session_state[STUDENT_KEY] = got
+                st.rerun()
+
+
+def _background(board: Board):
+    """The surface every path was run on, when they share one catalog surface (or the quadratic's κ)."""
+    surfaces = Counter()
+    for s in board.submissions:
+        if s.page == "Surface_Lab":
+            q = parse_qs(s.link)
+            surfaces[(q.get("s", ["rosenbrock"])[-1], q.get("kappa", [""])[-1])] += 1
+    if len(surfaces) != 1:
+        return None, None
+    (key, kappa), _ = surfaces.most_common(1)[0]
+    try:
+        surface = quadratic(float(kappa or 10)) if key == "quadratic" else SURFACES.get(key)
+    except ValueError:
+        return None, None
+    if surface is None:
+        return None, None
+    from .export import surface_grid
+
+    xs, ys, z = surface_grid(surface, 100)
+    return contour(xs, ys, z, surface.log_levels), surface.bounds
+
+
+def _names(board: Board, hide: bool) -> dict[str, str]:
+    return {name: (t("student {n}", n=i + 1) if hide else name) for i, name in enumerate(board.students)}
+
+
+def board_view(code: str, key: str) -> None:
+    present = links.presenting()
+    if present:
+        apply_presenter_style()
+
+    @st.fragment(run_every=REFRESH_S)
+    def live() -> None:
+        board = attempt(lambda: store().board(code, key, session=None))
+        if board is None:
+            return
+        hide = st.session_state.get(HIDE_KEY, False) or present
+        names = _names(board, hide)
+        state = t("closed") if board.info.closed else t("open")
+        st.markdown(t("**{n}** students, **{m}** results · the class is {state}", n=len(board.students),
+                      m=len(board.submissions), state=state))
+        rows = []
+        for s in reversed(board.submissions):
+            rows.append({t("name"): names.get(s.name, s.name), t("run"): s.label,
+                         t("final loss"): s.final_loss, t("steps to converge"): s.steps_to_converge,
+                         t("accuracy"): None if s.accuracy is None else 100 * s.accuracy,
+                         t("challenge"): "" if s.challenge_passed is None else ("✅" if s.challenge_passed else "—"),
+                         t("note"): s.challenge_note, t("sent"): s.created_at.strftime("%H:%M:%S"),
+                         t("open"): links.page_url(s.page) + "?" + s.link})
+        if rows:
+            st.dataframe(rows, hide_index=True, key="classroom_table", column_config={
+                t("open"): st.column_config.LinkColumn(t("open"), display_text=t("open as it was")),
+                t("accuracy"): st.column_config.NumberColumn(format="%.2f%%"),
+                t("final loss"): st.column_config.NumberColumn(format="%.3g")})
+        else:
+            st.caption(t("No results yet. Students join with the code and send from a lab's Class panel."))
+        for kind in ("path", "curve"):
+            entries = [(f"{names.get(s.name, s.name)}: {s.label}", s.series) for s in board.submissions
+                       if s.series_kind == kind and s.series]
+            if entries:
+                background, bounds = _background(board) if kind == "path" else (None, None)
+                st.plotly_chart(board_figure(kind, entries, background, bounds, height=620 if present else 520),
+                                key=f"classroom_{kind}_figure", config={"displaylogo": False})
+
+    info = attempt(lambda: store().board(code, key, session=tab_id()))
+    if info is None:
+        return
+    head, qr = st.columns([3, 1], vertical_alignment="center")
+    with head:
+        st.header(t("Class {code}", code=code) + (f" · {info.info.title}" if info.info.title else ""), anchor=False)
+        if not present:
+            st.caption(t("Keep this page's address: it holds your teacher key. Students need only the code."))
+    with qr:
+        join = {links.CLASS: code}
+        if info.info.lesson_id:
+            lesson = attempt(lambda: store().lesson(info.info.lesson_id))
+            target = lesson.page if lesson is not None else "Class_board"
+            join = links.lesson_params(info.info.lesson_id, lesson.values if lesson else {}, code)
+        else:
+            target = "Class_board"
+        join_card(links.page_url(target, join), code, size_px=170 if not present else 220)
+    if not present:
+        c1, c2, c3, c4 = st.columns(4, vertical_alignment="center")
+        c1.toggle(t("Hide names (projecting)"), key=HIDE_KEY)
+        if info.info.closed:
+            if c2.button(t("Open the class again"), key="classroom_reopen"):
+                attempt(lambda: store().close(code, key, closed=False, session=tab_id()))
+                st.rerun()
+        elif c2.button(t("Close the class"), key="classroom_close"):
+            attempt(lambda: store().close(code, key, session=tab_id()))
+            st.rerun()
+        sure = c3.checkbox(t("Yes, remove every result"), key="classroom_clear_sure")
+        if c4.button(t("Clear the class"), key="classroom_clear", disabled=not sure):
+            attempt(lambda: store().clear(code, key, session=tab_id()))
+            st.session_state[HIDE_KEY] = st.session_state.get(HIDE_KEY, False)
+            st.rerun()
+        st.markdown(t("[Presenter view]({url})", url=links.page_url(
+            "Class_board", {links.CLASS: code, links.KEY: key, links.PRESENT: "1"})))
+    live()
+
+
+def page() -> None:
+    code = st.query_params.get(links.CLASS)
+    key = st.query_params.get(links.KEY)
+    if code and key:
+        board_view(code, key)
+        return
+    st.title(t("Class board"), anchor=False)
+    st.caption(t("Open a class to get a code for your students and a board of their results, live. Students "
+                 "join with the code and a display name; nothing else about them is stored."))
+    left, right = st.columns(2, gap="large")
+    with left:
+        join_form()
+    with right:
+        open_class_form()
