@@ -27,6 +27,8 @@ import torch
 from torch.optim import lr_scheduler
 from torch.optim.lr_scheduler import LRScheduler
 
+from optlab.i18n import N_  # labels and descriptions are message ids: shown with t()
+
 __all__ = ["ScheduleParam", "ScheduleSpec", "SCHEDULES", "make_scheduler", "lr_curve", "scheduler_code"]
 
 
@@ -68,9 +70,9 @@ class ScheduleSpec:
     code_for: Callable[[int, Values], str]
 
 
-_WARMUP = ScheduleParam("warmup_fraction", "Warm-up length (fraction of the run)", 0.1, 0.0, 0.9)
-_START = ScheduleParam("start_factor", "Warm-up starts at (fraction of lr)", 0.01, 0.001, 1.0, log=True)
-_FLOOR = ScheduleParam("min_fraction", "Final lr (fraction of lr)", 0.0, 0.0, 1.0)
+_WARMUP = ScheduleParam("warmup_fraction", N_("Warm-up length (fraction of the run)"), 0.1, 0.0, 0.9)
+_START = ScheduleParam("start_factor", N_("Warm-up starts at (fraction of lr)"), 0.01, 0.001, 1.0, log=True)
+_FLOOR = ScheduleParam("min_fraction", N_("Final lr (fraction of lr)"), 0.0, 0.0, 1.0)
 _COSINE_NOTE = (
     "# each param group: lr(t) = f·lr + (1 − f)·lr·(1 + cos(πt/T))/2, its own lr down to f times it,\n"
     "# the same as CosineAnnealingLR(optimizer, T_max=T, eta_min=f * its lr)"
@@ -189,36 +191,36 @@ SCHEDULES: dict[str, ScheduleSpec] = {
     s.key: s
     for s in (
         ScheduleSpec(
-            "constant", "Constant", (),
-            "The same lr at every step.",
+            "constant", N_("Constant"), (),
+            N_("The same lr at every step."),
             "# no scheduler: lr stays as given to the optimizer",
             lambda optimizer, total_steps, v: None,
             lambda total_steps, v: "# no scheduler: lr stays as given to the optimizer",
         ),
         ScheduleSpec(
-            "step", "Step decay (StepLR)",
+            "step", N_("Step decay (StepLR)"),
             (
-                ScheduleParam("step_fraction", "Drop every (fraction of the run)", 0.3, 0.01, 1.0),
-                ScheduleParam("gamma", "Multiply lr by", 0.5, 0.01, 1.0),
+                ScheduleParam("step_fraction", N_("Drop every (fraction of the run)"), 0.3, 0.01, 1.0),
+                ScheduleParam("gamma", N_("Multiply lr by"), 0.5, 0.01, 1.0),
             ),
-            "lr is multiplied by gamma at regular intervals: the classic staircase.",
+            N_("lr is multiplied by gamma at regular intervals: the classic staircase."),
             "torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)\n"
             "# step_size = max(1, round(step_fraction * total_steps))",
             _build_step, _code_step,
         ),
         ScheduleSpec(
-            "exponential", "Exponential decay (ExponentialLR)",
-            (ScheduleParam("gamma", "Multiply lr every step by", 0.99, 0.9, 1.0),),
-            "lr is multiplied by gamma after every step: lr(t) = lr·gammaᵗ.",
+            "exponential", N_("Exponential decay (ExponentialLR)"),
+            (ScheduleParam("gamma", N_("Multiply lr every step by"), 0.99, 0.9, 1.0),),
+            N_("lr is multiplied by gamma after every step: lr(t) = lr·gammaᵗ."),
             "torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=gamma)",
             lambda optimizer, total_steps, v: lr_scheduler.ExponentialLR(optimizer, gamma=v["gamma"]),
             lambda total_steps, v: f"torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma={v['gamma']:g})",
         ),
         ScheduleSpec(
-            "cosine", "Cosine annealing",
+            "cosine", N_("Cosine annealing"),
             (_FLOOR,),
-            "lr follows half a cosine from its start value down to min_fraction·lr at the last step; each "
-            "param group ends at that fraction of its own lr.",
+            N_("lr follows half a cosine from its start value down to min_fraction·lr at the last step; each "
+               "param group ends at that fraction of its own lr."),
             "f, T = min_fraction, max(1, total_steps - 1)\n"
             "torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: f + (1 - f) * (1 + math.cos(math.pi * t / T)) / 2)\n"
             + _COSINE_NOTE,
@@ -226,14 +228,14 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             lambda total_steps, v: f"import math\n{_cosine_code(max(1, total_steps - 1), v['min_fraction'])}",
         ),
         ScheduleSpec(
-            "onecycle", "One cycle (OneCycleLR)",
+            "onecycle", N_("One cycle (OneCycleLR)"),
             (
-                ScheduleParam("pct_start", "Rising part (fraction of the run)", 0.3, 0.05, 0.95),
-                ScheduleParam("div_factor", "Start at lr divided by", 25.0, 1.0, 1000.0, log=True),
-                ScheduleParam("final_div_factor", "End at start lr divided by", 1e4, 1.0, 1e6, log=True),
+                ScheduleParam("pct_start", N_("Rising part (fraction of the run)"), 0.3, 0.05, 0.95),
+                ScheduleParam("div_factor", N_("Start at lr divided by"), 25.0, 1.0, 1000.0, log=True),
+                ScheduleParam("final_div_factor", N_("End at start lr divided by"), 1e4, 1.0, 1e6, log=True),
             ),
-            "lr rises from lr/div_factor to the run's lr (max_lr), then anneals far below the start. "
-            "Momentum is left alone here (cycle_momentum=False) so only the lr changes.",
+            N_("lr rises from lr/div_factor to the run's lr (max_lr), then anneals far below the start. "
+               "Momentum is left alone here (cycle_momentum=False) so only the lr changes."),
             "max_lr = [group['lr'] for group in optimizer.param_groups]  # each group peaks at its own lr\n"
             "torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, total_steps=total_steps,\n"
             "    pct_start=pct_start, div_factor=div_factor, final_div_factor=final_div_factor,\n"
@@ -241,10 +243,10 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             _build_onecycle, _code_onecycle,
         ),
         ScheduleSpec(
-            "warmup_cosine", "Linear warm-up, then cosine",
+            "warmup_cosine", N_("Linear warm-up, then cosine"),
             (_WARMUP, _START, _FLOOR),
-            "lr ramps up linearly from start_factor·lr, then follows a cosine down to min_fraction·lr (of "
-            "each param group's own lr): the usual recipe for transformers.",
+            N_("lr ramps up linearly from start_factor·lr, then follows a cosine down to min_fraction·lr (of "
+               "each param group's own lr): the usual recipe for transformers."),
             "warmup = torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor,\n"
             "    end_factor=1.0, total_iters=warmup_steps)\n"
             "f, T = min_fraction, max(1, total_steps - 1 - warmup_steps)\n"
@@ -255,9 +257,9 @@ SCHEDULES: dict[str, ScheduleSpec] = {
             _build_warmup_cosine, _code_warmup_cosine,
         ),
         ScheduleSpec(
-            "warmup", "Linear warm-up (LinearLR)",
+            "warmup", N_("Linear warm-up (LinearLR)"),
             (_WARMUP, _START),
-            "lr ramps up linearly from start_factor·lr to lr, then stays there.",
+            N_("lr ramps up linearly from start_factor·lr to lr, then stays there."),
             "torch.optim.lr_scheduler.LinearLR(optimizer, start_factor=start_factor, end_factor=1.0,\n"
             "    total_iters=warmup_steps)\n"
             "# warmup_steps = round(warmup_fraction * total_steps)",
