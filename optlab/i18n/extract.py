@@ -11,6 +11,7 @@ not read docstrings, so :func:`extract_page` adds those two messages to the ones
 from __future__ import annotations
 
 import ast
+import contextlib
 import io
 import re
 from collections.abc import Iterator
@@ -56,8 +57,11 @@ def marked_messages(root: Path = ROOT) -> dict[str, list[str]]:
     with BABEL_CFG.open(encoding="utf-8") as handle:
         method_map, options_map = parse_mapping_cfg(handle)
     found: dict[str, list[str]] = {}
-    for file, line, message, _comments, _context in extract_from_dir(str(root), method_map, options_map):
-        msgid = message[0] if isinstance(message, tuple) else message
-        if msgid:
-            found.setdefault(msgid, []).append(f"{file}:{line}")
+    # Babel writes a warning to stderr for each f-string among a call's later arguments (t("{n} s", n=f"{x:g}")):
+    # those are values, not messages, so the warnings say nothing here.
+    with contextlib.redirect_stderr(io.StringIO()):
+        for file, line, message, _comments, _context in extract_from_dir(str(root), method_map, options_map):
+            msgid = message[0] if isinstance(message, tuple) else message
+            if msgid:
+                found.setdefault(msgid, []).append(f"{file}:{line}")
     return found
