@@ -104,3 +104,22 @@ def test_payload_is_json_and_small():
     member = decode_path(sweep["paths"][k], s.bounds)
     own = run_traces(s, [RunConfig.of("adam", lr=sweep["values"][k])], s.start, 300)[0]
     np.testing.assert_allclose(member[[0, -1]], own.points[[0, -1]], atol=1e-3)
+
+
+def test_a_run_entry_carries_the_average_and_the_trial_evaluations_pair_by_pair():
+    from types import SimpleNamespace
+
+    from optlab.plots.live import run_entry
+
+    pts = np.array([[-1.0, 2.0], [-0.5, 1.5], [0.0, 1.0]])
+    tr = SimpleNamespace(label="L-BFGS", points=pts, diverged_at=None, ema_points=None,
+                         average_points=pts * 0.5,
+                         closure_points=np.array([pts[0], [1.0, 0.0], [0.5, 2.5], pts[1], [1.5, -0.5]]),
+                         closure_steps=np.array([1, 1, 1, 2, 2]))
+    entry = run_entry(tr, 0, BOUNDS)
+    np.testing.assert_allclose(decode_path(entry["average"], BOUNDS), pts * 0.5, atol=1e-3)
+    np.testing.assert_allclose(decode_path(entry["evals"]["from"], BOUNDS), [pts[0], pts[0], pts[1]], atol=1e-3)
+    np.testing.assert_allclose(decode_path(entry["evals"]["to"], BOUNDS), [[1.0, 0.0], [0.5, 2.5], [1.5, -0.5]],
+                               atol=1e-3)
+    plain = run_entry(SimpleNamespace(label="SGD", points=pts, diverged_at=None, ema_points=None), 1, BOUNDS)
+    assert "average" not in plain and "evals" not in plain

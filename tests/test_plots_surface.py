@@ -388,3 +388,47 @@ def test_figures_name_a_font_a_saved_png_can_draw(rosen):
             surface3d_figure(xs, ys, Z, traces=traces)]
     for fig in figs:
         assert fig.layout.font.family == FONT["family"] and "Source Sans" not in FONT["family"]
+
+
+# --- extra sequences: schedule-free's average, L-BFGS's line-search evaluations ---------------------------------
+
+
+def _with_evaluations():
+    """A run of 3 steps whose closure was called 2, 3 and 1 times (the first call of each at the step's origin)."""
+    tr = fake_trace(3)
+    tr.closure_points = np.array([tr.points[0], [0.5, 0.5], tr.points[1], [0.1, 0.2], [0.3, np.inf], tr.points[2]])
+    tr.closure_steps = np.array([1, 1, 2, 2, 2, 3])
+    return tr
+
+
+def test_trial_evaluations_start_where_their_step_began_and_skip_the_first_call():
+    from optlab.plots.surface import trial_evaluations
+
+    tr = _with_evaluations()
+    origins, ends, steps = trial_evaluations(tr)
+    assert steps.tolist() == [1, 2]  # the non-finite trial point and every first call are left out
+    np.testing.assert_array_equal(ends, [[0.5, 0.5], [0.1, 0.2]])
+    np.testing.assert_array_equal(origins, [tr.points[0], tr.points[1]])
+    assert [len(a) for a in trial_evaluations(fake_trace(3))] == [0, 0, 0]
+
+
+def test_the_contour_draws_evaluations_as_markers_joined_faintly_and_the_average_as_a_second_line():
+    from optlab.plots.surface import average_name, color, evaluations_name, path_traces
+
+    tr = _with_evaluations()
+    tr.average_points = tr.points * 0.5
+    parts = path_traces(tr, 2)
+    names = [p.name for p in parts]
+    avg = parts[names.index(average_name(2))]
+    np.testing.assert_allclose(np.asarray(avg.x, dtype=float), tr.average_points[:, 0], rtol=1e-6)
+    assert avg.line.color == color(2) and avg.line.dash == "dash" and avg.showlegend is not False
+    faint, marks = [p for p in parts if p.name == evaluations_name(2)]
+    assert faint.mode == "lines" and faint.opacity < 0.5 and faint.showlegend is False
+    assert marks.mode == "markers" and marks.marker.size < parts[0].marker.size * 3
+    np.testing.assert_allclose(np.asarray(marks.x, dtype=float), [0.5, 0.1], rtol=1e-6)
+    # segment k runs from θ_{s−1} to the trial point, NaN between segments
+    x = np.asarray(faint.x, dtype=float)
+    np.testing.assert_allclose(x[[0, 1, 3, 4]], [tr.points[0, 0], 0.5, tr.points[1, 0], 0.1], rtol=1e-6)
+    assert np.isnan(x[[2, 5]]).all()
+    plain = path_traces(fake_trace(3), 2)
+    assert average_name(2) not in [p.name for p in plain] and evaluations_name(2) not in [p.name for p in plain]

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from optlab.plots.surface import color
+from optlab.plots.surface import color, trial_evaluations
 
 #: a path is drawn with at most this many points (the figure is a few hundred pixels wide)
 MAX_PATH_POINTS = 400
@@ -53,7 +53,9 @@ def decode_path(text: str, bounds: Sequence[Sequence[float]]) -> np.ndarray:
 
 
 def run_entry(trace: Any, i: int, bounds: Sequence[Sequence[float]]) -> dict:
-    """One run as the figure draws it: label, colour, path, EMA shadow, and where it ended."""
+    """One run as the figure draws it: label, colour, path, EMA shadow, where it ended, and the extra sequences
+    some optimizers have: ``average`` (schedule-free's x_t) and ``evals`` (L-BFGS's trial points, ``from`` the
+    point where their step began ``to`` where f was evaluated, pair by pair)."""
     entry = {
         "label": trace.label,
         "color": color(i),
@@ -64,6 +66,14 @@ def run_entry(trace: Any, i: int, bounds: Sequence[Sequence[float]]) -> dict:
     }
     if getattr(trace, "ema_points", None) is not None:
         entry["ema"] = encode_path(trace.ema_points, bounds)
+    if getattr(trace, "average_points", None) is not None:  # schedule-free's averaged x_t
+        entry["average"] = encode_path(trace.average_points, bounds)
+    origins, ends, _ = trial_evaluations(trace)  # L-BFGS's line-search points, each from where its step began
+    if len(ends):
+        if len(ends) > MAX_PATH_POINTS:
+            keep = np.unique(np.linspace(0, len(ends) - 1, MAX_PATH_POINTS).round().astype(int))
+            origins, ends = origins[keep], ends[keep]
+        entry["evals"] = {"from": encode_path(origins, bounds, len(ends)), "to": encode_path(ends, bounds, len(ends))}
     return entry
 
 

@@ -148,6 +148,71 @@ def ema_name(i: int) -> str:
     return t("EMA shadow of run {n}", n=i + 1)
 
 
+def average_name(i: int) -> str:
+    """Legend text of run i's averaged sequence x_t (schedule-free's eval() point)."""
+    return t("averaged point x of run {n} (where eval() puts it)", n=i + 1)
+
+
+def evaluations_name(i: int) -> str:
+    """Legend text of run i's closure evaluations (L-BFGS's line search)."""
+    return t("line-search evaluations of run {n}", n=i + 1)
+
+
+def trial_evaluations(tr: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The closure evaluations of a run that are trial points: (origins (k, 2), points (k, 2), steps (k,)).
+
+    Evaluation e of step s is drawn from θ_{s−1}, where step s began, to where it evaluated f. The first call of
+    each step is at θ_{s−1} itself (the path already shows it) and is left out; so are non-finite points.
+    """
+    empty = (np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
+    points = getattr(tr, "closure_points", None)
+    if points is None or len(points) == 0:
+        return empty
+    points, steps = np.asarray(points, dtype=np.float64), np.asarray(tr.closure_steps, dtype=np.int64)
+    path = np.asarray(tr.points, dtype=np.float64)
+    keep = (steps >= 1) & (steps <= len(path) - 1) & np.isfinite(points).all(axis=1)
+    origins = path[np.clip(steps - 1, 0, len(path) - 1)]
+    keep &= ~(points == origins).all(axis=1)
+    return origins[keep], points[keep], steps[keep]
+
+
+def _segments(origins: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """x and y of separate segments origin → end, NaN between them (Plotly breaks a line at a gap)."""
+    gap = np.full(len(ends), np.nan)
+    xs = np.column_stack([origins[:, 0], ends[:, 0], gap]).ravel()
+    ys = np.column_stack([origins[:, 1], ends[:, 1], gap]).ravel()
+    return xs, ys
+
+
+def extra_sequence_traces(tr: Any, i: int) -> list[go.Scatter]:
+    """A run's extra sequences on the contour: schedule-free's averaged x_t as a second line of the run's colour
+    (dashed), and L-BFGS's trial evaluations as small open markers joined faintly to where their step began."""
+    c = color(i)
+    out = []
+    average = getattr(tr, "average_points", None)
+    if average is not None:
+        avg = np.asarray(average)
+        out.append(go.Scatter(
+            x=f32(avg[:, 0]), y=f32(avg[:, 1]), mode="lines", line=dict(color=c, width=2.2, dash="dash"),
+            name=average_name(i), legendgroup=f"run{i}",
+            hovertemplate=t("{run}<br>after step %{{pointNumber}}", run=average_name(i))
+            + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
+        ))
+    origins, ends, steps = trial_evaluations(tr)
+    if len(ends):
+        sx, sy = _segments(origins, ends)
+        out.append(go.Scatter(x=f32(sx), y=f32(sy), mode="lines", line=dict(color=c, width=1), opacity=0.35,
+                              hoverinfo="skip", showlegend=False, legendgroup=f"run{i}", name=evaluations_name(i)))
+        out.append(go.Scatter(
+            x=f32(ends[:, 0]), y=f32(ends[:, 1]), customdata=steps, mode="markers",
+            marker=dict(symbol="circle-open", size=6, color=c, line=dict(width=1.2)),
+            name=evaluations_name(i), legendgroup=f"run{i}",
+            hovertemplate=t("{run}<br>evaluated by step %{{customdata}}", run=evaluations_name(i))
+            + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
+        ))
+    return out
+
+
 #: Size of a saved PNG in CSS pixels (scale 2 doubles them): wide enough for a legend of six long run labels.
 IMAGE_SIZE = (1200, 720)
 #: Figures name a font every computer has. Plotly sizes legend entries with the page's font, but a saved PNG is
@@ -171,7 +236,8 @@ def image_config(name: str, width: int = IMAGE_SIZE[0], height: int = IMAGE_SIZE
 
 
 def path_traces(tr: Any, i: int) -> list[go.Scatter]:
-    """One run on the contour: its path, its EMA shadow (dashed) and its end (a cross if it diverged)."""
+    """One run on the contour: its path, its EMA shadow (dotted), its extra sequences (``extra_sequence_traces``)
+    and its end (a cross if it diverged)."""
     pts = np.asarray(tr.points)
     c = color(i)
     diverged = tr.diverged_at is not None
@@ -202,6 +268,7 @@ def path_traces(tr: Any, i: int) -> list[go.Scatter]:
                 + "<br>(%{x:.4g}, %{y:.4g})<extra></extra>",
             )
         )
+    out += extra_sequence_traces(tr, i)
     end_text = (t("diverged at step {step}", step=tr.diverged_at) if diverged
                 else t("end, after step {step}", step=len(pts) - 1))
     out.append(
@@ -363,6 +430,14 @@ def surface3d_figure(
             go.Scatter3d(x=f32(pts[:n, 0]), y=f32(pts[:n, 1]), z=f32(z), mode="lines", name=tr.label,
                          line=dict(color=color(i), width=5), legendgroup=f"run{i}")
         )
+        average, average_f = getattr(tr, "average_points", None), getattr(tr, "average_losses", None)
+        if average is not None and average_f is not None:  # schedule-free's x_t, at f of its own points
+            m = min(len(average), len(average_f))
+            data.append(
+                go.Scatter3d(x=f32(average[:m, 0]), y=f32(average[:m, 1]),
+                             z=f32(lev.to_plot(np.asarray(average_f)[:m])), mode="lines", name=average_name(i),
+                             legendgroup=f"run{i}", line=dict(color=color(i), width=4, dash="dash"))
+            )
         ema, ema_f = getattr(tr, "ema_points", None), getattr(tr, "ema_losses", None)
         if ema is not None and ema_f is not None:  # the shadow lies on the surface too, at f of its own points
             ema = np.asarray(ema)
