@@ -29,6 +29,7 @@ from .present import apply_presenter_style, join_card
 CHALLENGE_CHOICES = ("", *challenges.KINDS)
 MADE_KEY = "classroom_made_lesson"  # session state: (lesson id, page) of the last lesson made here
 SENT_KEY = "classroom_sent"
+HTML_KEY = "classroom_html_wanted"
 
 
 def _submission_link() -> str:
@@ -219,9 +220,12 @@ def _prepare(page: str, surface: Any, traces: Sequence[Any] | None, config: Any)
     if page == "Surface_Lab" and traces and surface is not None:
         from .export import export_html
 
-        st.download_button(t("Download as one HTML file (works offline)"), key="classroom_html",
-                           data=lambda: export_html(surface, traces, config, title or surface.name, task),
-                           file_name="optlab_lesson.html", mime="text/html", on_click="ignore")
+        if st.button(t("Make one HTML file of this view (works offline)"), key="classroom_html_make"):
+            st.session_state[HTML_KEY] = True
+        if st.session_state.get(HTML_KEY):  # built only when clicked: the sweep runs the real optimizers
+            st.download_button(t("Download the HTML file"), key="classroom_html",
+                               data=lambda: export_html(surface, traces, config, title or surface.name, task),
+                               file_name="optlab_lesson.html", mime="text/html", on_click="ignore")
 
 
 # --- the panel -----------------------------------------------------------------------------------------------
