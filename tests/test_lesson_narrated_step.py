@@ -130,12 +130,14 @@ def test_every_optimizer_narrates_each_recorded_term_once_in_its_order(opt):
         grouped = run.stage_terms(t)
         assert list(grouped) == [r for r in lesson.ROLES if r in run.roles[t - 1]]
         assert [n for names in grouped.values() for n in names] == list(run.terms[t - 1])
-        assert {"gradient", "update"} <= set(run.roles[t - 1])
+        assert "update" in run.roles[t - 1]
+        if {"grad", "grad_maximize"} & set(run.terms[t - 1]):
+            assert "gradient" in run.roles[t - 1]
         for role, name in run.roles[t - 1].items():
             assert name in run.formulas, f"{opt}: the {role} term {name} has no formula"
 
 
-@pytest.mark.parametrize("opt", ["adam", "momentum", "muon", "lion", "adagrad"])
+@pytest.mark.parametrize("opt", ["adam", "momentum", "muon", "lion", "adagrad", "lbfgs"])
 def test_the_update_arrow_ends_at_the_next_point_in_the_figure(opt):
     run = lesson.narrate(opt, {}, "rosenbrock", 6)
     f = get_surface("rosenbrock")
@@ -143,9 +145,12 @@ def test_the_update_arrow_ends_at_the_next_point_in_the_figure(opt):
     for t in (1, 3, 6):
         drawn, scale = lesson.arrows(run, t, width)
         np.testing.assert_allclose(run.points[t - 1] + drawn["update"], run.points[t], rtol=1e-12)
-        gradient = run.vector(t, "gradient")
-        np.testing.assert_allclose(drawn["gradient"], -scale * gradient, rtol=1e-12)  # downhill, stated scale
-        assert np.linalg.norm(drawn["gradient"]) <= 0.35 * width + 1e-12
+        if "gradient" in drawn:
+            gradient = run.vector(t, "gradient")
+            np.testing.assert_allclose(drawn["gradient"], -scale * gradient, rtol=1e-12)  # downhill, stated scale
+            assert np.linalg.norm(drawn["gradient"]) <= 0.35 * width + 1e-12
+        if "direction" in drawn and opt in ("momentum", "lbfgs"):
+            assert float(np.dot(drawn["direction"], drawn["update"])) > 0  # the direction drawn points where it goes
         fig = step_figure(f.grid(20), bounds=f.bounds, path=run.points[:t], arrows=drawn,
                           labels={r: r for r in drawn})
         arrow = next(a for a in fig.layout.annotations if a.name == "update")

@@ -1,11 +1,11 @@
-"""Lessons 1, 2, 4 and 5 (anatomy, zero_grad, weight decay, per-layer lr) against independent computation."""
+"""The lessons on anatomy, zero_grad, weight decay and per-layer lr against independent computation."""
 
 import pytest
 import torch
 
 from optlab.lessons import anatomy, per_layer, weight_decay, zero_grad
 
-# ---- lesson 1: anatomy ---------------------------------------------------------------------------------------
+# ---- anatomy of an optimizer ---------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("lr", "momentum"), [(0.1, 0.9), (0.01, 0.0), (0.5, 0.5)])
@@ -70,7 +70,7 @@ def test_resuming_from_state_dict_is_exact_and_a_fresh_optimizer_is_not(lr, mome
     assert out["gap_fresh_optimizer"] > 1e-3
 
 
-# ---- lesson 2: zero_grad, backward, step ---------------------------------------------------------------------
+# ---- zero_grad, backward, step -------------------------------------------------------------------------------
 
 
 def test_gradients_pile_up_without_zero_grad():
@@ -109,7 +109,7 @@ def test_closure_is_called_and_lbfgs_solves_the_quadratic():
     assert out["w_after"] == pytest.approx([1.0, 1.0], abs=1e-4)
 
 
-# ---- lesson 4: weight decay ----------------------------------------------------------------------------------
+# ---- weight decay --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("wd", "lr"), [(0.0, 0.1), (1.0, 0.1), (0.5, 0.01)])
@@ -146,7 +146,7 @@ def test_adamw_is_adam_plus_a_separate_shrink():
     assert out["final"]["AdamW"] == pytest.approx(w.double().numpy(), abs=1e-6)
 
 
-# ---- lesson 5: per-layer learning rates ----------------------------------------------------------------------
+# ---- per-layer learning rates --------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("features_lr", "classifier_lr"), [(0.001, 0.1), (0.05, 0.05), (0.0, 0.2)])

@@ -1,4 +1,4 @@
-"""Lesson 3, the learning rate during training: in-place edits vs a new optimizer, and torch's schedulers."""
+"""The lesson on the learning rate during training: in-place edits vs a new optimizer, and torch's schedulers."""
 
 import numpy as np
 import pytest
@@ -6,7 +6,7 @@ import torch
 
 from optlab.lessons import lr_schedule
 
-# ---- lesson 3: the learning rate during training -------------------------------------------------------------
+# ---- the learning rate during training -----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("lr", "new_lr", "switch_at"), [(0.05, 0.01, 10), (0.1, 0.02, 5)])

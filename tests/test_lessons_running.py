@@ -1,4 +1,4 @@
-"""Lessons 6, 7 and 8 (momentum, EMA of weights, failure gallery) against the published numbers (Goh 2017, Kingma and Ba 2015) and hand computation."""
+"""The lessons on momentum, EMA of weights and the failure gallery against the published numbers (Goh 2017, Kingma and Ba 2015) and hand computation."""
 
 import math
 
@@ -10,7 +10,7 @@ from optlab.lessons import ema_weights, failures
 from optlab.lessons import momentum as lesson
 from optlab.surfaces import quadratic
 
-# ---- lesson 6: momentum --------------------------------------------------------------------------------------
+# ---- momentum ------------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("mu", "tau"), [(0.9, 0.0), (0.9, 0.5), (0.5, 0.9), (0.05, 0.0)])
@@ -59,7 +59,7 @@ def test_theory_rates_match_reference_and_the_measured_runs():
         assert r["measured rate"] == pytest.approx(r["predicted rate"], abs=0.01)
 
 
-# ---- lesson 7: EMA of the weights ----------------------------------------------------------------------------
+# ---- EMA of the weights --------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("c", "d"), [(1.0, 0.99), (2.0, 0.9), (0.5, 0.5)])
@@ -88,7 +88,7 @@ def test_ema_sits_closer_to_the_minimum_under_noise_and_lags_without_it():
     assert np.linalg.norm(calm["ema"][-1]) > np.linalg.norm(calm["raw"][-1])  # behind on the way down
 
 
-# ---- lesson 8: failures --------------------------------------------------------------------------------------
+# ---- failures ------------------------------------------------------------------------------------------------
 
 
 def test_amsgrad_counterexample_adam_at_worst_point_amsgrad_at_best():

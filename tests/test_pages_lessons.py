@@ -1,8 +1,10 @@
-"""Every lesson page renders in AppTest, reacts to a widget, and prints the numbers its lesson function computes.
+"""Every page renders in AppTest; every lesson page (found, not listed) shows its code and asks before it reveals;
+each reacts to a widget and prints the numbers its lesson function computes.
 
 Predict-then-reveal: what gives the answer away is absent until the reader reveals it, then stays shown.
 """
 
+import ast
 import json
 import math
 import re
@@ -15,6 +17,7 @@ from streamlit.testing.v1 import AppTest
 from optlab.lessons import anatomy, ema_weights, failures, lr_schedule, per_layer, weight_decay, zero_grad
 from optlab.lessons import momentum as lesson_momentum
 from optlab.schedules import SCHEDULES
+from optlab.ui.pages import LESSONS, page_entries
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 
@@ -55,12 +58,25 @@ def reveal(at: AppTest, key: str, guess: str | None = None) -> AppTest:
     return at
 
 
-LESSON_PAGES = sorted((p.name for p in PAGES.glob("*.py") if 3 <= int(p.name.split("_")[0]) <= 11),
-                      key=lambda n: int(n.split("_")[0]))
+def _number(name: str) -> int:
+    return int(name.split("_")[0])
 
 
-def test_all_nine_lessons_have_a_page():
-    assert [int(n.split("_")[0]) for n in LESSON_PAGES] == list(range(3, 12))
+ALL_PAGES = sorted((p.name for p in PAGES.glob("*.py")), key=_number)
+# A lesson page is a page built on a lesson module (one lesson module plus one page): each new one is found here
+# and goes through every generic test below.
+LESSON_PAGES = [n for n in ALL_PAGES if "from optlab.lessons import" in (PAGES / n).read_text(encoding="utf-8")]
+
+
+def test_every_lesson_page_is_found_and_listed_under_lessons():
+    assert len(LESSON_PAGES) >= 13  # pages 3 to 15 when this test was written; a new lesson only adds to it
+    lessons = {Path(e.path).name for e in page_entries() if e.section == LESSONS}
+    assert set(LESSON_PAGES) <= lessons
+
+
+@pytest.mark.parametrize("name", ALL_PAGES)
+def test_every_page_runs_without_an_exception(name):
+    page(name)
 
 
 @pytest.mark.parametrize("name", LESSON_PAGES)
@@ -68,7 +84,24 @@ def test_lesson_page_shows_code_and_has_a_docstring_summary(name):
     at = page(name)
     assert at.expander, "each lesson shows the code that produced its numbers"
     assert any("def " in c.value for c in at.code)
-    assert (PAGES / name).read_text(encoding="utf-8").startswith('"""')
+    source = (PAGES / name).read_text(encoding="utf-8")
+    assert source.startswith('"""')
+    title, sep, summary = ast.get_docstring(ast.parse(source)).splitlines()[0].partition(": ")
+    assert sep and title and summary, "the first docstring line reads 'Title: what it shows.'"
+
+
+@pytest.mark.parametrize("name", LESSON_PAGES)
+def test_lesson_page_asks_before_it_reveals(name):
+    """Each lesson has a predict-then-reveal question: a guess, Reveal (off until a guess), Just show me; after
+    the reveal an answer is shown and the page still runs."""
+    at = page(name)
+    guesses = [r for r in at.radio if r.key and r.key.endswith("_guess")]
+    assert guesses, "each lesson asks a predict-then-reveal question"
+    key = guesses[0].key.removesuffix("_guess")
+    assert at.button(key=f"{key}_reveal").disabled
+    reveal(at, key)
+    assert any(i.value.startswith("The answer is **") for i in at.info)
+    assert at.button(key=f"{key}_again")
 
 
 def test_anatomy_page_prints_param_groups_state_and_resume_gap():

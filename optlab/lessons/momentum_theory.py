@@ -2,7 +2,7 @@
 
 After Goh, "Why Momentum Really Works", Distill 2017, in PyTorch's convention z ← βz + ∇f(w), w ← w − αz. Every run
 is the registry's ``momentum`` preset (SGD with momentum) through ``optlab.trace`` on ``surfaces.quadratic(κ)`` with
-λₙ = 1; every prediction comes from ``optlab.theory``. What it leaves out: drawing, and Nesterov (lesson 8).
+λₙ = 1; every prediction comes from ``optlab.theory``. What it leaves out: drawing, and Nesterov (its own lesson).
 """
 
 from __future__ import annotations

@@ -43,6 +43,9 @@ _ROLE_TERMS = {
 _MOMENTUM_OVERRIDE = {"lion": ("c",), "adafactor": (), "schedule_free": (), "adagrad": (), "adadelta": (),
                       "rprop": (), "asgd": ()}
 
+#: Terms that already point downhill (L-BFGS's d_k = −H_k g_k): drawn as they are, not negated.
+DOWNHILL_TERMS = {"lbfgs": frozenset({"direction"})}
+
 #: Terms already in parameter units (they carry the learning rate): drawn at their true length.
 PARAMETER_TERMS = frozenset({"update", "step", "step_rectified", "step_unrectified", "step_sgd"})
 
@@ -56,7 +59,7 @@ class AdaptiveRule:
     denominators: tuple[str, ...]  # the first recorded one is used; () means the numerator is already per coordinate
 
 
-_ADAM = AdaptiveRule("lr / (√v̂ + ε)", "lr", ("denom",))
+_ADAM = AdaptiveRule("lr / (√v̂ + ε)", "lr", ("denom_max", "denom"))  # AMSGrad divides by the largest v
 #: Preset key -> its rule. Adam: step = −lr·m̂/(√v̂ + ε) (Kingma and Ba 2015, Algorithm 1); RMSprop: −lr·g/(√v + ε)
 #: (torch.optim.RMSprop docs); Adagrad: −γ̃·g/(√sum + ε) (Duchi et al. 2011); Adamax: −lr·m̂/u (Kingma and Ba,
 #: Algorithm 2); schedule-free: −γ_t·g/(√v̂ + ε) (Defazio et al. 2024); Rprop: its own per-coordinate step size.
@@ -141,23 +144,29 @@ def narrate(optimizer: str, hparams: Mapping[str, object], surface: str, steps: 
     p = torch.tensor(f.start if start is None else start, dtype=torch.float64, requires_grad=True)
     opt = spec.build([p], **dict(hparams))
     opt.explain = True
-    loss = f(p)
-    points, losses, terms, roles, lrs = [p.detach().clone().numpy()], [loss.item()], [], [], []
-    for _ in range(steps):
+
+    def closure() -> torch.Tensor:  # L-BFGS evaluates it several times a step; every other optimizer once
         opt.zero_grad()
+        loss = f(p)
         loss.backward()
+        return loss
+
+    with torch.no_grad():
+        points, losses, terms, roles, lrs = [p.detach().clone().numpy()], [f(p).item()], [], [], []
+    for _ in range(steps):
         lr = float(opt.param_groups[0]["lr"])
-        opt.step()
-        loss = f(p)  # the loss at the new point, and the next step's forward pass
+        opt.step(closure)
+        with torch.no_grad():
+            loss = f(p).item()  # the loss at the new point
         point = p.detach().clone().numpy()
-        if not (math.isfinite(loss.item()) and np.isfinite(point).all()):
+        if not (math.isfinite(loss) and np.isfinite(point).all()):
             break
         recorded = {k: v.detach().double().numpy().copy() for k, v in opt.explanations()[0].items()}
         terms.append(recorded)
         roles.append(role_terms(optimizer, recorded))
         lrs.append(lr)
         points.append(point)
-        losses.append(loss.item())
+        losses.append(loss)
     return Narration(optimizer, np.array(points), np.array(losses), tuple(terms), tuple(roles), tuple(lrs),
                      dict(spec.cls.FORMULAS))
 
@@ -196,7 +205,7 @@ def arrows(narration: Narration, t: int, width: float) -> tuple[dict[str, np.nda
     """The arrows of step t from ``points[t - 1]``: role -> displacement as drawn, and the scale of the
     gradient-unit ones. Gradient, momentum and direction point downhill (−g, −b, −d, scaled); a term that
     already carries the learning rate (the update, Adam's step) is drawn at its true length, so the update arrow
-    ends at ``points[t]``."""
+    ends at ``points[t]``. A term that already points downhill (``DOWNHILL_TERMS``) keeps its sign."""
     drawn, scaled = {}, {}
     for role in ROLES:
         v = narration.vector(t, role)
@@ -206,7 +215,7 @@ def arrows(narration: Narration, t: int, width: float) -> tuple[dict[str, np.nda
         if name in PARAMETER_TERMS:
             drawn[role] = v.copy()
         else:
-            scaled[role] = -v
+            scaled[role] = v.copy() if name in DOWNHILL_TERMS.get(narration.optimizer, ()) else -v
     scale = arrow_scale(list(scaled.values()), width)
     drawn.update({role: scale * v for role, v in scaled.items()})
     return {role: drawn[role] for role in ROLES if role in drawn}, scale
