@@ -8,10 +8,11 @@ from optlab.i18n import N_, t
 from optlab.lessons import failures
 from optlab.plots.lessons import curves
 from optlab.surfaces import quadratic
-from optlab.ui.lesson import dash_missing, predict_then_reveal, show_code, translated_rows
+from optlab.ui.lesson import dash_missing, keep_in_link, predict_then_reveal, show_code, translated_rows
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(10)
 # The names the lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("SGD + momentum 0.9"),)
 

@@ -6,10 +6,11 @@ from optlab import theory
 from optlab.i18n import N_, t
 from optlab.lessons import momentum_theory as lesson
 from optlab.plots.theory import component_error_figure, phase_figure, rate_map_figure
-from optlab.ui.lesson import predict_then_reveal, show_code, translated_rows
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, translated_rows
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(11)
 SS = st.session_state
 QUESTION_KAPPA = 100.0
 ALPHA_LOW = 0.001

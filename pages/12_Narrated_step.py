@@ -4,18 +4,20 @@ import numpy as np
 import streamlit as st
 import torch
 
-from optlab.i18n import t
+from optlab.config.lessons import NARRATED_KAPPAS
+from optlab.i18n import N_, t
 from optlab.lessons import narrated_step as lesson
 from optlab.optim.explain import format_value
 from optlab.plots.narration import step_figure, step_size_figure
 from optlab.presets import preset_lr
 from optlab.registry import REGISTRY
 from optlab.surfaces import SURFACES, get_surface
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 from optlab.ui.widgets import optimizer_controls
 
 use_app_navigation()
+keep_in_link(12)
 SS = st.session_state
 QUESTION = {"optimizer": "adam", "kappa": 100.0, "steps": 20}
 
@@ -59,8 +61,8 @@ with c1:
                            index=list(SURFACES).index("quadratic"), key="nar_surface")
     params = ()
     if surface == "quadratic":
-        params = (("kappa", float(st.select_slider(t("condition number κ"), [1.0, 3.0, 10.0, 30.0, 100.0],
-                                                   10.0, key="nar_kappa"))),)
+        params = (("kappa", float(st.select_slider(t("condition number κ"), NARRATED_KAPPAS, 10.0,
+                                                   key="nar_kappa"))),)
     steps = st.slider(t("steps to record"), 5, lesson.MAX_STEPS, 40, key="nar_steps")
 with c2:
     opt, hparams = optimizer_controls("nar", default="adam", on_pick=lambda k: {"lr": preset_lr(surface, k)})
@@ -160,7 +162,7 @@ st.subheader(t("Where does Adam step further?"))
 question = narration(QUESTION["optimizer"], tuple(sorted(REGISTRY["adam"].defaults().items())), "quadratic",
                      (("kappa", QUESTION["kappa"]),), QUESTION["steps"])
 question_sizes = lesson.effective_step_sizes(question)[-1]
-options = [t("x, the flat direction"), t("y, the steep direction"), t("the same in both")]
+options = [N_("x, the flat direction"), N_("y, the steep direction"), N_("the same in both")]
 answer = options[0] if question_sizes[0] > question_sizes[1] else options[1]
 if predict_then_reveal(
     "nar_adam",

@@ -3,15 +3,16 @@
 import numpy as np
 import streamlit as st
 
-from optlab.i18n import t
+from optlab.i18n import N_, t
 from optlab.lessons import lion_sign as lesson
 from optlab.plots.histograms import histogram
 from optlab.plots.lessons import curves, paths
 from optlab.surfaces import get_surface
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(13)
 KAPPA = 100.0
 NET_STEPS = 10
 
@@ -67,7 +68,7 @@ st.subheader(t("2. In a small network"))
 net_lr = st.select_slider(t("learning rate of both runs"), [1e-4, 1e-3, 1e-2], 1e-3, key="lion_net_lr")
 ratios = net_ratios(net_lr)
 share = lesson.share_at_exactly_lr(ratios["Lion"])
-options = [t("about a tenth"), t("about half"), t("all of them")]
+options = [N_("about a tenth"), N_("about half"), N_("all of them")]
 answer = options[int(np.argmin([abs(share - v) for v in (0.1, 0.5, 1.0)]))]
 if predict_then_reveal(
     "lion_net",

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from optlab.i18n import t
+from optlab.i18n import N_, t
 from optlab.lessons import adafactor_memory as lesson
 from optlab.plots.heatmaps import matrices
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(14)
 ROWS, COLS, STEPS = 12, 16, 30
 
 
@@ -57,8 +58,8 @@ if predict_then_reveal(
     "af_exact",
     t("With noise 0 every $g_t^2$ is an outer product $a^2 (b^2)^\\top$. How close is the factored estimate to "
       "the full $v$?"),
-    [t("exactly equal"), t("within about 10%"), t("off by a factor of about 2")],
-    t("exactly equal") if comparison(0.0)["max_relative_error"] < 1e-9 else t("within about 10%"),
+    [N_("exactly equal"), N_("within about 10%"), N_("off by a factor of about 2")],
+    N_("exactly equal") if comparison(0.0)["max_relative_error"] < 1e-9 else N_("within about 10%"),
     t("Row means times column means over the grand mean rebuild a rank-one matrix exactly. Noise makes $g^2$ "
       "a full-rank matrix and the estimate only approximate: raise the noise below and watch the error grow."),
 ):

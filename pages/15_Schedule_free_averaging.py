@@ -2,18 +2,19 @@
 
 import streamlit as st
 
-from optlab.i18n import t
+from optlab.i18n import N_, t
 from optlab.lessons import schedule_free_avg as lesson
 from optlab.plots.lessons import curves, paths
 from optlab.registry import REGISTRY
 from optlab.surfaces import get_surface
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(15)
 KAPPA = 10.0
 BETA1 = REGISTRY["schedule_free"].hyper("beta1")  # β1 > 0: eval() divides by it
-NAMES = {"z": "z (the SGD steps)", "y": "y (gradients taken here)", "x": "x (the average: evaluate here)"}
+NAMES = {"z": N_("z (the SGD steps)"), "y": N_("y (gradients taken here)"), "x": N_("x (the average: evaluate here)")}
 
 
 @st.cache_data(max_entries=32)
@@ -51,7 +52,7 @@ if predict_then_reveal(
     "sf_best",
     t("On a noisy bowl (noise {noise:g}), which of the three points ends with the lowest loss, averaged over the "
       "last 20 steps?", noise=noise),
-    [names[k] for k in lesson.SEQUENCES], names[best],
+    [NAMES[k] for k in lesson.SEQUENCES], NAMES[best],
     t("z jumps with every noisy gradient; the average x cancels the noise out, as an averaged SGD does; y sits "
       "between them, weighted by β₁. That is why x is the point to evaluate."),
 ):

@@ -7,6 +7,7 @@ from optlab.lessons import anatomy
 from optlab.ui.lesson import (
     format_param_groups,
     format_state_dict,
+    keep_in_link,
     predict_then_reveal,
     show_code,
     translated_rows,
@@ -14,6 +15,7 @@ from optlab.ui.lesson import (
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(3)
 
 st.title(t("Anatomy of an optimizer"))
 st.markdown(t(

@@ -5,10 +5,11 @@ import streamlit as st
 from optlab.i18n import N_, t
 from optlab.lessons import zero_grad
 from optlab.plots.lessons import curves
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(4)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("with zero_grad"), N_("without zero_grad"))
 

@@ -6,10 +6,11 @@ from optlab.i18n import N_, t
 from optlab.lessons import lr_schedule
 from optlab.plots.lessons import curves, paths
 from optlab.schedules import SCHEDULES, scheduler_code
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(5)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("edit in place"), N_("new optimizer"))
 

@@ -5,10 +5,11 @@ import streamlit as st
 from optlab.i18n import N_, t
 from optlab.lessons import weight_decay
 from optlab.plots.lessons import bars
-from optlab.ui.lesson import predict_then_reveal, show_code, translated_rows
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, translated_rows
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(6)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("no decay"), N_("Adam + L2"), N_("AdamW"))
 

@@ -4,10 +4,11 @@ import streamlit as st
 
 from optlab.i18n import N_, t
 from optlab.lessons import per_layer
-from optlab.ui.lesson import predict_then_reveal, show_code, translated_rows
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, translated_rows
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(7)
 # The column names lesson functions give their tables, shown in the reader's language.
 COLUMNS = (N_("tensor"), N_("group"), N_("measured lr"))
 

@@ -7,10 +7,11 @@ from optlab.i18n import N_, t
 from optlab.lessons import momentum as lesson
 from optlab.plots.lessons import curves, paths
 from optlab.surfaces import quadratic
-from optlab.ui.lesson import predict_then_reveal, show_code, translated_rows
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, translated_rows
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(8)
 # The names lesson functions give their rows and columns, shown in the reader's language.
 NAMES = (N_("method"), N_("predicted rate"), N_("measured rate"), N_("gradient descent"), N_("heavy ball"))
 

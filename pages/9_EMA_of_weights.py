@@ -7,10 +7,11 @@ from optlab.i18n import t, tn
 from optlab.lessons import ema_weights
 from optlab.plots.lessons import curves, paths
 from optlab.surfaces import quadratic
-from optlab.ui.lesson import predict_then_reveal, show_code
+from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
+keep_in_link(9)
 
 
 @st.cache_data(max_entries=64)

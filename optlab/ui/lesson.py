@@ -12,7 +12,11 @@ from typing import Any
 import streamlit as st
 import torch
 
+from optlab.config.lessons import PAGES
+from optlab.fields import Fields
 from optlab.i18n import t
+from optlab.ui import fields as ui_fields
+from optlab.ui.constraints import active_constraints
 
 
 def format_value(value: Any) -> str:
@@ -125,3 +129,33 @@ def dash_missing(rows: Sequence[dict], missing: str = "—") -> list[dict]:
                or (any(is_number(row.get(k)) for row in rows) and any(isinstance(row.get(k), str) for row in rows))}
     return [{k: (missing if v is None else f"{v:g}" if is_number(v) else str(v)) if k in as_text else v
              for k, v in row.items()} for row in rows]
+
+
+def keep_in_link(number: int) -> None:
+    """Keep lesson page ``number``'s setup in its link (``optlab.config.lessons.PAGES``); call it first.
+
+    Once per session the link's values go into the widgets (a forged or unusable value gets a notice and the
+    default, a class lesson's locked value is put back); on every run the link is written from the widgets'
+    current values, so the address bar always opens the view on screen.
+    """
+    page_key, fields = PAGES[number]
+    locks = active_constraints(page_key)
+    loaded, notes_key = f"_{page_key}_link_loaded", f"_{page_key}_link_notes"
+    if loaded not in st.session_state:
+        st.session_state[loaded] = True
+        values, notes = fields.decode(ui_fields.read_link(), locks)
+        ui_fields.load(fields, values, keys=[f.key for f in fields])
+        st.session_state[notes_key] = (notes, values)
+    for key, value in locks.locked.items():
+        if key in fields:
+            ui_fields.set_value(fields, key, value)
+    current = current_values(fields)
+    notes, decoded = st.session_state.get(notes_key, ([], {}))
+    if notes and current == decoded:  # shown until the reader changes something
+        st.warning(" ".join(notes))
+    ui_fields.write_link(fields.encode(current))
+
+
+def current_values(fields: Fields) -> dict[str, Any]:
+    """Each field's value as its widget holds it now (its default where the widget has not been drawn)."""
+    return {f.key: ui_fields.session_value(fields, f.key) for f in fields}
