@@ -32,6 +32,7 @@ import streamlit as st
 
 from optlab.ui import surface_lab as lab
 from optlab.ui.cache import build_surface
+from optlab.ui.classroom.panel import class_panel
 from optlab.ui.pages import use_app_navigation
 from optlab.ui.text import literal
 
@@ -62,6 +63,7 @@ except ValueError as e:  # settings each in range that cannot run together (a on
              icon="⚠️")
     st.stop()
 lab.divergence_notices(traces)
+class_panel("Surface_Lab", surface=surface, traces=traces, config=cfg)
 
 lab.figures_and_inspector(surface, cfg, traces)
 

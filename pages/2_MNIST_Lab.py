@@ -3,6 +3,7 @@
 import streamlit as st
 
 from optlab.ui import mnist_lab as lab
+from optlab.ui.classroom.panel import class_panel
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
@@ -23,7 +24,8 @@ if config is not None and digits is not None:
     lab.accumulation_panel(config, digits)
     st.caption(lab.loss_gap_note(digits))
 
+class_panel("MNIST_Lab")
 lab.controls_row(config, digits)
-lab.live_panel()
+lab.live_panel(config, digits)
 lab.inspect_panel()
 lab.checkpoint_panel(digits)

@@ -75,11 +75,10 @@ def _banner(page: str, opened: tuple[str, Lesson] | None) -> Lesson | None:
 def _join_form(key: str) -> None:
     code_given = st.query_params.get(links.CLASS, "")
     with st.form(f"{key}_join", border=False):
-        c1, c2, c3 = st.columns([1, 1.4, 1], vertical_alignment="bottom")
-        code = c1.text_input(t("Class code"), value=code_given, max_chars=12, key=f"{key}_code")
-        name = c2.text_input(t("Your display name"), max_chars=40, key=f"{key}_name",
+        code = st.text_input(t("Class code"), value=code_given, max_chars=12, key=f"{key}_code")
+        name = st.text_input(t("Your display name"), max_chars=40, key=f"{key}_name",
                              help=t("Only this name is stored; no other personal data."))
-        if c3.form_submit_button(t("Join"), width="stretch"):
+        if st.form_submit_button(t("Join"), width="stretch"):
             joined = attempt(lambda: store().join(code, name, session=tab_id()))
             if joined is not None:
                 st.session_state[STUDENT_KEY] = joined
@@ -166,7 +165,7 @@ def _challenge_form(page: str) -> dict | None:
     if not kind:
         return None
     data: dict = {"kind": kind}
-    cols = st.columns(len(challenges.KINDS[kind].params))
+    cols = [st.container() for _ in challenges.KINDS[kind].params]
     defaults = {"surface": st.query_params.get("s", "rosenbrock"), "target": 1e-4 if kind == "reach" else 0.95,
                 "max_steps": 200, "optimizers": "momentum" if kind == "reach" else "adam", "kappa": 100.0,
                 "tolerance": 0.02, "max_epochs": 2}
@@ -187,9 +186,8 @@ def _prepare(page: str, surface: Any, traces: Sequence[Any] | None, config: Any)
     keys = list(labels)
     st.caption(t("Turn this view into a lesson link: what you lock shows greyed with its value, what you hide is "
                  "not shown, and a student who edits the link gets the locked values back."))
-    c1, c2 = st.columns(2)
-    locked = c1.multiselect(t("Lock these settings"), keys, format_func=labels.get, key="classroom_lock")
-    hidden = c2.multiselect(t("Hide these settings"), keys, format_func=labels.get, key="classroom_hide")
+    locked = st.multiselect(t("Lock these settings"), keys, format_func=labels.get, key="classroom_lock")
+    hidden = st.multiselect(t("Hide these settings"), keys, format_func=labels.get, key="classroom_hide")
     title = st.text_input(t("Title"), max_chars=lessons_mod.MAX_TITLE, key="classroom_title")
     task = st.text_area(t("Task for the students"), max_chars=lessons_mod.MAX_TASK, key="classroom_task")
     challenge = _challenge_form(page)
@@ -241,7 +239,10 @@ def class_panel(page: str, surface: Any = None, traces: Sequence[Any] | None = N
         params = {k: v for k, v in links.current_params().items() if k != links.PRESENT}
         join_card(links.page_url(page, params), st.query_params.get(links.CLASS) or None, size_px=220)
         return
-    with st.expander(t("Class: send my result · prepare for class"), expanded=bool(st.query_params.get("class"))):
+    # In the sidebar, below the page's own controls: the main column (the figure on a 1280×720 screen) is untouched.
+    box = st.sidebar.expander(t("Class: send my result · prepare for class"),
+                              expanded=bool(st.query_params.get(links.CLASS)))
+    with box:
         send, prepare = st.tabs([t("Send my result"), t("Prepare for class")])
         with send:
             _send(page, lesson, surface, traces, config)
