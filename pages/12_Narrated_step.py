@@ -55,8 +55,8 @@ st.markdown(t(
     "(`optimizer.explain = True`, then `optimizer.explanations()`), and each line shows the formula it comes from."
 ))
 
-c1, c2, c3 = st.columns(3)
-with c1:
+settings, c3 = st.columns([1, 3])
+with settings:
     surface = st.selectbox(t("surface"), list(SURFACES), format_func=lambda k: SURFACES[k].name,
                            index=list(SURFACES).index("quadratic"), key="nar_surface")
     params = ()
@@ -64,7 +64,6 @@ with c1:
         params = (("kappa", float(st.select_slider(t("condition number κ"), NARRATED_KAPPAS, 10.0,
                                                    key="nar_kappa"))),)
     steps = st.slider(t("steps to record"), 5, lesson.MAX_STEPS, 40, key="nar_steps")
-with c2:
     opt, hparams = optimizer_controls("nar", default="adam", on_pick=lambda k: {"lr": preset_lr(surface, k)})
 
 run = narration(opt, tuple(sorted(hparams.items())), surface, params, steps)
@@ -76,13 +75,13 @@ roles = [r for r in lesson.ROLES if any(r in rs for rs in run.roles)]
 SS.nar_t = min(SS.get("nar_t", 1), run.n_steps)
 SS.nar_stage = min(SS.get("nar_stage", len(roles) - 1), len(roles) - 1)
 with c3:
-    st.slider(t("step t"), 1, max(run.n_steps, 2), key="nar_t", disabled=run.n_steps < 2)
-    st.radio(t("show up to"), range(len(roles)), format_func=lambda i: t(lesson.ROLE_LABELS[roles[i]]),
+    s1, s2, s3 = st.columns([2, 2, 1])
+    s1.slider(t("step t"), 1, max(run.n_steps, 2), key="nar_t", disabled=run.n_steps < 2)
+    s2.radio(t("show up to"), range(len(roles)), format_func=lambda i: t(lesson.ROLE_LABELS[roles[i]]),
              key="nar_stage", horizontal=True)
-    b1, b2 = st.columns(2)
-    b1.button(t("◀ Back"), key="nar_back", on_click=move, args=(-1, len(roles), run.n_steps),
+    s3.button(t("◀ Back"), key="nar_back", on_click=move, args=(-1, len(roles), run.n_steps),
               use_container_width=True)
-    b2.button(t("Next ▶"), key="nar_next", on_click=move, args=(1, len(roles), run.n_steps),
+    s3.button(t("Next ▶"), key="nar_next", on_click=move, args=(1, len(roles), run.n_steps),
               use_container_width=True, type="primary")
 
 step, shown = SS.nar_t, roles[: SS.nar_stage + 1]
@@ -93,7 +92,7 @@ names = {"gradient": t("−gradient"), "momentum": t("−momentum"), "direction"
          "update": t("update")}
 labels = {r: names[r] if run.roles[step - 1][r] in lesson.PARAMETER_TERMS
           else (names[r] if scale == 1 else t("{name} ×{scale:g}", name=names[r], scale=scale)) for r in drawn}
-left, right = st.columns([3, 2])
+left, right = c3.container(), c3.container()  # the figure full width, the narration under it
 with left:
     fig = step_figure(grid(surface, params), bounds=f.bounds, path=run.points[:step],
                       arrows={r: v for r, v in drawn.items() if r in shown}, labels=labels,
@@ -108,21 +107,22 @@ with left:
 with right:
     point, after = run.points[step - 1], run.points[step]
     stage_terms = run.stage_terms(step)
-    sentences = {
-        "gradient": t("At θ = {p}, where f = {f:.4g}, the gradient is {g}, of length {n:.4g}.", p=vec(point),
-                      f=run.losses[step - 1], g=vec(run.vector(step, "gradient")),
-                      n=float(np.linalg.norm(run.vector(step, "gradient")))),
-        "momentum": t("The momentum term becomes {m}.", m=vec(run.vector(step, "momentum")))
-        if "momentum" in run.roles[step - 1] else "",
-        "direction": t("The step follows the adjusted direction {d}.", d=vec(run.vector(step, "direction")))
-        if "direction" in run.roles[step - 1] else "",
-        "update": t("The update {u} moves the point to {q}, where f = {f:.4g}.",
-                    u=vec(run.vector(step, "update")), q=vec(after), f=run.losses[step]),
-    }
+    def sentence(role: str) -> str:
+        v = run.vector(step, role)
+        if role == "gradient":
+            return t("At θ = {p}, where f = {f:.4g}, the gradient is {g}, of length {n:.4g}.", p=vec(point),
+                     f=run.losses[step - 1], g=vec(v), n=float(np.linalg.norm(v)))
+        if role == "momentum":
+            return t("The momentum term becomes {m}.", m=vec(v))
+        if role == "direction":
+            return t("The step follows the adjusted direction {d}.", d=vec(v))
+        return t("The update {u} moves the point to {q}, where f = {f:.4g}.", u=vec(v), q=vec(after),
+                 f=run.losses[step])
+
     for i, role in enumerate(shown, start=1):
         if role not in stage_terms:
             continue
-        st.markdown(f"**{i}. {t(lesson.ROLE_LABELS[role]).capitalize()}.** {sentences[role]}")
+        st.markdown(f"**{i}. {t(lesson.ROLE_LABELS[role]).capitalize()}.** {sentence(role)}")
         for name in stage_terms[role]:
             value = run.terms[step - 1][name]
             st.latex(f"{run.formulas.get(name, name)} = {format_value(torch.from_numpy(value))}")
