@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,45 @@ def test_translation_formats_like_the_running_code(language):
             continue  # braces of a formula or a Plotly template in a message shown as it is (no values)
         translated = msgstr.format(**values)  # a stray brace or an unknown name raises here
         assert all(f"<{name}>" in translated for name in names), msgid
+
+
+def bold_runs_that_do_not_work(text: str) -> list[str]:
+    """The ``**`` runs CommonMark cannot read as bold, with a character either side.
+
+    An opening run must be left-flanking and a closing one right-flanking
+    (https://spec.commonmark.org/0.31.2/#left-flanking-delimiter-run): "以及**权重（EMA）**究竟" keeps its stars,
+    since the closing run follows a full-width parenthesis (punctuation) and precedes a letter.
+    """
+
+    def punct(c: str | None) -> bool:
+        return c is not None and unicodedata.category(c)[0] in "PS"
+
+    def space(c: str | None) -> bool:
+        return c is None or c.isspace()
+
+    bad = []
+    for k, match in enumerate(re.finditer(r"\*\*", text)):
+        p = text[match.start() - 1] if match.start() else None
+        n = text[match.end()] if match.end() < len(text) else None
+        if k % 2 == 0:
+            ok = not space(n) and (not punct(n) or space(p) or punct(p))
+        else:
+            ok = not space(p) and (not punct(p) or space(n) or punct(n))
+        if not ok:
+            bad.append(text[max(match.start() - 6, 0): match.end() + 6])
+    return bad
+
+
+def test_bold_rule():
+    assert [b[-4:] for b in bold_runs_that_do_not_work("以及**权重（EMA）**究竟")] == ["**究竟"]
+    assert bold_runs_that_do_not_work("以及**权重的指数移动平均** EMA 究竟") == []
+    assert bold_runs_that_do_not_work("答案是 **{answer}**。") == []
+
+
+@pytest.mark.parametrize("language", other_languages())
+def test_bold_reads_as_bold(language):
+    bad = [f"{b!r} in {msgstr[:60]!r}" for _, msgstr in translations(language) for b in bold_runs_that_do_not_work(msgstr)]
+    assert not bad, "bold that CommonMark shows as stars:\n" + "\n".join(bad)
 
 
 def glossary_rows() -> list[dict[str, str]]:
