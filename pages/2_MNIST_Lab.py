@@ -15,6 +15,10 @@ st.caption(
     "so the curves differ only because the optimizers do."
 )
 
+lab.link.load_once()  # a shared link's settings, once per session, before the widgets are drawn
+for note in lab.link.notices():
+    st.warning(note)
+
 with st.sidebar:
     digits = lab.data_controls()
 
@@ -29,3 +33,4 @@ lab.controls_row(config, digits)
 lab.live_panel(config, digits)
 lab.inspect_panel()
 lab.checkpoint_panel(digits)
+lab.link.write(config)  # the address bar holds the whole setup and the open view

@@ -32,12 +32,44 @@ def history(n_runs=2, steps=50, ema=True) -> History:
     )
 
 
-@pytest.mark.parametrize("n_runs,ema,expected", [(1, False, 5), (2, True, 12), (4, False, 20)])
+@pytest.mark.parametrize("n_runs,ema,expected", [(1, False, 6), (2, True, 14), (4, False, 24)])
 def test_curves_figure_traces(n_runs, ema, expected):
-    # per run: loss, accuracy, (EMA accuracy), lr of group 0, lr of group 1 (it differs), weight norm
+    # per run: loss, test loss, accuracy, (EMA accuracy), lr of group 0, lr of group 1 (it differs), weight norm
     fig = curves_figure(history(n_runs, ema=ema))
     assert len(fig.data) == expected
     assert fig.data[1].x.tolist() == [0.0, 1.0, 2.0]  # eval steps shown in epochs
+    assert fig.data[1].y == (2.3, 0.5, 0.3)  # the test loss has its own panel
+    assert fig.layout.yaxis4.type == "log"  # the learning rate on a log axis
+
+
+def test_a_saved_run_is_laid_under_the_new_one_in_grey():
+    new, saved = history(1, ema=False), history(2, ema=False)
+    fig = curves_figure(new, saved=saved)
+    assert len(fig.data) == 6 + 12
+    assert [d.name for d in fig.data[:1]] == ["saved: run 0"] and fig.data[0].line.color == "#7f7f7f"
+    assert fig.data[-1].line.color != "#7f7f7f"
+
+
+def test_the_total_gradient_norm_is_the_root_of_the_summed_squares():
+    h = history(1, ema=False)
+    h.param_names, h.diag_step = ["a", "b"], [1, 10]
+    h.grad_norm, h.update_ratio = [[[3.0, 4.0], [5.0, 12.0]]], [[[1e-3, 2e-3], [1e-3, 1e-3]]]
+    fig = curves_figure(h)
+    assert list(fig.data[-1].y) == pytest.approx([5.0, 13.0])
+
+
+def test_diagnostic_figures_hold_their_numbers():
+    from optlab.plots.diagnostics import confusion_figure, layers_figure, range_test_figure
+
+    h = history(1, ema=False)
+    h.param_names, h.diag_step = ["fc1.weight", "fc1.bias"], [1, 10]
+    h.grad_norm, h.update_ratio = [[[3.0, 4.0], [5.0, 12.0]]], [[[1e-3, 2e-3], [1e-4, 1e-2]]]
+    fig = layers_figure(h, 0)
+    assert [list(d.y) for d in fig.data] == [[3.0, 5.0], [1e-3, 1e-4], [4.0, 12.0], [2e-3, 1e-2]]
+    m = np.arange(100).reshape(10, 10)
+    assert confusion_figure(m).data[0].z.tolist() == m.tolist()
+    fig = range_test_figure([1e-3, 1e-2, 1e-1], [2.0, 1.0, 3.0], [2.0, 1.5, 2.0], 1e-3)
+    assert fig.layout.xaxis.type == "log" and list(fig.data[1].y) == [2.0, 1.5, 2.0]
 
 
 def test_digits_figure_marks_mistakes():

@@ -301,3 +301,86 @@ def test_muon_shows_its_adamw_part_and_the_param_groups_name_both_optimizers(fre
     groups = next(c.value for c in at.code if "MuonWithAuxAdamW" in c.value)
     assert "optimizer: Muon" in groups and "optimizer: AdamW" in groups
     assert not at.exception and not at.error
+
+
+def open_with(apps, **params) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for k, v in params.items():
+        at.query_params[k] = v
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    apps.append(at)
+    return at
+
+
+def test_a_link_opens_its_setup_and_view_and_the_page_writes_it_back(apps):
+    at = open_with(apps, m="cnn", c="16", ep="2", n="3", o1="muon:adamw_lr=0.002,lr=0.03;rebuild",
+                   o3="lion:lr=0.0003", v="layers")
+    assert at.selectbox(key="mnist_model").value == "cnn"
+    assert at.select_slider(key="mnist_channels").value == 16
+    assert at.slider(key="mnist_n_runs").value == 3
+    assert at.selectbox(key="mnist_run0_opt").value == "muon"
+    assert at.number_input(key="mnist_run0_muon_lr").value == 0.03
+    assert at.number_input(key="mnist_run0_muon_adamw_lr").value == 0.002
+    assert at.radio(key="mnist_run0_lr_change").value == "rebuild"
+    assert at.selectbox(key="mnist_run2_opt").value == "lion"
+    assert not at.warning
+    link = {k: at.query_params[k] for k in at.query_params}
+    assert link["o1"] in ("muon:adamw_lr=0.002,lr=0.03;rebuild", ["muon:adamw_lr=0.002,lr=0.03;rebuild"])
+    assert str(link["v"]).strip("[]'") == "layers" and str(link["m"]).strip("[]'") == "cnn"
+
+
+def test_a_forged_link_gets_notices_and_the_defaults(apps):
+    at = open_with(apps, m="evil", ep="1e9", o1="os.system:lr=1", v="../x")
+    notes = " ".join(w.value for w in at.warning)
+    assert "unknown value" in notes and "unknown optimizer" in notes and "outside" in notes
+    assert at.selectbox(key="mnist_model").value == "mlp"
+    assert at.selectbox(key="mnist_run0_opt").value == "momentum"
+    assert at.slider(key="mnist_epochs").value == 20
+    assert not at.error
+
+
+def test_the_layers_view_shows_live_numbers_and_the_confusion_matrix_counts_the_test_set(fresh):
+    at = fresh()
+    at.select_slider(key="mnist_width").set_value(16)
+    at.slider(key="mnist_epochs").set_value(1)
+    at.run()
+    at.button(key="mnist_start").click().run()
+    rerun_until(at, "Finished")
+    at.segmented_control(key="mnist_view").set_value("layers").run()
+    assert any("update/weight ratio" in c.value for c in at.caption)
+    at.segmented_control(key="mnist_view").set_value("confusion").run()
+    assert any(re.search(r"\d+ of 1000 test digits right", c.value) for c in at.caption)
+    assert not at.exception
+
+
+def test_the_range_test_proposes_a_learning_rate_that_a_click_puts_in_place(fresh):
+    at = fresh()
+    at.select_slider(key="mnist_width").set_value(16)
+    at.segmented_control(key="mnist_view").set_value("range").run()
+    at.button(key="mnist_range_start").click().run()
+    end = time.monotonic() + 60
+    while not any("Proposed learning rate" in m.value for m in at.markdown) and time.monotonic() < end:
+        time.sleep(0.3)  # AppTest does not run fragments on a timer: rerun until the test is done
+        at.run()
+    proposal = next(m.value for m in at.markdown if "Proposed learning rate" in m.value)
+    lr = float(re.search(r"\*\*([0-9.e-]+)\*\*\.", proposal).group(1))
+    at.button(key="mnist_range_use").click().run()
+    assert at.number_input(key="mnist_run0_momentum_lr").value == pytest.approx(lr)
+
+
+def test_the_landscape_view_computes_in_the_background_and_labels_its_axes(fresh):
+    at = fresh()
+    at.select_slider(key="mnist_width").set_value(16)
+    at.slider(key="mnist_epochs").set_value(1)
+    at.segmented_control(key="mnist_view").set_value("landscape").run()
+    at.button(key="mnist_land_start").click().run()
+    end = time.monotonic() + 90
+    while not any("Loss of the trained weights at the centre" in c.value for c in at.caption) \
+            and time.monotonic() < end:
+        time.sleep(0.3)
+        at.run()
+    note = next(c.value for c in at.caption if "Loss of the trained weights at the centre" in c.value)
+    centre, mid = re.findall(r"(\d+\.\d{4})", note)
+    assert centre == mid  # the slice's middle point is the trained model itself
+    assert not at.exception

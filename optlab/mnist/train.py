@@ -163,6 +163,7 @@ class Trainer:
             ema = ModelEMA(model, decay=config.ema_decay, tau=config.ema_tau) if config.ema_decay else None
             self.runs.append(RunState(spec, model, optimizer, scheduler, ema))
         self.names = param_names(base)  # the columns of the per-layer diagnostics
+        self.diagnostics = True  # sample them (a benchmark turns them off to measure what they cost)
 
     @property
     def labels(self) -> list[str]:
@@ -224,7 +225,7 @@ class Trainer:
                 self.change_lr()
                 self._emit(listener, LrChangeEvent(self.step, [r.spec.lr_change for r in self.runs]))
             # the per-layer diagnostics are sampled on the first step and on every live update's step
-            sample = self.step + 1 == 1 or (self.step + 1) % cfg.log_every == 0
+            sample = self.diagnostics and (self.step + 1 == 1 or (self.step + 1) % cfg.log_every == 0)
             grads, ratios = [], []
             epoch, j = divmod(self.step, self.steps_per_epoch)
             if epoch != order_epoch:

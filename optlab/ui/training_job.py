@@ -116,3 +116,45 @@ def status_line(v: JobView) -> str:
     if v.state == GONE:
         return "This run is no longer kept on the server: press Start training to train it again."
     return "Ready"
+
+
+# --- background computations of the lab (a range test, a landscape), through the same service -------------------
+
+def _compute_key(kind: str) -> str:
+    return f"mnist_compute_{kind}"
+
+
+def compute(kind: str, key, build, total_steps: int) -> None:
+    """Button callback: follow computation `kind` (a range test, a landscape) for `key`: shared by everyone who
+    asks for the same key, cached when done, queued behind the training runs."""
+    try:
+        st.session_state[_compute_key(kind)] = training_service().submit_computation(
+            (kind, key), build, total_steps, session_id())
+        st.session_state.pop(_compute_key(kind) + "_refused", None)
+    except JobRefused as e:
+        st.session_state[_compute_key(kind) + "_refused"] = str(e)
+
+
+def compute_view(kind: str) -> JobView | None:
+    """Computation `kind` of this session as it is now, or None before it was asked for."""
+    t = st.session_state.get(_compute_key(kind))
+    return None if t is None else training_service().status(t)
+
+
+def compute_key(kind: str):
+    """The key the session's computation `kind` was asked for with, or None."""
+    t = st.session_state.get(_compute_key(kind))
+    return None if t is None else t.key[1][1]
+
+
+def compute_result(kind: str):
+    """What computation `kind` computed, once it is done (None before)."""
+    t = st.session_state.get(_compute_key(kind))
+    if t is None:
+        return None
+    done = training_service().trainer(t)
+    return None if done is None else getattr(done, "result", None)
+
+
+def compute_refused(kind: str) -> str | None:
+    return st.session_state.get(_compute_key(kind) + "_refused")

@@ -8,11 +8,12 @@ history version here, and the 40 students watching one run build each figure onc
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 
 import streamlit as st
 import torch
 
-from optlab.i18n import t
+from optlab.i18n import N_, current_language, t
 from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -27,6 +28,15 @@ from optlab.mnist.train import Trainer, build_optimizer, default_device, predict
 from optlab.plots.training import curves_figure, digits_figure, state_histograms_figure
 from optlab.registry import REGISTRY
 from optlab.ui import training_job as jobs_ui
+from optlab.ui.mnist_lab.diagnostics import (
+    confusion_view,
+    layers_view,
+    lr_change_controls,
+    range_view,
+    saved_run,
+    saved_run_controls,
+)
+from optlab.ui.mnist_lab.landscape import landscape_view
 from optlab.ui.text import literal
 from optlab.ui.training_job import POLL_SECONDS
 from optlab.ui.widgets import (
@@ -148,7 +158,9 @@ def show_config(config: TrainConfig) -> None:
     if config.ema_decay is not None:
         ss["mnist_ema_decay"] = config.ema_decay
     ss["mnist_n_runs"] = len(config.runs)
+    ss["mnist_lr_change_step"], ss["mnist_lr_change_factor"] = config.lr_change_step, config.lr_change_factor
     for i, spec in enumerate(config.runs):
+        ss[f"mnist_run{i}_lr_change"] = spec.lr_change
         _first_draw(i)
         set_optimizer_values(f"mnist_run{i}", spec.optimizer, dict(spec.hparams))
         if spec.optimizer == "muon":
@@ -198,12 +210,15 @@ def config_controls() -> TrainConfig | None:
     for i, col in enumerate(cols):
         with col:
             runs.append(_run_controls(i))
+    change_step, change_factor, how = lr_change_controls(n_runs)
+    runs = [replace(r, lr_change=h) for r, h in zip(runs, how, strict=True)]
     try:
         config = TrainConfig(
             runs=tuple(runs), model=model, width=width, depth=depth, channels=channels, epochs=epochs,
             batch_size=batch, accum_steps=accum, schedule=schedule, schedule_params=tuple(sorted(schedule_params.items())),
             weight_decay=weight_decay, wd_mode=wd_mode, no_decay_bias=no_decay_bias, head_lr_mult=head_mult,
-            ema_decay=ema_decay if use_ema else None, ema_tau=0.0, seed=seed,
+            ema_decay=ema_decay if use_ema else None, ema_tau=0.0, seed=seed, lr_change_step=change_step,
+            lr_change_factor=change_factor,
         ).validate()
     except ValueError as e:
         st.error(f"Settings not valid: {literal(e)}")
@@ -310,8 +325,8 @@ CURVES_REFRESH_S = 0.5  # a running job's curves are rebuilt at most this often,
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def _curves(job_id: int, moment: tuple, _history: History):
-    return curves_figure(_history)
+def _curves(job_id: int, moment: tuple, language: str, saved_id: str, _history: History, _saved: History | None):
+    return curves_figure(_history, saved=_saved)
 
 
 def shared_curves(view: jobs_ui.JobView):
@@ -320,8 +335,13 @@ def shared_curves(view: jobs_ui.JobView):
     While the job runs, one figure serves each half second of its training time, whoever asks first builds it from
     the history it has then (a figure takes some 30 ms to build; a live update comes every few tens of ms). An
     ended job's figure is its final history's."""
-    moment = ("live", int(view.seconds / CURVES_REFRESH_S)) if view.running else ("final", view.version)
-    return _curves(view.job_id, moment, view.history)
+    saved = saved_run()
+    return _curves(view.job_id, _moment(view), current_language(), saved[0] if saved else "", view.history,
+                   saved[1] if saved else None)
+
+
+def _moment(view: jobs_ui.JobView) -> tuple:
+    return ("live", int(view.seconds / CURVES_REFRESH_S)) if view.running else ("final", view.version)
 
 
 def divergence_notices(history: History) -> None:
@@ -347,16 +367,49 @@ def _final_scores(history: History) -> str:
     return " · ".join(parts)
 
 
-def live_panel() -> None:
-    """Place in the queue, progress and curves; polls the service while the job is queued or training, then reruns
+VIEWS = {
+    "curves": N_("Curves"), "layers": N_("Layers"), "confusion": N_("Confusion matrix"),
+    "range": N_("LR range test"), "landscape": N_("Landscape"),
+}
+VIEW_KEY = "mnist_view"
+
+
+def view_picker() -> str:
+    """The open view of the live panel (part of the page's link)."""
+    if st.session_state.get(VIEW_KEY) not in VIEWS:
+        st.session_state[VIEW_KEY] = "curves"
+    return st.segmented_control(t("View"), tuple(VIEWS), key=VIEW_KEY, format_func=lambda k: t(VIEWS[k]),
+                                label_visibility="collapsed") or "curves"
+
+
+def _computing() -> bool:
+    return any(v is not None and v.running for v in (jobs_ui.compute_view("range"),
+                                                     jobs_ui.compute_view("landscape")))
+
+
+def live_panel(config: TrainConfig | None = None, digits: Digits | None = None) -> None:
+    """The open view: place in the queue, progress and curves (or per-layer numbers, the confusion matrix, the
+    range test, the landscape); polls the service while a job or a computation is queued or running, then reruns
     the page once so the inspector appears."""
     running = _busy()
+    view_key = view_picker()
+    polling = running or (view_key in ("range", "landscape") and _computing())
 
-    @st.fragment(run_every=POLL_SECONDS if running else None)
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
     def _panel() -> None:
+        if view_key == "range":
+            range_view(config, digits, data_key())
+        elif view_key == "landscape":
+            landscape_view(config, digits, data_key())
         view = get_view()
+        if view_key in ("range", "landscape"):
+            if polling and not _computing():
+                st.rerun()
+            return
         if view is None:
-            st.caption("Press Start training: the curves appear here as the optimizers train.")
+            st.caption(t("Press Start training: the curves appear here as the optimizers train."))
+            if view_key == "curves":
+                saved_run_controls()
             return
         st.progress(min(1.0, view.fraction), text=jobs_ui.status_line(view))
         if view.error:
@@ -364,9 +417,17 @@ def live_panel() -> None:
         history = view.history
         if history is not None and history.labels:
             divergence_notices(history)
-            st.plotly_chart(shared_curves(view), key="mnist_curves")
-            if not view.running and any(history.test_acc):
-                st.markdown(_final_scores(history))
+            if view_key == "curves":
+                st.plotly_chart(shared_curves(view), key="mnist_curves")
+                if not view.running and any(history.test_acc):
+                    st.markdown(_final_scores(history))
+                saved_run_controls()
+            elif view_key == "layers":
+                layers_view(view, _moment(view))
+            elif view_key == "confusion":
+                found = _inspectable()
+                trainer = found[1] if found else None
+                confusion_view(trainer, lambda r: shared_predictions(view.job_id, r, False, trainer))
         if running and not view.running:
             st.rerun()  # the job just ended: redraw the whole page (inspector, checkpoint, buttons)
 
@@ -462,6 +523,9 @@ def checkpoint_panel(digits: Digits | None) -> None:
             job_id, step = view.job_id, trainer.step
             st.download_button("Download checkpoint (.pt)", lambda: shared_checkpoint(job_id, step, trainer),
                                file_name=f"optlab-mnist-step{step}.pt", key="mnist_download")
+            st.download_button(t("Download curves (.json)"), trainer.history.to_json(),
+                               file_name=f"optlab-mnist-curves-step{step}.json", mime="application/json",
+                               key="mnist_download_json")
         else:
             st.caption("Stop or finish a run to download its model, optimizer, scheduler and EMA state.")
     with c2:
