@@ -10,6 +10,7 @@ optimizer torch does not have, a reference package's class as ``"module:Name"``,
 (those packages are test dependencies).
 """
 
+import dataclasses
 import importlib
 import math
 from collections.abc import Mapping
@@ -32,7 +33,8 @@ class Hyper:
         default: the preset's value.
         min, max: allowed range (inclusive) for floats.
         log: whether a slider should be log-scaled (lr, eps).
-        symbol: LaTeX symbol, e.g. r"\\gamma".
+        symbol: LaTeX symbol, e.g. r"\\gamma": filled in by ``OptimizerSpec`` from its class's ``SYMBOLS`` (the
+            optimizer's docstring and pseudo-code use the same table), so it is never written here.
         help: one sentence for the widget's tooltip.
     """
 
@@ -77,7 +79,11 @@ class OptimizerSpec:
         fixed: constructor arguments set by the preset itself (read-only), e.g. ``nesterov=True``.
         coordinatewise: each coordinate of a parameter is stepped on its own, so a batch of points stacked as
             the rows of one parameter moves like that many separate runs. False for Muon (it orthogonalises
-            the whole matrix) and Adafactor (it factors a matrix's second moment and scales by its RMS).
+            the whole matrix), Adafactor (it factors a matrix's second moment and scales by its RMS) and L-BFGS
+            (one direction and one line search over all coordinates).
+        needs_closure: ``step`` must be given a closure that re-evaluates the loss (L-BFGS evaluates it several
+            times per step, and each call is at the point being evaluated, so a runner records every
+            evaluation by recording inside its closure).
     """
 
     key: str
@@ -88,9 +94,13 @@ class OptimizerSpec:
     description: str
     fixed: Mapping = field(default_factory=lambda: MappingProxyType({}))
     coordinatewise: bool = True
+    needs_closure: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "fixed", MappingProxyType(dict(self.fixed)))
+        symbols = getattr(self.cls, "SYMBOLS", {})
+        object.__setattr__(self, "hypers", tuple(dataclasses.replace(h, symbol=_symbol(symbols, h.name))
+                                                 for h in self.hypers))
 
     @property
     def reference_cls(self) -> type:
@@ -159,37 +169,48 @@ _PAIRS = (
     ("etas", ("eta_minus", "eta_plus"), (0.5, 1.2)),
 )
 
+def _symbol(symbols: Mapping[str, str], name: str) -> str:
+    """The LaTeX symbol of knob ``name`` in a class's ``SYMBOLS``; a flat half of a pair (``eta_minus``) takes its
+    part of the pair's symbol (``(\\eta_-, \\eta_+)``); "" for a knob without one (a switch)."""
+    if name in symbols:
+        return symbols[name]
+    for pair, flat, _ in _PAIRS:
+        if name in flat and pair in symbols:
+            return symbols[pair].strip("()").split(", ")[flat.index(name)]
+    return ""
+
+
 #: Module of a reference class -> the package that installs it.
 _PACKAGES = {"lion_pytorch": "lion-pytorch", "pytorch_optimizer": "pytorch-optimizer", "schedulefree": "schedulefree"}
 
 
 def _lr(default: float) -> Hyper:
-    return Hyper("lr", "learning rate", "float", default, 1e-5, 10.0, log=True, symbol=r"\gamma",
+    return Hyper("lr", "learning rate", "float", default, 1e-5, 10.0, log=True,
                  help="Step size: how far each update moves the parameters.")
 
 
 def _momentum(default: float, low: float = 0.0) -> Hyper:
-    return Hyper("momentum", "momentum", "float", default, low, 0.999, symbol=r"\mu",
+    return Hyper("momentum", "momentum", "float", default, low, 0.999,
                  help="Fraction of the previous velocity kept each step.")
 
 
 def _weight_decay(default: float = 0.0) -> Hyper:
-    return Hyper("weight_decay", "weight decay", "float", default, 0.0, 1.0, symbol=r"\lambda",
+    return Hyper("weight_decay", "weight decay", "float", default, 0.0, 1.0,
                  help="Pulls the parameters towards zero.")
 
 
-_BETA1 = Hyper("beta1", "β₁ (first moment)", "float", 0.9, 0.0, 0.999, symbol=r"\beta_1",
+_BETA1 = Hyper("beta1", "β₁ (first moment)", "float", 0.9, 0.0, 0.999,
                help="Decay rate of the gradient's moving average m.")
-_BETA2 = Hyper("beta2", "β₂ (second moment)", "float", 0.999, 0.0, 0.9999, symbol=r"\beta_2",
+_BETA2 = Hyper("beta2", "β₂ (second moment)", "float", 0.999, 0.0, 0.9999,
                help="Decay rate of the squared gradient's moving average v.")
 
 
 def _eps(default: float = 1e-8) -> Hyper:
-    return Hyper("eps", "ε", "float", default, 1e-12, 1.0, log=True, symbol=r"\epsilon",
+    return Hyper("eps", "ε", "float", default, 1e-12, 1.0, log=True,
                  help="Added to the denominator so it never divides by zero.")
 
 
-_MAXIMIZE = Hyper("maximize", "maximize", "bool", False, symbol="", help="Climb the surface instead of descending.")
+_MAXIMIZE = Hyper("maximize", "maximize", "bool", False, help="Climb the surface instead of descending.")
 _DECOUPLED = Hyper("decoupled_weight_decay", "decoupled weight decay", "bool", False,
                    help="Shrink the weights directly (AdamW style) instead of adding λθ to the gradient.")
 _ADAM_HYPERS = (_lr(0.05), _BETA1, _BETA2, _eps())
@@ -203,7 +224,7 @@ _SPECS = (
     OptimizerSpec(
         "momentum", "SGD + momentum", optim.SGD, torch.optim.SGD,
         (_lr(0.01), _momentum(0.9),
-         Hyper("dampening", "dampening", "float", 0.0, 0.0, 0.999, symbol=r"\tau",
+         Hyper("dampening", "dampening", "float", 0.0, 0.0, 0.999,
                help="Fraction of each new gradient left out of the velocity."),
          _weight_decay(), _MAXIMIZE),
         "Heavy ball: a velocity accumulates past gradients, so steps speed up along consistent directions.",
@@ -235,7 +256,7 @@ _SPECS = (
     OptimizerSpec(
         "nadam", "NAdam", optim.NAdam, torch.optim.NAdam,
         (*_ADAM_HYPERS, _weight_decay(),
-         Hyper("momentum_decay", "momentum decay", "float", 4e-3, 0.0, 0.1, symbol=r"\psi",
+         Hyper("momentum_decay", "momentum decay", "float", 4e-3, 0.0, 0.1,
                help="How fast the momentum schedule warms up towards β₁."),
          _DECOUPLED, _MAXIMIZE),
         "Adam with Nesterov momentum: the step looks ahead along the updated first moment.",
@@ -248,7 +269,7 @@ _SPECS = (
     OptimizerSpec(
         "rmsprop", "RMSprop", optim.RMSprop, torch.optim.RMSprop,
         (_lr(0.01),
-         Hyper("alpha", "α (smoothing)", "float", 0.99, 0.0, 0.9999, symbol=r"\alpha",
+         Hyper("alpha", "α (smoothing)", "float", 0.99, 0.0, 0.9999,
                help="Decay rate of the squared gradient's moving average."),
          _eps(), _momentum(0.0), _weight_decay(),
          Hyper("centered", "centered", "bool", False, help="Divide by the gradient's variance estimate."),
@@ -258,9 +279,9 @@ _SPECS = (
     OptimizerSpec(
         "adagrad", "Adagrad", optim.Adagrad, torch.optim.Adagrad,
         (_lr(0.5),
-         Hyper("lr_decay", "lr decay", "float", 0.0, 0.0, 1.0, symbol=r"\eta",
+         Hyper("lr_decay", "lr decay", "float", 0.0, 0.0, 1.0,
                help="Learning rate shrinks as γ / (1 + (t − 1)η)."),
-         Hyper("initial_accumulator_value", "initial accumulator", "float", 0.0, 0.0, 10.0, symbol=r"\tau",
+         Hyper("initial_accumulator_value", "initial accumulator", "float", 0.0, 0.0, 10.0,
                help="Starting value of the sum of squared gradients."),
          _eps(1e-10), _weight_decay(), _MAXIMIZE),
         "Gradient divided by the root of all squared gradients so far: steps shrink where it has moved a lot.",
@@ -273,7 +294,7 @@ _SPECS = (
     OptimizerSpec(
         "adadelta", "Adadelta", optim.Adadelta, torch.optim.Adadelta,
         (_lr(1.0),
-         Hyper("rho", "ρ (smoothing)", "float", 0.9, 0.0, 0.9999, symbol=r"\rho",
+         Hyper("rho", "ρ (smoothing)", "float", 0.9, 0.0, 0.9999,
                help="Decay rate of the running averages of squared gradients and squared steps."),
          _eps(1e-6), _weight_decay(), _MAXIMIZE),
         "Step = RMS of past steps / RMS of past gradients × gradient: it sets its own step size, which starts tiny.",
@@ -281,9 +302,9 @@ _SPECS = (
     OptimizerSpec(
         "rprop", "Rprop", optim.Rprop, torch.optim.Rprop,
         (_lr(0.01),
-         Hyper("eta_minus", "η₋ (shrink)", "float", 0.5, 0.01, 0.99, symbol=r"\eta_-",
+         Hyper("eta_minus", "η₋ (shrink)", "float", 0.5, 0.01, 0.99,
                help="Factor a coordinate's step size shrinks by when its gradient changes sign."),
-         Hyper("eta_plus", "η₊ (grow)", "float", 1.2, 1.01, 5.0, symbol=r"\eta_+",
+         Hyper("eta_plus", "η₊ (grow)", "float", 1.2, 1.01, 5.0,
                help="Factor a coordinate's step size grows by while its gradient keeps its sign."),
          _MAXIMIZE),
         "Only the gradient's sign counts: each coordinate's own step grows while the sign holds, shrinks when it flips.",
@@ -291,11 +312,11 @@ _SPECS = (
     OptimizerSpec(
         "asgd", "ASGD", optim.ASGD, torch.optim.ASGD,
         (_lr(0.01),
-         Hyper("lambd", "λ (decay)", "float", 1e-4, 0.0, 1.0, symbol=r"\lambda",
+         Hyper("lambd", "λ (decay)", "float", 1e-4, 0.0, 1.0,
                help="How fast the step size decays, and how much the weights shrink each step."),
-         Hyper("alpha", "α (decay power)", "float", 0.75, 0.0, 1.0, symbol=r"\alpha",
+         Hyper("alpha", "α (decay power)", "float", 0.75, 0.0, 1.0,
                help="Power of the step-size decay: η_t = γ / (1 + λγt)^α."),
-         Hyper("t0", "t₀ (averaging starts)", "float", 100.0, 0.0, 10_000.0, symbol="t_0",
+         Hyper("t0", "t₀ (averaging starts)", "float", 100.0, 0.0, 10_000.0,
                help="Step after which the state's average of the iterates starts to lag behind the iterate."),
          _weight_decay(), _MAXIMIZE),
         "SGD with a decaying step that also keeps, after step t₀, the running average of the points it visited.",
@@ -303,9 +324,9 @@ _SPECS = (
     OptimizerSpec(
         "adafactor", "Adafactor", optim.Adafactor, torch.optim.Adafactor,
         (_lr(0.1),
-         Hyper("beta2_decay", "β₂ decay τ", "float", -0.8, -1.0, 0.0, symbol=r"\tau",
+         Hyper("beta2_decay", "β₂ decay τ", "float", -0.8, -1.0, 0.0,
                help="The second moment forgets at rate 1 − β̂₂ = t^τ: fast at first, slower later."),
-         Hyper("d", "clipping threshold d", "float", 1.0, 1.0, 10.0, symbol="d",
+         Hyper("d", "clipping threshold d", "float", 1.0, 1.0, 10.0,
                help="The update is shrunk whenever its root-mean-square exceeds d."),
          _weight_decay(), _MAXIMIZE),
         "Steps relative to the size of the parameters, with a second moment stored per row and column of a matrix.",
@@ -322,7 +343,7 @@ _SPECS = (
     OptimizerSpec(
         "lion", "Lion", optim.Lion, "lion_pytorch:Lion",
         (_lr(0.02), _BETA1,
-         Hyper("beta2", "β₂ (momentum)", "float", 0.99, 0.0, 0.9999, symbol=r"\beta_2",
+         Hyper("beta2", "β₂ (momentum)", "float", 0.99, 0.0, 0.9999,
                help="Decay rate of the momentum m, updated after the step."),
          _weight_decay(),
          Hyper("decoupled_weight_decay", "decay relative to the initial lr", "bool", False,
@@ -333,7 +354,7 @@ _SPECS = (
     OptimizerSpec(
         "adabelief", "AdaBelief", optim.AdaBelief, "pytorch_optimizer:AdaBelief",
         (_lr(0.05), _BETA1, _BETA2,
-         Hyper("eps", "ε", "float", 1e-16, 1e-20, 1.0, log=True, symbol=r"\epsilon",
+         Hyper("eps", "ε", "float", 1e-16, 1e-20, 1.0, log=True,
                help="Added to the belief s and to its root, so it never divides by zero."),
          _weight_decay(),
          Hyper("weight_decouple", "decoupled weight decay", "bool", True,
@@ -347,13 +368,27 @@ _SPECS = (
     OptimizerSpec(
         "schedule_free", "Schedule-free AdamW", optim.AdamWScheduleFreeTraining, "schedulefree:AdamWScheduleFree",
         (_lr(0.05),
-         Hyper("beta1", "β₁ (interpolation)", "float", 0.9, 0.01, 0.999, symbol=r"\beta_1",
+         Hyper("beta1", "β₁ (interpolation)", "float", 0.9, 0.01, 0.999,
                help="Gradients are taken at (1 − β₁) z + β₁ x, between the SGD point z and the average x."),
          _BETA2, _eps(), _weight_decay(),
          Hyper("warmup_steps", "warm-up steps", "float", 0.0, 0.0, 1000.0,
                help="The learning rate ramps up linearly over this many steps."),
          ),
         "AdamW steps on z, an average x of them, and gradients taken in between: no schedule needed.",
+    ),
+)
+
+_SPECS = (
+    *_SPECS,
+    OptimizerSpec(
+        "lbfgs", "L-BFGS", optim.LBFGS, torch.optim.LBFGS,
+        (_lr(1.0),),
+        "A quasi-Newton step from the last few gradient changes, its length found by a strong-Wolfe line search.",
+        # one iteration per step, so that every step of a run is one point of the path; the line search may
+        # evaluate up to 25 points along it (torch's default max_eval would leave it one)
+        fixed={"max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
+        coordinatewise=False,
+        needs_closure=True,
     ),
 )
 

@@ -73,6 +73,11 @@ class OptimizerInfo:
         terms_by_shape: a vector and a matrix record different terms (Adafactor factors matrices only).
         prepare: called on both optimizers after construction (schedule-free: ``train()``).
         steps: how many steps the parity tests run.
+        single_group: the optimizer takes one param group only (L-BFGS): the parity tests use one.
+        needs_closure: ``step`` requires a closure (L-BFGS): the tests always pass one.
+        refuses_sparse: a sparse gradient stops the step (L-BFGS, like torch's, densifies it instead).
+        same_terms_per_param: every parameter records the same terms (L-BFGS records its global terms on the
+            first parameter only).
         state_dict_with_reference: the reference loads optlab's state_dict and the reverse, and both go on alike.
         omitted_args: reference constructor arguments optlab leaves out (a kernel switch, ``**kwargs``).
         extra_args: optlab constructor arguments the reference lacks.
@@ -90,6 +95,10 @@ class OptimizerInfo:
     terms_by_shape: bool = False
     prepare: Callable[[torch.optim.Optimizer], None] | None = None
     steps: int = 100
+    single_group: bool = False
+    needs_closure: bool = False
+    refuses_sparse: bool = True
+    same_terms_per_param: bool = True
     state_dict_with_reference: bool = True
     omitted_args: tuple[str, ...] = ()
     extra_args: tuple[str, ...] = ()
@@ -152,6 +161,7 @@ ADABELIEF_COMMON = _terms("grad", "m", "residual", "s", "bias_correction1", "upd
 ADABELIEF = ADABELIEF_COMMON | {"step_size", "bias_correction2", "denom"}
 ADABELIEF_EARLY = ADABELIEF_COMMON | {"rho_inf", "rho_t", "step_size"}
 ADABELIEF_LATE = ADABELIEF_COMMON | {"rho_inf", "rho_t", "rect", "step_size_rectified", "denom_rectified"}
+LBFGS = _terms("direction", "t", "n_iter", "func_evals", "update")
 SCHEDULE_FREE = _terms("grad", "scheduled_lr", "lr_max", "weight", "ckp1", "v", "denom", "g_hat", "update", "z",
                        "x")
 
@@ -539,6 +549,36 @@ INFOS: tuple[OptimizerInfo, ...] = (
                   MUON - {"adjusted_lr"} | {"adjusted_lr_match_rms"}),
         ),
         params_kind="matrices",
+    ),
+    OptimizerInfo(
+        oo.LBFGS, "torch.optim:LBFGS",
+        inputs=(
+            {},
+            {"lr": 0.01},
+            {"lr": torch.tensor(0.001)},
+            {"tolerance_grad": 1e-6},
+            {"line_search_fn": "strong_wolfe"},
+            # beyond torch's list: a short history that fills and shifts, and the labs' one-iteration steps
+            {"history_size": 3, "max_iter": 6, "line_search_fn": "strong_wolfe"},
+            {"max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
+        ),
+        group_overrides={},
+        errors=(
+            ErrorInput({"lr": -1.0}),
+            ErrorInput(_TENSOR_LR),
+            ErrorInput({}, params=lambda: [{"params": [torch.zeros(2, requires_grad=True)]},
+                                           {"params": [torch.zeros(3, requires_grad=True)]}]),
+        ),
+        explain=(
+            # one iteration per step, so that the update is t_k d_k of the recorded iteration
+            _same({"max_iter": 1}, LBFGS),
+            _same({"max_iter": 1, "max_eval": 10, "history_size": 3, "line_search_fn": "strong_wolfe"}, LBFGS),
+        ),
+        steps=6,  # each step is up to 20 iterations (max_iter)
+        single_group=True,
+        needs_closure=True,
+        refuses_sparse=False,
+        same_terms_per_param=False,
     ),
     OptimizerInfo(
         oo.Lion, "lion_pytorch:Lion",

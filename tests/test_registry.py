@@ -13,7 +13,7 @@ from optlab.registry import REGISTRY, Hyper, OptimizerSpec, get_spec
 
 KEYS = list(REGISTRY)
 EXPECTED_KEYS = {"sgd", "momentum", "nesterov", "adam", "amsgrad", "adamw", "nadam", "radam", "rmsprop", "adagrad",
-                 "adamax", "adadelta", "rprop", "asgd", "adafactor", "muon", "lion", "adabelief", "schedule_free"}
+                 "adamax", "adadelta", "rprop", "asgd", "adafactor", "muon", "lion", "adabelief", "schedule_free", "lbfgs"}
 
 
 def reference_params(spec, p: torch.Tensor) -> torch.Tensor:
@@ -26,6 +26,16 @@ def prepared(spec, opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
     if spec.key == "schedule_free" and not opt.param_groups[0]["train_mode"]:
         opt.train()
     return opt
+
+
+def step(opt: torch.optim.Optimizer, loss) -> None:
+    """One step through a closure, the way every optimizer accepts (L-BFGS requires it)."""
+    def closure():
+        opt.zero_grad()
+        value = loss()
+        value.backward()
+        return value
+    opt.step(closure)
 
 
 def test_registry_has_the_presets_in_order():
@@ -71,9 +81,7 @@ def test_both_impls_build_and_agree(key, corner):
         if impl == "torch":
             prepared(spec, opt)
         for _ in range(5):
-            opt.zero_grad()
-            (p.reshape(-1)[0] ** 2 + 3 * p.reshape(-1)[1] ** 2).backward()
-            opt.step()
+            step(opt, lambda p=p: p.reshape(-1)[0] ** 2 + 3 * p.reshape(-1)[1] ** 2)
         runs.append(p.detach().reshape(-1))
     torch.testing.assert_close(runs[0], runs[1], rtol=1e-10, atol=1e-12, equal_nan=True)
 
@@ -97,7 +105,7 @@ CHOSEN_DEFAULTS = {
     "sgd": {"lr"}, "momentum": {"lr", "momentum"}, "nesterov": {"lr", "momentum"}, "adam": {"lr"},
     "amsgrad": {"lr"}, "adamw": {"lr"}, "nadam": {"lr"}, "radam": {"lr"}, "rmsprop": set(), "adagrad": {"lr"},
     "adamax": {"lr"}, "adadelta": set(), "rprop": set(), "asgd": {"t0"}, "adafactor": {"lr"},
-    "muon": {"lr", "weight_decay"}, "lion": {"lr"}, "adabelief": {"lr"}, "schedule_free": {"lr"},
+    "muon": {"lr", "weight_decay"}, "lion": {"lr"}, "adabelief": {"lr"}, "schedule_free": {"lr"}, "lbfgs": set(),
 }
 
 
@@ -228,9 +236,7 @@ def test_coordinatewise_says_whether_stacked_points_move_like_separate_runs(key)
     opts = [spec.build([rows])] + [spec.build([p]) for p in separate]
     for _ in range(5):
         for opt, params in zip(opts, [[rows]] + [[p] for p in separate], strict=True):
-            opt.zero_grad()
-            loss(params[0]).backward()
-            opt.step()
+            step(opt, lambda p=params[0]: loss(p))
     same = torch.allclose(rows.detach(), torch.stack([p.detach() for p in separate]), rtol=1e-12, atol=1e-12)
     assert same == spec.coordinatewise
 
@@ -240,3 +246,25 @@ def test_a_missing_reference_package_is_named():
     with pytest.raises(ValueError, match="no_such_package_here.Thing, from the package no_such_package_here"):
         spec.build([torch.zeros(2, requires_grad=True)], impl="torch")
     assert spec.build([torch.zeros(2, requires_grad=True)]).__class__ is oo.SGD
+
+
+def test_symbols_come_from_the_optimizer_class():
+    """The widgets' symbols are the class's SYMBOLS (one table for the docstring, the pseudo-code and the lab); a
+    flat half of a pair takes its part of the pair's symbol, a switch has none."""
+    for spec in REGISTRY.values():
+        for h in spec.hypers:
+            if h.name in spec.cls.SYMBOLS:
+                assert h.symbol == spec.cls.SYMBOLS[h.name], (spec.key, h.name)
+            elif h.kind == "float" and h.name not in ("eta_minus", "eta_plus"):
+                assert h.symbol == "", (spec.key, h.name)
+    rprop = get_spec("rprop")
+    assert (rprop.hyper("eta_minus").symbol, rprop.hyper("eta_plus").symbol) == (r"\eta_-", r"\eta_+")
+    assert get_spec("asgd").hyper("weight_decay").symbol == oo.ASGD.SYMBOLS["weight_decay"] == r"\omega"
+
+
+def test_needs_closure_marks_the_optimizers_whose_step_requires_one():
+    assert {key for key, spec in REGISTRY.items() if spec.needs_closure} == {"lbfgs"}
+    p = torch.tensor([1.0, -2.0], requires_grad=True)
+    opt = get_spec("lbfgs").build([p])
+    with pytest.raises(ValueError, match="LBFGS needs a closure"):
+        opt.step()

@@ -15,6 +15,7 @@ from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
+from .lbfgs import LBFGS
 from .lion import Lion
 from .muon import MatrixMuon, Muon
 from .nadam import NAdam
@@ -28,7 +29,7 @@ from .sgd import SGD
 OPTIMIZERS = {
     cls.__name__: cls
     for cls in (SGD, Adam, AdamW, RMSprop, Adagrad, NAdam, RAdam, Adamax, Adadelta, Rprop, ASGD, Adafactor, Muon,
-                Lion, AdaBelief, AdamWScheduleFree)
+                LBFGS, Lion, AdaBelief, AdamWScheduleFree)
 }
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
@@ -36,6 +37,6 @@ ALGORITHMS = {name.lower(): cls.ALGORITHM_LATEX for name, cls in OPTIMIZERS.item
 
 __all__ = [
     "ALGORITHMS", "OPTIMIZERS", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax",
-    "Adadelta", "Rprop", "ASGD", "Adafactor", "Muon", "MatrixMuon", "Lion", "AdaBelief", "AdamWScheduleFree",
+    "Adadelta", "Rprop", "ASGD", "Adafactor", "Muon", "MatrixMuon", "LBFGS", "Lion", "AdaBelief", "AdamWScheduleFree",
     "AdamWScheduleFreeTraining",
 ]
