@@ -103,15 +103,19 @@ def test_prepare_join_submit_and_see_it_on_the_board(browser, class_url):
     code, key = query_of(teacher)["class"], query_of(teacher)["key"]
     assert len(code) == 6 and len(key) >= 32
     join_link = teacher.page.locator('[data-testid="optlab-join-link"]').first.inner_text()
-    assert f"lesson={lesson_id}" in join_link and f"class={code}" in join_link
+    assert join_link.endswith(f"/Class_board?class={code}")  # short: what the QR code holds
 
-    # 3. a student, in a browser context of their own, opens the join link, joins, sends
+    # 3. a student, in a browser context of their own, opens the join link, joins, opens the lesson, sends
     student = tab(browser, class_url)
     student.goto(join_link.split("/", 3)[3])
+    student.key("classroom_join_name").locator("input").fill("Ann")
+    student.act(lambda: student.page.get_by_role("button", name="Join").click())
+    student.act(lambda: student.page.get_by_text("Open the class's lesson").click())
+    student.page.wait_for_url("**/Surface_Lab?*")
+    student.wait_idle(expect_run=False)
     assert "Get below 1e-4 within 200 steps." in student.page.inner_text("body")
     assert student.key("sl_steps").locator('input[type="range"]').first.is_disabled()  # locked
-    student.key("classroom_panel_name").locator("input").fill("Ann")
-    student.act(lambda: student.page.get_by_role("button", name="Join").click())
+    assert "You are in class" in student.page.inner_text("body")  # the page link kept the session
     student.click("classroom_send")
     assert "on the teacher's board" in student.page.inner_text("body")
     student.page.screenshot(path=str(SCREENSHOTS / "classroom_student.png"))
@@ -133,6 +137,12 @@ def test_prepare_join_submit_and_see_it_on_the_board(browser, class_url):
     body = teacher.page.inner_text("body")
     assert "student 1" in body and "Ann" not in body
     teacher.page.screenshot(path=str(SCREENSHOTS / "classroom_present.png"))
+
+    # 6. the lesson's own presenter view: the figure without the sidebar, the QR code to join
+    teacher.goto(link.split("/", 3)[3] + f"&class={code}&present=1")
+    assert not teacher.page.locator('[data-testid="stSidebar"]').is_visible()
+    assert teacher.page.locator('img[alt="QR code of the link"]').count() == 1
+    teacher.page.screenshot(path=str(SCREENSHOTS / "classroom_lesson_present.png"))
     teacher.page.context.close()
     student.page.context.close()
 

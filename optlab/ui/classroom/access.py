@@ -46,7 +46,7 @@ def attempt(action: Callable[[], T], where=st) -> T | None:
     try:
         return action()
     except ClassroomUnavailable as e:
-        where.warning(str(e), icon="🗄️")
+        where.warning(str(e), icon=":material/database:")
     except ClassroomError as e:
-        where.error(str(e), icon="⚠️")
+        where.error(str(e), icon=":material/warning:")
     return None

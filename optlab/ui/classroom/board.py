@@ -8,6 +8,7 @@ curve, and links that open each submission as it was.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from urllib.parse import parse_qs
 
@@ -55,12 +56,14 @@ def join_form() -> None:
         info = attempt(lambda: store().info(joined.code))
         if info is not None and info.lesson_id:
             lesson = attempt(lambda: store().lesson(info.lesson_id))
-            if lesson is not None:
-                url = links.page_url(lesson.page, links.lesson_params(info.lesson_id, lesson.values, joined.code))
-                st.markdown(t("[Open the class's lesson]({url}), then send your result from its Class panel.",
-                              url=url))
+            path = links.page_file(lesson.page) if lesson is not None else None
+            if path is not None:  # a page link keeps this tab's session, and with it the student's place
+                st.page_link(path, label=t("Open the class's lesson"), icon=":material/school:",
+                             query_params=links.lesson_params(info.lesson_id, lesson.values, joined.code))
+                st.caption(t("Then send your result from the Class panel in its sidebar."))
         else:
-            st.markdown(t("Open the Surface Lab or the MNIST Lab and send your result from its Class panel."))
+            st.markdown(t("Open the Surface Lab or the MNIST Lab and send your result from the Class panel in its "
+                      "sidebar."))
         return
     with st.form("classroom_join", border=False):
         code = st.text_input(t("Class code"), value=st.query_params.get(links.CLASS, ""), max_chars=12,
@@ -84,20 +87,41 @@ def _background(board: Board):
     if len(surfaces) != 1:
         return None, None
     (key, kappa), _ = surfaces.most_common(1)[0]
+    grid = _grid(key, kappa)
+    if grid is None:
+        return None, None
+    xs, ys, z, log, bounds = grid
+    return contour(xs, ys, z, log), bounds
+
+
+@functools.lru_cache(maxsize=32)
+def _grid(key: str, kappa: str):
+    """The surface's values on a 100×100 grid (computed once per surface and server), or None."""
     try:
         surface = quadratic(float(kappa or 10)) if key == "quadratic" else SURFACES.get(key)
     except ValueError:
-        return None, None
+        return None
     if surface is None:
-        return None, None
+        return None
     from .export import surface_grid
 
     xs, ys, z = surface_grid(surface, 100)
-    return contour(xs, ys, z, surface.log_levels), surface.bounds
+    return xs, ys, z, surface.log_levels, surface.bounds
 
 
 def _names(board: Board, hide: bool) -> dict[str, str]:
     return {name: (t("student {n}", n=i + 1) if hide else name) for i, name in enumerate(board.students)}
+
+
+def _figures(board: Board, names: dict[str, str], present: bool) -> None:
+    """One figure of every path (Surface Lab) and one of every curve (MNIST Lab) sent so far."""
+    for kind in ("path", "curve"):
+        entries = [(f"{names.get(s.name, s.name)}: {s.label}", s.series) for s in board.submissions
+                   if s.series_kind == kind and s.series]
+        if entries:
+            background, bounds = _background(board) if kind == "path" else (None, None)
+            st.plotly_chart(board_figure(kind, entries, background, bounds, height=540 if present else 520),
+                            key=f"classroom_{kind}_figure", config={"displaylogo": False})
 
 
 def board_view(code: str, key: str) -> None:
@@ -115,6 +139,8 @@ def board_view(code: str, key: str) -> None:
         state = t("closed") if board.info.closed else t("open")
         st.markdown(t("**{n}** students, **{m}** results · the class is {state}", n=len(board.students),
                       m=len(board.submissions), state=state))
+        if present:  # the figure first, large: what the room looks at
+            _figures(board, names, present)
         rows = []
         for s in reversed(board.submissions):
             rows.append({t("name"): names.get(s.name, s.name), t("run"): s.label,
@@ -130,13 +156,8 @@ def board_view(code: str, key: str) -> None:
                 t("final loss"): st.column_config.NumberColumn(format="%.3g")})
         else:
             st.caption(t("No results yet. Students join with the code and send from a lab's Class panel."))
-        for kind in ("path", "curve"):
-            entries = [(f"{names.get(s.name, s.name)}: {s.label}", s.series) for s in board.submissions
-                       if s.series_kind == kind and s.series]
-            if entries:
-                background, bounds = _background(board) if kind == "path" else (None, None)
-                st.plotly_chart(board_figure(kind, entries, background, bounds, height=620 if present else 520),
-                                key=f"classroom_{kind}_figure", config={"displaylogo": False})
+        if not present:
+            _figures(board, names, present)
 
     info = attempt(lambda: store().board(code, key, session=tab_id()))
     if info is None:
@@ -147,14 +168,7 @@ def board_view(code: str, key: str) -> None:
         if not present:
             st.caption(t("Keep this page's address: it holds your teacher key. Students need only the code."))
     with qr:
-        join = {links.CLASS: code}
-        if info.info.lesson_id:
-            lesson = attempt(lambda: store().lesson(info.info.lesson_id))
-            target = lesson.page if lesson is not None else "Class_board"
-            join = links.lesson_params(info.info.lesson_id, lesson.values if lesson else {}, code)
-        else:
-            target = "Class_board"
-        join_card(links.page_url(target, join), code, size_px=170 if not present else 220)
+        join_card(links.join_url("Class_board", code), code, size_px=170)
     if not present:
         c1, c2, c3, c4 = st.columns(4, vertical_alignment="center")
         c1.toggle(t("Hide names (projecting)"), key=HIDE_KEY)

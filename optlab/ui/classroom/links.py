@@ -39,6 +39,20 @@ def lesson_params(lesson_id: str, values: Mapping[str, str], class_code: str | N
     return params | {k: v for k, v in values.items() if k not in (LESSON, PRESENT, CLASS, KEY)}
 
 
+def page_file(url_path: str) -> str | None:
+    """``pages/1_Surface_Lab.py`` for ``"Surface_Lab"``: what ``st.page_link`` needs to stay in the session."""
+    from optlab.ui.pages import page_entries
+
+    return next((e.path for e in page_entries() if e.url_path == url_path), None)
+
+
+def join_url(page: str, class_code: str | None) -> str:
+    """What students scan: the class board with the code filled in (short), or without a class this page's link."""
+    if class_code:
+        return page_url("Class_board", {CLASS: class_code})
+    return page_url(page, {k: v for k, v in current_params().items() if k != PRESENT})
+
+
 def current_params() -> dict[str, str]:
     return {k: st.query_params.get(k) for k in st.query_params}
 

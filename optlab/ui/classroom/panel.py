@@ -50,12 +50,12 @@ def _kappa(surface: Any) -> float | None:
 def _banner(page: str, opened: tuple[str, Lesson] | None) -> Lesson | None:
     problem = lesson_problem()
     if problem:
-        st.warning(problem, icon="🔗")
+        st.warning(problem, icon=":material/link:")
     if opened is None:
         return None
     lesson_id, lesson = opened
     if lesson.page != page:
-        st.info(t("This link's lesson is for the {page} page.", page=lesson.page.replace("_", " ")), icon="🔗")
+        st.info(t("This link's lesson is for the {page} page.", page=lesson.page.replace("_", " ")), icon=":material/link:")
         return None
     title = t(lesson.title) if lesson.title else t("Lesson {id}", id=lesson_id)
     lines = [f"**{title}**"]
@@ -65,7 +65,7 @@ def _banner(page: str, opened: tuple[str, Lesson] | None) -> Lesson | None:
         lines.append(t("Challenge: {text}", text=challenges.describe(lesson.challenge)))
     if lesson.locked:
         lines.append(t("Greyed-out settings are fixed by this lesson."))
-    st.info("\n\n".join(lines), icon="🎓")
+    st.info("\n\n".join(lines), icon=":material/school:")
     return lesson
 
 
@@ -141,7 +141,7 @@ def _send(page: str, lesson: Lesson | None, surface: Any, traces: Sequence[Any] 
         sent = attempt(send)
         if sent is not None:
             st.session_state[SENT_KEY] = sent
-            st.success(t("Sent: it is on the teacher's board."), icon="✅")
+            st.success(t("Sent: it is on the teacher's board."), icon=":material/check_circle:")
 
 
 # --- teachers ------------------------------------------------------------------------------------------------
@@ -233,12 +233,16 @@ def class_panel(page: str, surface: Any = None, traces: Sequence[Any] | None = N
     """The lesson's task, then the class expander (send my result, prepare for class); presenter view on
     ``?present=1``."""
     opened = open_lesson()
-    lesson = _banner(page, opened)
-    if links.presenting():
+    if links.presenting():  # the task beside a small QR code, so the figure below stays on a 1280×720 screen
         apply_presenter_style()
-        params = {k: v for k, v in links.current_params().items() if k != links.PRESENT}
-        join_card(links.page_url(page, params), st.query_params.get(links.CLASS) or None, size_px=220)
+        left, right = st.columns([3, 1], vertical_alignment="center")
+        with left:
+            _banner(page, opened)
+        with right:
+            code = st.query_params.get(links.CLASS) or None
+            join_card(links.join_url(page, code), code, size_px=150)
         return
+    lesson = _banner(page, opened)
     # In the sidebar, below the page's own controls: the main column (the figure on a 1280×720 screen) is untouched.
     box = st.sidebar.expander(t("Class: send my result · prepare for class"),
                               expanded=bool(st.query_params.get(links.CLASS)))
