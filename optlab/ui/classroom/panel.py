@@ -19,7 +19,7 @@ from optlab.classroom import lessons as lessons_mod
 from optlab.classroom.challenges import Challenge
 from optlab.classroom.lessons import Lesson
 from optlab.classroom.submission import parse as parse_submission
-from optlab.i18n import t
+from optlab.i18n import N_, t
 
 from . import links
 from .access import STUDENT_KEY, attempt, store, student, tab_id
@@ -27,6 +27,10 @@ from .lesson import lesson_problem, open_lesson, page_fields
 from .present import apply_presenter_style, join_card
 
 CHALLENGE_CHOICES = ("", *challenges.KINDS)
+PARAM_LABELS = {"surface": N_("surface (its link key s)"), "target": N_("target"),
+                "max_steps": N_("within this many steps"), "optimizers": N_("optimizers (registry keys, a|b)"),
+                "kappa": N_("condition number κ"), "tolerance": N_("tolerance (relative)"),
+                "max_epochs": N_("within this many epochs")}
 MADE_KEY = "classroom_made_lesson"  # session state: (lesson id, page) of the last lesson made here
 SENT_KEY = "classroom_sent"
 HTML_KEY = "classroom_html_wanted"
@@ -170,13 +174,13 @@ def _challenge_form(page: str) -> dict | None:
                 "max_steps": 200, "optimizers": "momentum" if kind == "reach" else "adam", "kappa": 100.0,
                 "tolerance": 0.02, "max_epochs": 2}
     for col, (name, typ, low, high) in zip(cols, challenges.KINDS[kind].params, strict=True):
-        key = f"classroom_ch_{kind}_{name}"
+        key, label = f"classroom_ch_{kind}_{name}", t(PARAM_LABELS[name])
         if typ is str:
-            data[name] = col.text_input(name, value=str(defaults[name]), key=key)
+            data[name] = col.text_input(label, value=str(defaults[name]), key=key)
         elif typ is int:
-            data[name] = int(col.number_input(name, int(low), int(high), int(defaults[name]), key=key))
+            data[name] = int(col.number_input(label, int(low), int(high), int(defaults[name]), key=key))
         else:
-            data[name] = float(col.number_input(name, float(low), float(high), float(defaults[name]), key=key,
+            data[name] = float(col.number_input(label, float(low), float(high), float(defaults[name]), key=key,
                                                 format="%g"))
     return data
 
