@@ -78,6 +78,7 @@ class OptimizerInfo:
         refuses_sparse: a sparse gradient stops the step (L-BFGS, like torch's, densifies it instead).
         same_terms_per_param: every parameter records the same terms (L-BFGS records its global terms on the
             first parameter only).
+        bench: constructor arguments of ``bench/bench_optim.py`` (a learning rate an MLP would train with).
         state_dict_with_reference: the reference loads optlab's state_dict and the reverse, and both go on alike.
         omitted_args: reference constructor arguments optlab leaves out (a kernel switch, ``**kwargs``).
         extra_args: optlab constructor arguments the reference lacks.
@@ -99,6 +100,7 @@ class OptimizerInfo:
     needs_closure: bool = False
     refuses_sparse: bool = True
     same_terms_per_param: bool = True
+    bench: dict = field(default_factory=dict)
     state_dict_with_reference: bool = True
     omitted_args: tuple[str, ...] = ()
     extra_args: tuple[str, ...] = ()
@@ -219,6 +221,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("fused", "differentiable"),
         supports_complex=True,
+        bench={"lr": 0.01, "momentum": 0.9},
     ),
     OptimizerInfo(
         oo.Adam, "torch.optim:Adam",
@@ -253,6 +256,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("fused", "capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-3},
     ),
     OptimizerInfo(
         oo.AdamW, "torch.optim:AdamW",
@@ -273,6 +277,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("fused", "capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-3},
     ),
     OptimizerInfo(
         oo.RMSprop, "torch.optim:RMSprop",
@@ -303,6 +308,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-3},
     ),
     OptimizerInfo(
         oo.Adagrad, "torch.optim:Adagrad",
@@ -329,6 +335,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("fused", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-2},
     ),
     OptimizerInfo(
         oo.NAdam, "torch.optim:NAdam",
@@ -355,6 +362,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 2e-3},
     ),
     OptimizerInfo(
         oo.RAdam, "torch.optim:RAdam",
@@ -381,6 +389,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-3},
     ),
     OptimizerInfo(
         oo.Adamax, "torch.optim:Adamax",
@@ -406,6 +415,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 2e-3},
     ),
     OptimizerInfo(
         oo.Adadelta, "torch.optim:Adadelta",
@@ -433,6 +443,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1.0},
     ),
     OptimizerInfo(
         oo.Rprop, "torch.optim:Rprop",
@@ -459,6 +470,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-2},
     ),
     OptimizerInfo(
         oo.ASGD, "torch.optim:ASGD",
@@ -487,6 +499,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         ),
         unsupported_modes=("capturable", "differentiable"),
         supports_complex=True,
+        bench={"lr": 1e-2},
     ),
     OptimizerInfo(
         oo.Adafactor, "torch.optim:Adafactor",
@@ -517,6 +530,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
             _same({"lr": 0.01, "beta2_decay": -0.5}, ADAFACTOR_MATRIX, param=2),
         ),
         terms_by_shape=True,
+        bench={"lr": 1e-2},
     ),
     OptimizerInfo(
         oo.Muon, "torch.optim:Muon",
@@ -549,6 +563,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
                   MUON - {"adjusted_lr"} | {"adjusted_lr_match_rms"}),
         ),
         params_kind="matrices",
+        bench={"lr": 0.02},
     ),
     OptimizerInfo(
         oo.LBFGS, "torch.optim:LBFGS",
@@ -579,6 +594,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         needs_closure=True,
         refuses_sparse=False,
         same_terms_per_param=False,
+        bench={"lr": 1.0},
     ),
     OptimizerInfo(
         oo.Lion, "lion_pytorch:Lion",
@@ -606,6 +622,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         steps=60,
         omitted_args=("use_triton",),
         extra_args=("maximize",),
+        bench={"lr": 1e-4},
     ),
     OptimizerInfo(
         oo.AdaBelief, "pytorch_optimizer:AdaBelief",
@@ -647,6 +664,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         # pytorch-optimizer counts steps per param group, optlab per parameter (torch's convention)
         state_dict_with_reference=False,
         omitted_args=("kwargs",),
+        bench={"lr": 1e-3},
     ),
     OptimizerInfo(
         oo.AdamWScheduleFree, "schedulefree:AdamWScheduleFree",
@@ -678,6 +696,7 @@ INFOS: tuple[OptimizerInfo, ...] = (
         prepare=_train,
         steps=60,
         extra_args=("maximize",),
+        bench={"lr": 2.5e-3},
     ),
 )
 
