@@ -158,7 +158,9 @@ def test_bold_rule():
 
 @pytest.mark.parametrize("language", other_languages())
 def test_bold_reads_as_bold(language):
-    bad = [f"{b!r} in {msgstr[:60]!r}" for _, msgstr in translations(language) for b in bold_runs_that_do_not_work(msgstr)]
+    bad = [f"{b!r} in {msgstr[:60]!r}" for msgid, msgstr in translations(language)
+           if not bold_runs_that_do_not_work(msgid)  # "** ^" in a list of operators is no bold to begin with
+           for b in bold_runs_that_do_not_work(msgstr)]
     assert not bad, "bold that CommonMark shows as stars:\n" + "\n".join(bad)
 
 
