@@ -108,26 +108,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-ADAFACTOR = algorithm(
-    r"\gamma \text{ (lr)}, \tau \text{ (}\beta_2\text{ decay)}, \theta_0, f(\theta), \epsilon_1, \epsilon_2"
-    r" \text{ (eps)}, d \text{ (clipping threshold)}, \lambda \text{ (weight decay)}, \textit{maximize}",
-    r"R_0 \leftarrow 0, \: C_0 \leftarrow 0 \text{ (matrices)}, \: \hat V_0 \leftarrow 0 \text{ (vectors)}",
-    "\n".join([
-        GRAD_LINE,
-        r"&\hspace{5mm}\hat\beta_{2,t} \leftarrow 1 - t^\tau, \: \rho_t \leftarrow \min(\gamma, 1 / \sqrt{t}) \\",
-        r"&\hspace{5mm}\alpha_t \leftarrow \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t \\",
-        r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
-        r"&\hspace{5mm}\textbf{if} \: \dim(g_t) > 1: \\",
-        r"&\hspace{10mm}R_t \leftarrow \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{cols}(g_t^2) \\",
-        r"&\hspace{10mm}C_t \leftarrow \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{rows}(g_t^2) \\",
-        r"&\hspace{10mm}\hat V_t \leftarrow R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1) \\",
-        r"&\hspace{5mm}\textbf{else}: \: \hat V_t \leftarrow \hat\beta_{2,t} \hat V_{t-1}"
-        r" + (1 - \hat\beta_{2,t}) g_t^2 \\",
-        r"&\hspace{5mm}U_t \leftarrow g_t / \max(\sqrt{\hat V_t}, \epsilon_1) \\",
-        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d) \\",
-    ]),
-)
-
 MUON = algorithm(
     r"\gamma \text{ (lr)}, \lambda \text{ (weight decay)}, \mu \text{ (momentum)}, \textit{nesterov},"
     r" (a, b, c) \text{ (NS coefficients)}, \epsilon, k \text{ (NS steps)}, \theta_0 \in \mathbb{R}^{A \times B},"
@@ -166,7 +146,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "adafactor": ADAFACTOR,
     "muon": MUON,
     "adamwschedulefree": ADAMW_SCHEDULE_FREE,
 }

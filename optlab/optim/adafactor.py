@@ -8,17 +8,43 @@ import torch
 from torch import Tensor
 
 from . import _weight_decay
-from ._base import (
-    GRAD_FORMULAS,
-    ExplainedOptimizer,
-    new_step,
-    record_grad,
-    refuse_unsupported,
-    snapshot,
-    to_scalar,
-    zeros,
+from ._base import ExplainedOptimizer, new_step, refuse_unsupported, to_scalar, zeros
+from ._docs import DECAY, GRAD_LINE, GRAD_TERMS, Term, algorithm, with_algorithm
+
+ONE_MINUS_BETA2 = Term("one_minus_beta2", r"1 - \hat\beta_{2,t}", r"t^\tau")
+RHO = Term("rho", r"\rho_t", r"\min(\gamma, 1/\sqrt{t})")
+ALPHA = Term("alpha", r"\alpha_t", r"\max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t")
+ROW_VAR = Term("row_var", "R_t", r"\hat\beta_{2,t} R_{t-1} + (1-\hat\beta_{2,t}) \,\mathrm{mean}_{cols}(g_t^2)")
+COL_VAR = Term("col_var", "C_t", r"\hat\beta_{2,t} C_{t-1} + (1-\hat\beta_{2,t}) \,\mathrm{mean}_{rows}(g_t^2)")
+VAR_ESTIMATE = Term("var_estimate", r"\hat V_t", r"R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1)")
+VARIANCE = Term("variance", r"\hat V_t", r"\hat\beta_{2,t} \hat V_{t-1} + (1-\hat\beta_{2,t}) g_t^2")
+U = Term("u", "U_t", r"g_t / \max(\sqrt{\hat V_t}, \epsilon_1)")
+CLIP = Term("clip", r"\max(1, \mathrm{RMS}(U_t) / d)")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\gamma\lambda\theta_{t-1} - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d)")
+
+TERMS = (*GRAD_TERMS, ONE_MINUS_BETA2, RHO, ALPHA, DECAY, ROW_VAR, COL_VAR, VAR_ESTIMATE, VARIANCE, U, CLIP, UPDATE)
+
+# torch.optim.Adafactor's documented algorithm (Shazeer and Stern 2018, Algorithms 4 and 5)
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \tau \text{ (}\beta_2\text{ decay)}, \theta_0, f(\theta), \epsilon_1, \epsilon_2"
+    r" \text{ (eps)}, d \text{ (clipping threshold)}, \lambda \text{ (weight decay)}, \textit{maximize}",
+    r"R_0 \leftarrow 0, \: C_0 \leftarrow 0 \text{ (matrices)}, \: \hat V_0 \leftarrow 0 \text{ (vectors)}",
+    "\n".join([
+        GRAD_LINE,
+        r"&\hspace{5mm}\hat\beta_{2,t} \leftarrow 1 - t^\tau, \: \rho_t \leftarrow \min(\gamma, 1 / \sqrt{t}) \\",
+        r"&\hspace{5mm}\alpha_t \leftarrow \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t \\",
+        r"&\hspace{5mm}\theta_{t-1} \leftarrow \theta_{t-1} - \gamma \lambda \theta_{t-1} \\",
+        r"&\hspace{5mm}\textbf{if} \: \dim(g_t) > 1: \\",
+        r"&\hspace{10mm}R_t \leftarrow \hat\beta_{2,t} R_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{cols}(g_t^2) \\",
+        r"&\hspace{10mm}C_t \leftarrow \hat\beta_{2,t} C_{t-1} + (1 - \hat\beta_{2,t}) \,\mathrm{mean}_{rows}(g_t^2) \\",
+        r"&\hspace{10mm}\hat V_t \leftarrow R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1) \\",
+        r"&\hspace{5mm}\textbf{else}: \: \hat V_t \leftarrow \hat\beta_{2,t} \hat V_{t-1}"
+        r" + (1 - \hat\beta_{2,t}) g_t^2 \\",
+        r"&\hspace{5mm}U_t \leftarrow g_t / \max(\sqrt{\hat V_t}, \epsilon_1) \\",
+        r"&\hspace{5mm}\theta_t \leftarrow \theta_{t-1} - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d) \\",
+    ]),
 )
-from ._docs import ALGORITHMS, with_algorithm
+
 
 
 class Adafactor(ExplainedOptimizer):
@@ -48,21 +74,9 @@ class Adafactor(ExplainedOptimizer):
         foreach: accepted and ignored.
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adafactor"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        "one_minus_beta2": r"1 - \hat\beta_{2,t} = t^\tau",
-        "rho": r"\rho_t = \min(\gamma, 1/\sqrt{t})",
-        "alpha": r"\alpha_t = \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1})) \rho_t",
-        **_weight_decay.DECOUPLED_FORMULA,
-        "row_var": r"R_t = \hat\beta_{2,t} R_{t-1} + (1-\hat\beta_{2,t}) \,\mathrm{mean}_{cols}(g_t^2)",
-        "col_var": r"C_t = \hat\beta_{2,t} C_{t-1} + (1-\hat\beta_{2,t}) \,\mathrm{mean}_{rows}(g_t^2)",
-        "var_estimate": r"\hat V_t = R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1)",
-        "variance": r"\hat V_t = \hat\beta_{2,t} \hat V_{t-1} + (1-\hat\beta_{2,t}) g_t^2",
-        "u": r"U_t = g_t / \max(\sqrt{\hat V_t}, \epsilon_1)",
-        "clip": r"\max(1, \mathrm{RMS}(U_t) / d)",
-        "update": r"\Delta\theta_t = -\gamma\lambda\theta_{t-1} - \alpha_t U_t / \max(1, \mathrm{RMS}(U_t) / d)",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Adafactor does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "beta2_decay": r"\tau",
@@ -111,27 +125,26 @@ class Adafactor(ExplainedOptimizer):
         }
         super().__init__(params, defaults)
 
-    def _init_state(self, p: Tensor) -> dict:
+    def init_state(self, state: dict, group: dict, p: Tensor) -> None:
         """Lazy state: step counter; R_0 = 0 and C_0 = 0 for a tensor of 2 or more dimensions (the last axis, or
         the one before it, reduced to 1), V̂_0 = 0 for a vector."""
-        state = self.state[p]
-        if len(state) == 0:
-            state["step"] = new_step()
-            if p.grad.dim() > 1:
-                row_shape = list(p.grad.shape)
-                row_shape[-1] = 1
-                state["row_var"] = p.grad.new_zeros(row_shape)
-                col_shape = list(p.grad.shape)
-                col_shape[-2] = 1
-                state["col_var"] = p.grad.new_zeros(col_shape)
-            else:
-                state["variance"] = zeros(p.grad)
-        return state
+        state["step"] = new_step()
+        if p.grad.dim() > 1:
+            row_shape = list(p.grad.shape)
+            row_shape[-1] = 1
+            state["row_var"] = p.grad.new_zeros(row_shape)
+            col_shape = list(p.grad.shape)
+            col_shape[-2] = 1
+            state["col_var"] = p.grad.new_zeros(col_shape)
+        else:
+            state["variance"] = zeros(p.grad)
 
+    # Its own loop: ε1 = None means the machine epsilon of the group's first parameter, kept for the whole group,
+    # and the group is checked for complex parameters before any of them moves (both as torch does).
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
+        loss = self._prologue(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             eps1, eps2 = group["eps"]
@@ -140,14 +153,14 @@ class Adafactor(ExplainedOptimizer):
             # as torch, the whole group is checked before any parameter moves
             if any(p.grad is not None and torch.is_complex(p) for p in group["params"]):
                 raise RuntimeError("Adafactor does not support complex parameters")
-            for p in self._params_with_grad(group, records, "Adafactor does not support sparse gradients"):
-                state = self._init_state(p)
+            for p in self._params_with_grad(group):
+                state = self.state_of(group, p)
                 step_t = state["step"]
-                terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+                self._open(p)
 
                 # g_t = ∇f(θ_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
+                self.note("grad_maximize" if maximize else "grad", grad)
                 # ε1 = None: the machine epsilon of the (first) parameter's dtype, kept for the group, as torch
                 if eps1 is None:
                     eps1 = torch.finfo(p.dtype).eps
@@ -157,59 +170,51 @@ class Adafactor(ExplainedOptimizer):
                 step = step_t.item()
                 # 1 - β̂2_t = t^τ
                 one_minus_beta2_t = step**beta2_decay
+                self.note(ONE_MINUS_BETA2.name, one_minus_beta2_t)
                 # ρ_t = min(γ, 1/√t)
                 rho_t = min(lr, 1 / (step**0.5))
+                self.note(RHO.name, rho_t)
                 # α_t = max(ε2, RMS(θ_{t-1})) ρ_t,  RMS(θ) = ‖θ‖₂ / √n
                 alpha = max(eps2, p.norm(2).item() / (p.numel() ** 0.5)) * rho_t
+                self.note(ALPHA.name, alpha)
                 # θ <- (1 - γ λ) θ_{t-1}: decoupled weight decay
                 if weight_decay != 0:
-                    p.mul_(1 - lr * weight_decay)
+                    _weight_decay.shrink(self, p, lr, weight_decay)
 
-                factored = grad.dim() > 1
-                if factored:
+                if grad.dim() > 1:
                     row_var, col_var = state["row_var"], state["col_var"]
                     # mean over the last axis of g_t², as ‖g_t‖² / n along it
                     row_mean = torch.norm(grad, dim=-1, keepdim=True).square_().div_(grad.size(-1))
                     # R_t = β̂2_t R_{t-1} + (1 - β̂2_t) mean_cols(g_t²)   (lerp with weight t^τ)
                     row_var.lerp_(row_mean, one_minus_beta2_t)
+                    self.note(ROW_VAR.name, row_var)
                     # mean over the axis before it
                     col_mean = torch.norm(grad, dim=-2, keepdim=True).square_().div_(grad.size(-2))
                     # C_t = β̂2_t C_{t-1} + (1 - β̂2_t) mean_rows(g_t²)
                     col_var.lerp_(col_mean, one_minus_beta2_t)
+                    self.note(COL_VAR.name, col_var)
                     # V̂_t = R_t C_t / max(mean(R_t), ε1)   (an outer product: m×1 @ 1×n)
                     var_estimate = row_var @ col_var
                     var_estimate.div_(row_var.mean(dim=-2, keepdim=True).clamp_(min=eps1))
+                    self.note(VAR_ESTIMATE.name, var_estimate)
                 else:
                     variance = state["variance"]
                     # V̂_t = β̂2_t V̂_{t-1} + (1 - β̂2_t) g_t²
                     variance.lerp_(grad * grad, one_minus_beta2_t)
+                    self.note(VARIANCE.name, variance)
                     var_estimate = variance.clone()
-                if terms is not None:
-                    shown_estimate = var_estimate.clone()
 
                 # U_t = g_t / √max(V̂_t, ε1²) = g_t / max(√V̂_t, ε1)
                 update = var_estimate.clamp_(min=eps1 * eps1).rsqrt_()
                 update.mul_(grad)
+                self.note(U.name, update)
                 # max(1, RMS(U_t) / d)
                 denom = max(1.0, update.norm(2).item() / ((update.numel() ** 0.5) * d))
+                self.note(CLIP.name, denom)
                 # θ_t = θ - α_t U_t / max(1, RMS(U_t) / d)
                 p.add_(update, alpha=-alpha / denom)
-
-                if terms is not None:
-                    record_grad(terms, p.grad, maximize)
-                    terms.update(
-                        one_minus_beta2=snapshot(one_minus_beta2_t),
-                        rho=snapshot(rho_t),
-                        alpha=snapshot(alpha),
-                    )
-                    _weight_decay.record(terms, before, grad, lr, weight_decay, True)
-                    if factored:
-                        terms.update(row_var=snapshot(row_var), col_var=snapshot(col_var),
-                                     var_estimate=shown_estimate)
-                    else:
-                        terms["variance"] = shown_estimate
-                    terms.update(u=update, clip=snapshot(denom), update=p - before)
-                    records.append(terms)
+                self.note_update(p)
+                self._close()
         return loss
 
 
