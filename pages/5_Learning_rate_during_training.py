@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from optlab.i18n import N_, t
+from optlab.i18n import N_, t, translator
 from optlab.lessons import lr_schedule
 from optlab.plots.lessons import curves, paths
 from optlab.schedules import SCHEDULES, scheduler_code
@@ -57,7 +57,7 @@ st.plotly_chart(curves({t(SCHEDULES[k].label): v for k, v in curves_by_key.items
                 key="lr_curves")
 labels = {SCHEDULES[k].label: k for k in SCHEDULES}
 chosen = labels[st.selectbox(t("apply a schedule to the run"), list(labels), index=len(labels) - 1,
-                             key="lr_schedule", format_func=t)]
+                             key="lr_schedule", format_func=translator())]
 st.markdown(t(SCHEDULES[chosen].description))
 st.code(scheduler_code(chosen, steps), language="python", wrap_lines=True)
 scheduled = lr_schedule.scheduled_run(chosen, PEAK_LR, MOMENTUM, steps)

@@ -7,6 +7,7 @@ shows in English. Mark text where it is written and translate it where it is sho
     t("Step {k} of {n}", k=3, n=10)         # placeholders filled after translation
     tn("{n} run", "{n} runs", n)            # plural forms of the catalog's language
     LABEL = N_("Loss")                      # marked for extraction only; shown later with t(LABEL)
+    st.radio(..., format_func=translator()) # options kept as English ids, shown translated
 
 Catalogs live in ``optlab/i18n/locale/<lang>/LC_MESSAGES/messages.po`` (Babel extracts the marked strings with
 ``pybabel extract -F optlab/i18n/babel.cfg``); a third language is one new catalog. The glossary beside them fixes
@@ -114,6 +115,21 @@ def _plural_index(language: str, n: int) -> int:
 
     rule = get_plural(language)  # Chinese has one form; English two
     return 0 if rule.num_plurals == 1 else int(n != 1)
+
+
+def translator() -> Callable[[object], str]:
+    """``t`` bound to the language current now: a widget's ``format_func``, which may be called later elsewhere.
+
+    Streamlit's test runner formats options again after the script run, outside the session that chose the
+    language; a plain ``t`` there would answer in English and no longer match the options shown.
+    """
+    language = current_language()
+
+    def translate(message: object) -> str:
+        with using(language):
+            return t(str(message))
+
+    return translate
 
 
 def N_(message: str) -> str:

@@ -14,7 +14,7 @@ import torch
 
 from optlab.config.lessons import PAGES
 from optlab.fields import Fields
-from optlab.i18n import t
+from optlab.i18n import t, translator
 from optlab.ui import fields as ui_fields
 from optlab.ui.constraints import active_constraints
 
@@ -81,7 +81,7 @@ def predict_then_reveal(key: str, question: str, options: Sequence[str], answer:
     flag = f"{key}_revealed"
     st.markdown(t("**Predict, then reveal.** {question}", question=question))
     guess = st.radio(t("Your guess"), list(options), index=None, key=f"{key}_guess", horizontal=True,
-                     format_func=t)
+                     format_func=translator())
     if not st.session_state.get(flag):
         row = st.container(horizontal=True)
         if row.button(t("Reveal"), key=f"{key}_reveal", disabled=guess is None):
