@@ -20,6 +20,7 @@ from types import MappingProxyType
 import torch
 
 from optlab import optim
+from optlab.i18n import N_  # labels, help and descriptions are message ids: pages show them with t()
 
 
 @dataclass(frozen=True)
@@ -185,196 +186,196 @@ _PACKAGES = {"lion_pytorch": "lion-pytorch", "pytorch_optimizer": "pytorch-optim
 
 
 def _lr(default: float) -> Hyper:
-    return Hyper("lr", "learning rate", "float", default, 1e-5, 10.0, log=True,
-                 help="Step size: how far each update moves the parameters.")
+    return Hyper("lr", N_("learning rate"), "float", default, 1e-5, 10.0, log=True,
+                 help=N_("Step size: how far each update moves the parameters."))
 
 
 def _momentum(default: float, low: float = 0.0) -> Hyper:
-    return Hyper("momentum", "momentum", "float", default, low, 0.999,
-                 help="Fraction of the previous velocity kept each step.")
+    return Hyper("momentum", N_("momentum"), "float", default, low, 0.999,
+                 help=N_("Fraction of the previous velocity kept each step."))
 
 
 def _weight_decay(default: float = 0.0) -> Hyper:
-    return Hyper("weight_decay", "weight decay", "float", default, 0.0, 1.0,
-                 help="Pulls the parameters towards zero.")
+    return Hyper("weight_decay", N_("weight decay"), "float", default, 0.0, 1.0,
+                 help=N_("Pulls the parameters towards zero."))
 
 
-_BETA1 = Hyper("beta1", "β₁ (first moment)", "float", 0.9, 0.0, 0.999,
-               help="Decay rate of the gradient's moving average m.")
-_BETA2 = Hyper("beta2", "β₂ (second moment)", "float", 0.999, 0.0, 0.9999,
-               help="Decay rate of the squared gradient's moving average v.")
+_BETA1 = Hyper("beta1", N_("β₁ (first moment)"), "float", 0.9, 0.0, 0.999,
+               help=N_("Decay rate of the gradient's moving average m."))
+_BETA2 = Hyper("beta2", N_("β₂ (second moment)"), "float", 0.999, 0.0, 0.9999,
+               help=N_("Decay rate of the squared gradient's moving average v."))
 
 
 def _eps(default: float = 1e-8) -> Hyper:
     return Hyper("eps", "ε", "float", default, 1e-12, 1.0, log=True,
-                 help="Added to the denominator so it never divides by zero.")
+                 help=N_("Added to the denominator so it never divides by zero."))
 
 
-_MAXIMIZE = Hyper("maximize", "maximize", "bool", False, help="Climb the surface instead of descending.")
-_DECOUPLED = Hyper("decoupled_weight_decay", "decoupled weight decay", "bool", False,
-                   help="Shrink the weights directly (AdamW style) instead of adding λθ to the gradient.")
+_MAXIMIZE = Hyper("maximize", N_("maximize"), "bool", False, help=N_("Climb the surface instead of descending."))
+_DECOUPLED = Hyper("decoupled_weight_decay", N_("decoupled weight decay"), "bool", False,
+                   help=N_("Shrink the weights directly (AdamW style) instead of adding λθ to the gradient."))
 _ADAM_HYPERS = (_lr(0.05), _BETA1, _BETA2, _eps())
 
 _SPECS = (
     OptimizerSpec(
         "sgd", "SGD", optim.SGD, torch.optim.SGD,
         (_lr(0.01), _weight_decay(), _MAXIMIZE),
-        "Plain gradient descent: step against the gradient, scaled by the learning rate.",
+        N_("Plain gradient descent: step against the gradient, scaled by the learning rate."),
     ),
     OptimizerSpec(
-        "momentum", "SGD + momentum", optim.SGD, torch.optim.SGD,
+        "momentum", N_("SGD + momentum"), optim.SGD, torch.optim.SGD,
         (_lr(0.01), _momentum(0.9),
-         Hyper("dampening", "dampening", "float", 0.0, 0.0, 0.999,
-               help="Fraction of each new gradient left out of the velocity."),
+         Hyper("dampening", N_("dampening"), "float", 0.0, 0.0, 0.999,
+               help=N_("Fraction of each new gradient left out of the velocity.")),
          _weight_decay(), _MAXIMIZE),
-        "Heavy ball: a velocity accumulates past gradients, so steps speed up along consistent directions.",
+        N_("Heavy ball: a velocity accumulates past gradients, so steps speed up along consistent directions."),
     ),
     OptimizerSpec(
         "nesterov", "Nesterov", optim.SGD, torch.optim.SGD,
         (_lr(0.01), _momentum(0.9, low=0.01), _weight_decay(), _MAXIMIZE),
-        "Momentum that steps along the gradient plus the velocity, a look-ahead that damps overshoot.",
+        N_("Momentum that steps along the gradient plus the velocity, a look-ahead that damps overshoot."),
         fixed={"nesterov": True, "dampening": 0.0},
     ),
     OptimizerSpec(
         "adam", "Adam", optim.Adam, torch.optim.Adam,
         (*_ADAM_HYPERS, _weight_decay(), _MAXIMIZE),
-        "Momentum divided by a running root-mean-square of the gradient, both bias-corrected.",
+        N_("Momentum divided by a running root-mean-square of the gradient, both bias-corrected."),
     ),
     OptimizerSpec(
         "amsgrad", "AMSGrad", optim.Adam, torch.optim.Adam,
         (*_ADAM_HYPERS, _weight_decay(), _MAXIMIZE),
-        "Adam that divides by the largest second moment seen so far, so its step never grows back.",
+        N_("Adam that divides by the largest second moment seen so far, so its step never grows back."),
         fixed={"amsgrad": True},
     ),
     OptimizerSpec(
         "adamw", "AdamW", optim.AdamW, torch.optim.AdamW,
         (*_ADAM_HYPERS, _weight_decay(0.01),
-         Hyper("amsgrad", "AMSGrad", "bool", False, help="Divide by the largest second moment seen so far."),
+         Hyper("amsgrad", "AMSGrad", "bool", False, help=N_("Divide by the largest second moment seen so far.")),
          _MAXIMIZE),
-        "Adam with decoupled weight decay: the weights shrink directly, outside the adaptive step.",
+        N_("Adam with decoupled weight decay: the weights shrink directly, outside the adaptive step."),
     ),
     OptimizerSpec(
         "nadam", "NAdam", optim.NAdam, torch.optim.NAdam,
         (*_ADAM_HYPERS, _weight_decay(),
-         Hyper("momentum_decay", "momentum decay", "float", 4e-3, 0.0, 0.1,
-               help="How fast the momentum schedule warms up towards β₁."),
+         Hyper("momentum_decay", N_("momentum decay"), "float", 4e-3, 0.0, 0.1,
+               help=N_("How fast the momentum schedule warms up towards β₁.")),
          _DECOUPLED, _MAXIMIZE),
-        "Adam with Nesterov momentum: the step looks ahead along the updated first moment.",
+        N_("Adam with Nesterov momentum: the step looks ahead along the updated first moment."),
     ),
     OptimizerSpec(
         "radam", "RAdam", optim.RAdam, torch.optim.RAdam,
         (*_ADAM_HYPERS, _weight_decay(), _DECOUPLED, _MAXIMIZE),
-        "Adam whose adaptive step is switched on gradually, once the variance estimate is reliable.",
+        N_("Adam whose adaptive step is switched on gradually, once the variance estimate is reliable."),
     ),
     OptimizerSpec(
         "rmsprop", "RMSprop", optim.RMSprop, torch.optim.RMSprop,
         (_lr(0.01),
-         Hyper("alpha", "α (smoothing)", "float", 0.99, 0.0, 0.9999,
-               help="Decay rate of the squared gradient's moving average."),
+         Hyper("alpha", N_("α (smoothing)"), "float", 0.99, 0.0, 0.9999,
+               help=N_("Decay rate of the squared gradient's moving average.")),
          _eps(), _momentum(0.0), _weight_decay(),
-         Hyper("centered", "centered", "bool", False, help="Divide by the gradient's variance estimate."),
+         Hyper("centered", N_("centered"), "bool", False, help=N_("Divide by the gradient's variance estimate.")),
          _MAXIMIZE),
-        "Gradient divided by a running root-mean-square of recent gradients (no momentum by default).",
+        N_("Gradient divided by a running root-mean-square of recent gradients (no momentum by default)."),
     ),
     OptimizerSpec(
         "adagrad", "Adagrad", optim.Adagrad, torch.optim.Adagrad,
         (_lr(0.5),
-         Hyper("lr_decay", "lr decay", "float", 0.0, 0.0, 1.0,
-               help="Learning rate shrinks as γ / (1 + (t − 1)η)."),
-         Hyper("initial_accumulator_value", "initial accumulator", "float", 0.0, 0.0, 10.0,
-               help="Starting value of the sum of squared gradients."),
+         Hyper("lr_decay", N_("lr decay"), "float", 0.0, 0.0, 1.0,
+               help=N_("Learning rate shrinks as γ / (1 + (t − 1)η).")),
+         Hyper("initial_accumulator_value", N_("initial accumulator"), "float", 0.0, 0.0, 10.0,
+               help=N_("Starting value of the sum of squared gradients.")),
          _eps(1e-10), _weight_decay(), _MAXIMIZE),
-        "Gradient divided by the root of all squared gradients so far: steps shrink where it has moved a lot.",
+        N_("Gradient divided by the root of all squared gradients so far: steps shrink where it has moved a lot."),
     ),
     OptimizerSpec(
         "adamax", "Adamax", optim.Adamax, torch.optim.Adamax,
         (*_ADAM_HYPERS, _weight_decay(), _MAXIMIZE),
-        "Adam with the largest recent gradient size (an infinity norm) in place of the root-mean-square.",
+        N_("Adam with the largest recent gradient size (an infinity norm) in place of the root-mean-square."),
     ),
     OptimizerSpec(
         "adadelta", "Adadelta", optim.Adadelta, torch.optim.Adadelta,
         (_lr(1.0),
-         Hyper("rho", "ρ (smoothing)", "float", 0.9, 0.0, 0.9999,
-               help="Decay rate of the running averages of squared gradients and squared steps."),
+         Hyper("rho", N_("ρ (smoothing)"), "float", 0.9, 0.0, 0.9999,
+               help=N_("Decay rate of the running averages of squared gradients and squared steps.")),
          _eps(1e-6), _weight_decay(), _MAXIMIZE),
-        "Step = RMS of past steps / RMS of past gradients × gradient: it sets its own step size, which starts tiny.",
+        N_("Step = RMS of past steps / RMS of past gradients × gradient: it sets its own step size, which starts tiny."),
     ),
     OptimizerSpec(
         "rprop", "Rprop", optim.Rprop, torch.optim.Rprop,
         (_lr(0.01),
-         Hyper("eta_minus", "η₋ (shrink)", "float", 0.5, 0.01, 0.99,
-               help="Factor a coordinate's step size shrinks by when its gradient changes sign."),
-         Hyper("eta_plus", "η₊ (grow)", "float", 1.2, 1.01, 5.0,
-               help="Factor a coordinate's step size grows by while its gradient keeps its sign."),
+         Hyper("eta_minus", N_("η₋ (shrink)"), "float", 0.5, 0.01, 0.99,
+               help=N_("Factor a coordinate's step size shrinks by when its gradient changes sign.")),
+         Hyper("eta_plus", N_("η₊ (grow)"), "float", 1.2, 1.01, 5.0,
+               help=N_("Factor a coordinate's step size grows by while its gradient keeps its sign.")),
          _MAXIMIZE),
-        "Only the gradient's sign counts: each coordinate's own step grows while the sign holds, shrinks when it flips.",
+        N_("Only the gradient's sign counts: each coordinate's own step grows while the sign holds, shrinks when it flips."),
     ),
     OptimizerSpec(
         "asgd", "ASGD", optim.ASGD, torch.optim.ASGD,
         (_lr(0.01),
-         Hyper("lambd", "λ (decay)", "float", 1e-4, 0.0, 1.0,
-               help="How fast the step size decays, and how much the weights shrink each step."),
-         Hyper("alpha", "α (decay power)", "float", 0.75, 0.0, 1.0,
-               help="Power of the step-size decay: η_t = γ / (1 + λγt)^α."),
-         Hyper("t0", "t₀ (averaging starts)", "float", 100.0, 0.0, 10_000.0,
-               help="Step after which the state's average of the iterates starts to lag behind the iterate."),
+         Hyper("lambd", N_("λ (decay)"), "float", 1e-4, 0.0, 1.0,
+               help=N_("How fast the step size decays, and how much the weights shrink each step.")),
+         Hyper("alpha", N_("α (decay power)"), "float", 0.75, 0.0, 1.0,
+               help=N_("Power of the step-size decay: η_t = γ / (1 + λγt)^α.")),
+         Hyper("t0", N_("t₀ (averaging starts)"), "float", 100.0, 0.0, 10_000.0,
+               help=N_("Step after which the state's average of the iterates starts to lag behind the iterate.")),
          _weight_decay(), _MAXIMIZE),
-        "SGD with a decaying step that also keeps, after step t₀, the running average of the points it visited.",
+        N_("SGD with a decaying step that also keeps, after step t₀, the running average of the points it visited."),
     ),
     OptimizerSpec(
         "adafactor", "Adafactor", optim.Adafactor, torch.optim.Adafactor,
         (_lr(0.1),
-         Hyper("beta2_decay", "β₂ decay τ", "float", -0.8, -1.0, 0.0,
-               help="The second moment forgets at rate 1 − β̂₂ = t^τ: fast at first, slower later."),
-         Hyper("d", "clipping threshold d", "float", 1.0, 1.0, 10.0,
-               help="The update is shrunk whenever its root-mean-square exceeds d."),
+         Hyper("beta2_decay", N_("β₂ decay τ"), "float", -0.8, -1.0, 0.0,
+               help=N_("The second moment forgets at rate 1 − β̂₂ = t^τ: fast at first, slower later.")),
+         Hyper("d", N_("clipping threshold d"), "float", 1.0, 1.0, 10.0,
+               help=N_("The update is shrunk whenever its root-mean-square exceeds d.")),
          _weight_decay(), _MAXIMIZE),
-        "Steps relative to the size of the parameters, with a second moment stored per row and column of a matrix.",
+        N_("Steps relative to the size of the parameters, with a second moment stored per row and column of a matrix."),
         coordinatewise=False,
     ),
     OptimizerSpec(
         "muon", "Muon", optim.MatrixMuon, torch.optim.Muon,
         (_lr(0.05), _momentum(0.95),
-         Hyper("nesterov", "Nesterov", "bool", True, help="Orthogonalise the look-ahead momentum."),
+         Hyper("nesterov", "Nesterov", "bool", True, help=N_("Orthogonalise the look-ahead momentum.")),
          _weight_decay(0.0)),
-        "Momentum made orthogonal by a Newton–Schulz iteration; the point (x, y) is the 1×2 matrix [x y].",
+        N_("Momentum made orthogonal by a Newton–Schulz iteration; the point (x, y) is the 1×2 matrix [x y]."),
         coordinatewise=False,
     ),
     OptimizerSpec(
         "lion", "Lion", optim.Lion, "lion_pytorch:Lion",
         (_lr(0.02), _BETA1,
-         Hyper("beta2", "β₂ (momentum)", "float", 0.99, 0.0, 0.9999,
-               help="Decay rate of the momentum m, updated after the step."),
+         Hyper("beta2", N_("β₂ (momentum)"), "float", 0.99, 0.0, 0.9999,
+               help=N_("Decay rate of the momentum m, updated after the step.")),
          _weight_decay(),
-         Hyper("decoupled_weight_decay", "decay relative to the initial lr", "bool", False,
-               help="Divide λ by the starting learning rate (lion-pytorch's option)."),
+         Hyper("decoupled_weight_decay", N_("decay relative to the initial lr"), "bool", False,
+               help=N_("Divide λ by the starting learning rate (lion-pytorch's option).")),
          ),
-        "The sign of an interpolated momentum: every coordinate moves by exactly ± the learning rate.",
+        N_("The sign of an interpolated momentum: every coordinate moves by exactly ± the learning rate."),
     ),
     OptimizerSpec(
         "adabelief", "AdaBelief", optim.AdaBelief, "pytorch_optimizer:AdaBelief",
         (_lr(0.05), _BETA1, _BETA2,
          Hyper("eps", "ε", "float", 1e-16, 1e-20, 1.0, log=True,
-               help="Added to the belief s and to its root, so it never divides by zero."),
+               help=N_("Added to the belief s and to its root, so it never divides by zero.")),
          _weight_decay(),
-         Hyper("weight_decouple", "decoupled weight decay", "bool", True,
-               help="Shrink the weights directly (AdamW style) instead of adding λθ to the gradient."),
-         Hyper("rectify", "rectify (RAdam)", "bool", False,
-               help="Switch the adaptive step on gradually, as RAdam does."),
-         Hyper("ams_bound", "AMS bound", "bool", False, help="Divide by the largest belief seen so far."),
+         Hyper("weight_decouple", N_("decoupled weight decay"), "bool", True,
+               help=N_("Shrink the weights directly (AdamW style) instead of adding λθ to the gradient.")),
+         Hyper("rectify", N_("rectify (RAdam)"), "bool", False,
+               help=N_("Switch the adaptive step on gradually, as RAdam does.")),
+         Hyper("ams_bound", N_("AMS bound"), "bool", False, help=N_("Divide by the largest belief seen so far.")),
          _MAXIMIZE),
-        "Adam divided by how far each gradient falls from its running mean: steps are long where it is predictable.",
+        N_("Adam divided by how far each gradient falls from its running mean: steps are long where it is predictable."),
     ),
     OptimizerSpec(
-        "schedule_free", "Schedule-free AdamW", optim.AdamWScheduleFreeTraining, "schedulefree:AdamWScheduleFree",
+        "schedule_free", N_("Schedule-free AdamW"), optim.AdamWScheduleFreeTraining, "schedulefree:AdamWScheduleFree",
         (_lr(0.05),
-         Hyper("beta1", "β₁ (interpolation)", "float", 0.9, 0.01, 0.999,
-               help="Gradients are taken at (1 − β₁) z + β₁ x, between the SGD point z and the average x."),
+         Hyper("beta1", N_("β₁ (interpolation)"), "float", 0.9, 0.01, 0.999,
+               help=N_("Gradients are taken at (1 − β₁) z + β₁ x, between the SGD point z and the average x.")),
          _BETA2, _eps(), _weight_decay(),
-         Hyper("warmup_steps", "warm-up steps", "float", 0.0, 0.0, 1000.0,
-               help="The learning rate ramps up linearly over this many steps."),
+         Hyper("warmup_steps", N_("warm-up steps"), "float", 0.0, 0.0, 1000.0,
+               help=N_("The learning rate ramps up linearly over this many steps.")),
          ),
-        "AdamW steps on z, an average x of them, and gradients taken in between: no schedule needed.",
+        N_("AdamW steps on z, an average x of them, and gradients taken in between: no schedule needed."),
     ),
 )
 
@@ -383,7 +384,7 @@ _SPECS = (
     OptimizerSpec(
         "lbfgs", "L-BFGS", optim.LBFGS, torch.optim.LBFGS,
         (_lr(1.0),),
-        "A quasi-Newton step from the last few gradient changes, its length found by a strong-Wolfe line search.",
+        N_("A quasi-Newton step from the last few gradient changes, its length found by a strong-Wolfe line search."),
         # one iteration per step, so that every step of a run is one point of the path; the line search may
         # evaluate up to 25 points along it (torch's default max_eval would leave it one)
         fixed={"max_iter": 1, "max_eval": 25, "history_size": 10, "line_search_fn": "strong_wolfe"},
