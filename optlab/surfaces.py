@@ -279,8 +279,8 @@ def quadratic(kappa: float = 10.0, angle_deg: float = 0.0, lam_max: float = 1.0)
         start=(-2.5, 2.0),
         log_levels=kappa >= 10,
         description=(
-            "A bowl whose curvature differs by a factor κ between two directions. Theory predicts exactly how "
-            "fast gradient descent and momentum converge here, so it is the place to check them."
+            N_("A bowl whose curvature differs by a factor κ between two directions. Theory predicts exactly how "
+               "fast gradient descent and momentum converge here, so it is the place to check them.")
         ),
         hessian_eigs=(lam_min, lam_max),
         params=QUADRATIC_PARAMS,
@@ -302,8 +302,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(-1.5, 2.0),
         log_levels=True,
         description=(
-            "A long curved valley: finding the valley is easy, following it to (1, 1) is slow. "
-            "The curvature across the valley is about 2500 times the curvature along it."
+            N_("A long curved valley: finding the valley is easy, following it to (1, 1) is slow. "
+               "The curvature across the valley is about 2500 times the curvature along it.")
         ),
         # Hessian [[802, −400], [−400, 200]] at (1, 1): λ = 501 ∓ √(301² + 400²) = 501 ∓ √250601
         hessian_eigs=(501 - math.sqrt(250601), 501 + math.sqrt(250601)),
@@ -318,8 +318,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(1.0, 1.5),
         log_levels=True,
         description=(
-            "Flat plateaus and steep walls that rise to 10⁵ at the corners; the minimum at (3, 0.5) sits in a "
-            "narrow valley, so the step size that works on the plateau overshoots near the walls."
+            N_("Flat plateaus and steep walls that rise to 10⁵ at the corners; the minimum at (3, 0.5) sits in a "
+               "narrow valley, so the step size that works on the plateau overshoots near the walls.")
         ),
         # Hessian [[101/32, −183/16], [−183/16, 369/8]] at (3, 0.5): λ = (1577 ∓ √(1375² + 732²))/64, κ ≈ 162.5
         hessian_eigs=((1577 - math.sqrt(2426449)) / 64, (1577 + math.sqrt(2426449)) / 64),
@@ -339,8 +339,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(0.0, 0.0),
         log_levels=True,
         description=(
-            "Four equally good minima. Which one an optimizer reaches depends on the start and on how it "
-            "moves, a small picture of why different runs of the same network end in different places."
+            N_("Four equally good minima. Which one an optimizer reaches depends on the start and on how it "
+               "moves, a small picture of why different runs of the same network end in different places.")
         ),
         points=(
             Point(-0.2708445904966186, -0.9230385569158216, 181.6165215225827, "max"),
@@ -352,7 +352,7 @@ _SURFACE_LIST: tuple[Surface, ...] = (
     ),
     Surface(
         key="six_hump_camel",
-        name="Six-hump camel",
+        name=N_("Six-hump camel"),
         latex=r"\left(4 - 2.1x^2 + \tfrac{x^4}{3}\right)x^2 + xy + (-4 + 4y^2)\,y^2",
         fn=_six_hump_camel,
         bounds=((-2.0, 2.0), (-1.1, 1.1)),
@@ -367,14 +367,14 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(-1.5, -0.8),
         log_levels=False,
         description=(
-            "Two global minima and four local ones. A run that starts on the wrong slope settles in a "
-            "local minimum; momentum sometimes carries it over the ridge."
+            N_("Two global minima and four local ones. A run that starts on the wrong slope settles in a "
+               "local minimum; momentum sometimes carries it over the ridge.")
         ),
         points=(Point(0.0, 0.0, 0.0, "saddle"),),
     ),
     Surface(
         key="three_hump_camel",
-        name="Three-hump camel",
+        name=N_("Three-hump camel"),
         latex=r"2x^2 - 1.05x^4 + \tfrac{x^6}{6} + xy + y^2",
         fn=_three_hump_camel,
         bounds=((-2.0, 2.0), (-2.0, 2.0)),
@@ -385,7 +385,7 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         ),
         start=(-1.8, 1.8),
         log_levels=True,
-        description="One global minimum at the origin between two shallow local minima that can trap a run.",
+        description=N_("One global minimum at the origin between two shallow local minima that can trap a run."),
         points=(
             Point(1.0705422918171084, -0.5352711459243961, 0.8773615577631403, "saddle"),
             Point(-1.0705422918171084, 0.5352711459243961, 0.8773615577631403, "saddle"),
@@ -401,7 +401,7 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(-8.0, -8.0),
         log_levels=True,
         # Hessian [[10, 8], [8, 10]]: eigenvalues 2 and 18
-        description="A tilted quadratic bowl (Hessian eigenvalues 2 and 18): the easy case every method solves.",
+        description=N_("A tilted quadratic bowl (Hessian eigenvalues 2 and 18): the easy case every method solves."),
         hessian_eigs=(2.0, 18.0),
     ),
     Surface(
@@ -422,8 +422,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(0.5, 1.5),
         log_levels=True,
         description=(
-            "Values from 3 to about 10⁶ with several local minima: without log-scaled contours the landscape "
-            "looks flat. The global minimum is f(0, −1) = 3."
+            N_("Values from 3 to about 10⁶ with several local minima: without log-scaled contours the landscape "
+               "looks flat. The global minimum is f(0, −1) = 3.")
         ),
     ),
     Surface(
@@ -436,8 +436,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(3.2, -2.8),
         log_levels=False,
         description=(
-            "A bowl covered in ripples: a local minimum near every integer point. Gradient methods stop in the "
-            "nearest ripple unless the step is large or noisy."
+            N_("A bowl covered in ripples: a local minimum near every integer point. Gradient methods stop in the "
+               "nearest ripple unless the step is large or noisy.")
         ),
     ),
     Surface(
@@ -452,8 +452,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(3.5, -4.0),
         log_levels=False,
         description=(
-            "An almost flat, bumpy plain with one deep funnel at the origin. Far from it the gradient mostly "
-            "points into the nearest bump."
+            N_("An almost flat, bumpy plain with one deep funnel at the origin. Far from it the gradient mostly "
+               "points into the nearest bump.")
         ),
     ),
     Surface(
@@ -466,8 +466,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(-1.0, 1.0),
         log_levels=True,
         description=(
-            "The curved valley of Distill's \"Why Momentum Really Works\": a gentler Rosenbrock "
-            "(condition number about 376 at the minimum) where momentum visibly helps."
+            N_("The curved valley of Distill's \"Why Momentum Really Works\": a gentler Rosenbrock "
+            "(condition number about 376 at the minimum) where momentum visibly helps.")
         ),
         # Hessian [[162, −240], [−240, 360]] at (1, 1/3): λ = 261 ∓ √(99² + 240²) = 261 ∓ √67401
         hessian_eigs=(261 - math.sqrt(67401), 261 + math.sqrt(67401)),
@@ -482,8 +482,8 @@ _SURFACE_LIST: tuple[Surface, ...] = (
         start=(-1.8, 0.01),
         log_levels=False,
         description=(
-            "A saddle at the origin and no minimum: f is unbounded below. Starting almost on the ridge, plain "
-            "gradient descent lingers near the saddle before sliding off; momentum escapes sooner."
+            N_("A saddle at the origin and no minimum: f is unbounded below. Starting almost on the ridge, plain "
+               "gradient descent lingers near the saddle before sliding off; momentum escapes sooner.")
         ),
         points=(Point(0.0, 0.0, 0.0, "saddle"),),
     ),
