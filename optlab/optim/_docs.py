@@ -108,25 +108,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-MUON = algorithm(
-    r"\gamma \text{ (lr)}, \lambda \text{ (weight decay)}, \mu \text{ (momentum)}, \textit{nesterov},"
-    r" (a, b, c) \text{ (NS coefficients)}, \epsilon, k \text{ (NS steps)}, \theta_0 \in \mathbb{R}^{A \times B},"
-    r" f(\theta)",
-    r"B_0 \leftarrow 0",
-    "\n".join([
-        r"&\hspace{5mm}g_t \leftarrow \nabla_{\theta} f_t(\theta_{t-1}) \\",
-        r"&\hspace{5mm}B_t \leftarrow \mu B_{t-1} + (1 - \mu) g_t \\",
-        r"&\hspace{5mm}\textbf{if} \: \textit{nesterov}: \: \tilde B_t \leftarrow (1 - \mu) g_t + \mu B_t"
-        r" \: \textbf{else}: \: \tilde B_t \leftarrow B_t \\",
-        r"&\hspace{5mm}X \leftarrow \tilde B_t / \max(\lVert \tilde B_t \rVert_F, \epsilon)"
-        r" \text{ (in bfloat16; transposed if } A > B) \\",
-        r"&\hspace{5mm}\textbf{repeat} \: k \: \textbf{times}: \: S \leftarrow X X^\top, \:"
-        r" X \leftarrow a X + (b S + c S^2) X \\",
-        r"&\hspace{5mm}O_t \leftarrow X, \: \gamma' \leftarrow \gamma \sqrt{\max(1, A / B)} \\",
-        r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma' O_t \\",
-    ]),
-)
-
 ADAMW_SCHEDULE_FREE = algorithm(
     r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
     r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
@@ -146,7 +127,6 @@ ADAMW_SCHEDULE_FREE = algorithm(
 
 #: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
 ALGORITHMS: dict[str, str] = {
-    "muon": MUON,
     "adamwschedulefree": ADAMW_SCHEDULE_FREE,
 }
 

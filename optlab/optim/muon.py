@@ -11,9 +11,41 @@ import math
 import torch
 from torch import Tensor
 
-from . import _weight_decay
-from ._base import GRAD_FORMULAS, ExplainedOptimizer, snapshot, to_scalar, zeros
-from ._docs import ALGORITHMS, with_algorithm
+from ._base import ExplainedOptimizer, to_scalar, zeros
+from ._docs import DECAY, GRAD, Term, algorithm, with_algorithm
+
+MOMENTUM_BUFFER = Term("momentum_buffer", "B_t", r"\mu B_{t-1} + (1-\mu) g_t")
+DIRECTION_NESTEROV = Term("direction_nesterov", r"\tilde B_t", r"(1-\mu) g_t + \mu B_t")
+DIRECTION_HEAVY_BALL = Term("direction_heavy_ball", r"\tilde B_t", "B_t")
+ORTHO = Term("ortho", "O_t", r"\mathrm{NS}^{(a,b,c)}_k(\tilde B_t) \approx U V^\top \;(\tilde B_t = U S V^\top)")
+ADJUSTED_LR = Term("adjusted_lr", r"\gamma'", r"\gamma \sqrt{\max(1, A/B)}")
+ADJUSTED_LR_MATCH_RMS = Term("adjusted_lr_match_rms", r"\gamma'", r"0.2 \gamma \sqrt{\max(A, B)}")
+UPDATE = Term("update", r"\Delta\theta_t", r"-\gamma\lambda\theta_{t-1} - \gamma' O_t")
+
+TERMS = (GRAD, MOMENTUM_BUFFER, DIRECTION_NESTEROV, DIRECTION_HEAVY_BALL, ORTHO, ADJUSTED_LR, ADJUSTED_LR_MATCH_RMS,
+         DECAY, UPDATE)
+
+# torch.optim.Muon's documented algorithm (Jordan et al. 2024)
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \lambda \text{ (weight decay)}, \mu \text{ (momentum)}, \textit{nesterov},"
+    r" (a, b, c) \text{ (NS coefficients)}, \epsilon, k \text{ (NS steps)}, \theta_0 \in \mathbb{R}^{A \times B},"
+    r" f(\theta)",
+    r"B_0 \leftarrow 0",
+    "\n".join([
+        r"&\hspace{5mm}g_t \leftarrow \nabla_{\theta} f_t(\theta_{t-1}) \\",
+        r"&\hspace{5mm}B_t \leftarrow \mu B_{t-1} + (1 - \mu) g_t \\",
+        r"&\hspace{5mm}\textbf{if} \: \textit{nesterov}: \: \tilde B_t \leftarrow (1 - \mu) g_t + \mu B_t"
+        r" \: \textbf{else}: \: \tilde B_t \leftarrow B_t \\",
+        r"&\hspace{5mm}X \leftarrow \tilde B_t / \max(\lVert \tilde B_t \rVert_F, \epsilon)"
+        r" \text{ (in bfloat16; transposed if } A > B) \\",
+        r"&\hspace{5mm}\textbf{repeat} \: k \: \textbf{times}: \: S \leftarrow X X^\top, \:"
+        r" X \leftarrow a X + (b S + c S^2) X \\",
+        r"&\hspace{5mm}O_t \leftarrow X, \: \gamma' \leftarrow \gamma \sqrt{\max(1, A / B)} \\",
+        r"&\hspace{5mm}\theta_t \leftarrow (1 - \gamma \lambda) \theta_{t-1} - \gamma' O_t \\",
+    ]),
+)
+
+
 
 # Keller Jordan's constants, as torch.optim.Muon takes them (https://kellerjordan.github.io/posts/muon/)
 EPS = 1e-7
@@ -93,18 +125,9 @@ class Muon(ExplainedOptimizer):
             γ' = 0.2 γ √max(A, B), so AdamW's lr and weight decay carry over (default: None).
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["muon"]
-    FORMULAS = {
-        "grad": GRAD_FORMULAS["grad"],
-        "momentum_buffer": r"B_t = \mu B_{t-1} + (1-\mu) g_t",
-        "direction_nesterov": r"\tilde B_t = (1-\mu) g_t + \mu B_t",
-        "direction_heavy_ball": r"\tilde B_t = B_t",
-        "ortho": r"O_t = \mathrm{NS}^{(a,b,c)}_k(\tilde B_t) \approx U V^\top \;(\tilde B_t = U S V^\top)",
-        "adjusted_lr": r"\gamma' = \gamma \sqrt{\max(1, A/B)}",
-        "adjusted_lr_match_rms": r"\gamma' = 0.2 \gamma \sqrt{\max(A, B)}",
-        **_weight_decay.DECOUPLED_FORMULA,
-        "update": r"\Delta\theta_t = -\gamma\lambda\theta_{t-1} - \gamma' O_t",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "Muon does not support sparse gradients"
     SYMBOLS = {
         "lr": r"\gamma",
         "weight_decay": r"\lambda",
@@ -162,10 +185,12 @@ class Muon(ExplainedOptimizer):
         """The matrix the algorithm sees for a parameter (or its gradient or buffer): the tensor itself here."""
         return t
 
+    # Its own loop: each parameter is stepped as a matrix view (MatrixMuon) and the whole group is checked and given
+    # its buffers before any parameter moves, as torch does.
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step; ``closure`` re-evaluates the model and returns the loss."""
-        loss, records = self._start_step(closure)
+        loss = self._prologue(closure)
         for group in self.param_groups:
             lr = to_scalar(group["lr"])
             weight_decay, momentum, nesterov = group["weight_decay"], group["momentum"], group["nesterov"]
@@ -181,40 +206,44 @@ class Muon(ExplainedOptimizer):
                 if "momentum_buffer" not in self.state[p]:
                     # B_0 = 0
                     self.state[p]["momentum_buffer"] = zeros(p.grad)
-            for p in self._params_with_grad(group, records, "Muon does not support sparse gradients"):
-                terms = {} if records is not None else None
-                before = p.clone() if terms is not None else None
+            for p in self._params_with_grad(group):
+                self._open(p)
+                shape = p.shape
                 param, grad = self._as_matrix(p), self._as_matrix(p.grad)
                 if grad.ndim != 2:
                     raise ValueError("Param gradient must be a 2D matrix")
+                self.note(GRAD.name, p.grad)
                 buf = self._as_matrix(self.state[p]["momentum_buffer"])
 
                 # B_t = μ B_{t-1} + (1 - μ) g_t   (lerp: B + (1 - μ)(g - B))
                 buf.lerp_(grad, 1 - momentum)
-                # B̃_t = g_t + μ (B_t - g_t) = (1 - μ) g_t + μ B_t (Nesterov), or B̃_t = B_t
-                direction = grad.lerp(buf, momentum) if nesterov else buf
+                self.note(MOMENTUM_BUFFER.name, buf.view(shape))
+                if nesterov:
+                    # B̃_t = g_t + μ (B_t - g_t) = (1 - μ) g_t + μ B_t
+                    direction = grad.lerp(buf, momentum)
+                    self.note(DIRECTION_NESTEROV.name, direction.view(shape))
+                else:
+                    # B̃_t = B_t
+                    direction = buf
+                    self.note(DIRECTION_HEAVY_BALL.name, direction.view(shape))
                 # O_t = NS_k(B̃_t), in bfloat16
                 ortho = zeropower_via_newtonschulz(direction, group["ns_coefficients"], group["ns_steps"],
                                                    group["eps"])
+                if self.explaining:
+                    self.note(ORTHO.name, ortho.to(p.dtype).reshape(shape))
                 # γ' from the shape A×B of the matrix
                 lr_adjusted = adjusted_lr(lr, adjust_lr_fn, param.shape)
+                self.note(ADJUSTED_LR_MATCH_RMS.name if adjust_lr_fn == "match_rms_adamw" else ADJUSTED_LR.name,
+                          lr_adjusted)
+                before = p.clone() if self.explaining and weight_decay != 0 else None
                 # θ <- (1 - γ λ) θ_{t-1}: decoupled weight decay
                 param.mul_(1 - lr * weight_decay)
+                if before is not None:
+                    self.note(DECAY.name, p - before)
                 # θ_t = θ - γ' O_t
                 param.add_(ortho, alpha=-lr_adjusted)
-
-                if terms is not None:
-                    shape = p.shape
-                    terms["grad"] = snapshot(p.grad)
-                    terms["momentum_buffer"] = snapshot(buf).view(shape)
-                    terms["direction_nesterov" if nesterov else "direction_heavy_ball"] = (
-                        snapshot(direction).view(shape))
-                    terms["ortho"] = ortho.to(p.dtype).reshape(shape)
-                    terms["adjusted_lr_match_rms" if adjust_lr_fn == "match_rms_adamw" else "adjusted_lr"] = (
-                        snapshot(lr_adjusted))
-                    _weight_decay.record(terms, before, p.grad, lr, weight_decay, True)
-                    terms["update"] = p - before
-                    records.append(terms)
+                self.note_update(p)
+                self._close()
         return loss
 
 
