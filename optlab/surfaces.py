@@ -458,7 +458,7 @@ _SURFACE_LIST: tuple[Surface, ...] = (
     ),
     Surface(
         key="banana",
-        name="Banana (Distill)",
+        name=N_("Banana (Distill)"),
         latex=r"(1 - x)^2 + 20\,(3y - x^2)^2",
         fn=_banana,
         bounds=((-2.0, 2.0), (-1.0, 2.0)),
@@ -474,7 +474,7 @@ _SURFACE_LIST: tuple[Surface, ...] = (
     ),
     Surface(
         key="saddle",
-        name="Saddle",
+        name=N_("Saddle"),
         latex=r"x^2 - y^2",
         fn=_saddle,
         bounds=((-2.0, 2.0), (-2.0, 2.0)),
