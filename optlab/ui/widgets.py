@@ -30,7 +30,7 @@ from typing import Any
 import streamlit as st
 
 from optlab.fields import Field
-from optlab.i18n import t
+from optlab.i18n import t, translator
 from optlab.registry import REGISTRY, Hyper
 from optlab.schedules import SCHEDULES, ScheduleParam
 
@@ -75,8 +75,8 @@ def fit_into_range(key: str, lo: float, hi: float, label: str, integer: bool = F
         st.session_state[key] = fitted
         if fitted != x:
             st.session_state[_range_note_key(key)] = (
-                fitted, f"{label} = {_number(x)} is outside the allowed range {_number(lo)} to {_number(hi)}; "
-                        f"it is now {_number(fitted)}.")
+                fitted, t("{label} = {value} is outside the allowed range {lo} to {hi}; it is now {fitted}.",
+                          label=t(label), value=_number(x), lo=_number(lo), hi=_number(hi), fitted=_number(fitted)))
             return True
     return False
 
@@ -240,14 +240,15 @@ def log_float_control(h: Hyper | Field, key: str, disabled: bool = False) -> flo
 def _hyper_widget(h: Hyper, key: str) -> Any:
     if h.kind == "bool":
         _init(key, bool(h.default))
-        return _keep(key, st.checkbox(h.label, key=key, help=h.help or None))
+        return _keep(key, st.checkbox(t(h.label), key=key, help=t(h.help) if h.help else None))
     if h.log and h.max is not None:
         return log_float_control(h, key)
     _init(key, _coerce(h, h.default))
     if h.min is None or h.max is None:  # an open range: type the value
         lo = -math.inf if h.min is None else float(h.min)
         hi = math.inf if h.max is None else float(h.max)
-        return _keep(key, float(bounded_number(h.label, key, lo, hi, format="%g", help=h.help or None)))
+        return _keep(key, float(bounded_number(t(h.label), key, lo, hi, format="%g",
+                                               help=t(h.help) if h.help else None)))
     return linear_float_control(h, key)
 
 
@@ -271,9 +272,9 @@ def linear_float_control(h: Hyper, key: str) -> float:
     if st.session_state.get(key + "_typed") != st.session_state[key]:
         st.session_state[key + "_typed"] = float(st.session_state[key])
     left, right = st.columns([3, 2])
-    left.slider(h.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key,
-                help=h.help or None, on_change=_linear_slider_moved, args=(key,))
-    right.number_input(f"{h.label} (type a value)", step=_linear_step(lo, hi) * 10, format="%g",
+    left.slider(t(h.label), min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key,
+                help=t(h.help) if h.help else None, on_change=_linear_slider_moved, args=(key,))
+    right.number_input(t("{label} (type a value)", label=t(h.label)), step=_linear_step(lo, hi) * 10, format="%g",
                        key=key + "_typed", on_change=_linear_number_typed, args=(h, key))
     range_note(key)
     range_note(key + "_typed")
@@ -300,11 +301,12 @@ def optimizer_controls(
     sel_key = f"{key_prefix}_opt"
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = default if default in keys else keys[0]
-    opt = st.selectbox("optimizer", keys, format_func=lambda k: REGISTRY[k].label, key=sel_key,
+    name = translator()
+    opt = st.selectbox(t("optimizer"), keys, format_func=lambda k: name(REGISTRY[k].label), key=sel_key,
                        on_change=None if on_pick is None else _picked, args=(key_prefix, on_pick))
     spec = REGISTRY[opt]
     if spec.description:
-        st.caption(spec.description)
+        st.caption(t(spec.description))
     flat = {h.name: _hyper_widget(h, _hyper_key(key_prefix, opt, h.name)) for h in spec.hypers}
     return opt, flat
 
@@ -312,12 +314,13 @@ def optimizer_controls(
 def _schedule_widget(p: ScheduleParam, key: str) -> float:
     _init(key, int(p.default) if p.integer else float(p.default))
     if p.integer:
-        v = int(bounded_number(p.label, key, int(p.min), int(p.max), integer=True, step=1))
+        v = int(bounded_number(t(p.label), key, int(p.min), int(p.max), integer=True, step=1))
     elif p.log:
-        v = float(bounded_number(p.label, key, float(p.min), float(p.max), format="%g"))
+        v = float(bounded_number(t(p.label), key, float(p.min), float(p.max), format="%g"))
     else:
         lo, hi = float(p.min), float(p.max)
-        v = float(st.slider(p.label, min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key))
+        v = float(st.slider(t(p.label), min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
+                            key=key))
     return _keep(key, v)
 
 
@@ -327,7 +330,8 @@ def schedule_controls(key_prefix: str) -> tuple[str, dict[str, float]]:
     keys = list(SCHEDULES)
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = "constant" if "constant" in keys else keys[0]
-    sched = st.selectbox("LR schedule", keys, format_func=lambda k: SCHEDULES[k].label, key=sel_key)
+    name = translator()
+    sched = st.selectbox(t("LR schedule"), keys, format_func=lambda k: name(SCHEDULES[k].label), key=sel_key)
     spec = SCHEDULES[sched]
     params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}") for p in spec.params}
     return sched, params
