@@ -1,5 +1,7 @@
 """Narrated step: one optimizer step at a time, its gradient, momentum, direction and update as arrows with their numbers."""
 
+from dataclasses import replace
+
 import numpy as np
 import streamlit as st
 import torch
@@ -8,7 +10,7 @@ from optlab.config.lessons import NARRATED_KAPPAS
 from optlab.i18n import N_, t
 from optlab.lessons import narrated_step as lesson
 from optlab.optim.explain import format_value
-from optlab.plots.narration import step_figure, step_size_figure
+from optlab.plots.narration import fit_window, step_figure, step_size_figure
 from optlab.presets import preset_lr
 from optlab.registry import REGISTRY
 from optlab.surfaces import SURFACES, get_surface
@@ -27,9 +29,9 @@ def narration(opt: str, hparams: tuple, surface: str, params: tuple, steps: int)
     return lesson.narrate(opt, dict(hparams), surface, steps, dict(params))
 
 
-@st.cache_data(max_entries=16)
-def grid(surface: str, params: tuple) -> tuple:
-    return get_surface(surface, **dict(params)).grid(120)
+@st.cache_data(max_entries=64)
+def grid(surface: str, params: tuple, window: tuple) -> tuple:
+    return replace(get_surface(surface, **dict(params)), bounds=window).grid(120)
 
 
 def vec(v: np.ndarray) -> str:
@@ -55,7 +57,7 @@ st.markdown(t(
     "(`optimizer.explain = True`, then `optimizer.explanations()`), and each line shows the formula it comes from."
 ))
 
-settings, c3 = st.columns([1, 3])
+settings, c3 = st.columns([1.3, 3])
 with settings:
     surface = st.selectbox(t("surface"), list(SURFACES), format_func=lambda k: SURFACES[k].name,
                            index=list(SURFACES).index("quadratic"), key="nar_surface")
@@ -64,6 +66,8 @@ with settings:
         params = (("kappa", float(st.select_slider(t("condition number κ"), NARRATED_KAPPAS, 10.0,
                                                    key="nar_kappa"))),)
     steps = st.slider(t("steps to record"), 5, lesson.MAX_STEPS, 40, key="nar_steps")
+    zoom = st.toggle(t("zoom in on this step"), key="nar_zoom",
+                     help=t("A close-up around the step, so a short update is seen beside the other arrows."))
     opt, hparams = optimizer_controls("nar", default="adam", on_pick=lambda k: {"lr": preset_lr(surface, k)})
 
 run = narration(opt, tuple(sorted(hparams.items())), surface, params, steps)
@@ -87,14 +91,17 @@ with c3:
 step, shown = SS.nar_t, roles[: SS.nar_stage + 1]
 f = get_surface(surface, **dict(params))
 width = max(hi - lo for lo, hi in f.bounds)
-drawn, scale = lesson.arrows(run, step, width)
+window = lesson.zoom_window(run, step, width) if zoom else f.bounds
+drawn, scale = lesson.arrows(run, step, max(hi - lo for lo, hi in window))
+point = run.points[step - 1]
+window = fit_window(window, [point] + [point + v for r, v in drawn.items() if r in shown])
 names = {"gradient": t("−gradient"), "momentum": t("−momentum"), "direction": t("direction"),
          "update": t("update")}
 labels = {r: names[r] if run.roles[step - 1][r] in lesson.PARAMETER_TERMS
           else (names[r] if scale == 1 else t("{name} ×{scale:g}", name=names[r], scale=scale)) for r in drawn}
 left, right = c3.container(), c3.container()  # the figure full width, the narration under it
 with left:
-    fig = step_figure(grid(surface, params), bounds=f.bounds, path=run.points[:step],
+    fig = step_figure(grid(surface, params, window), bounds=window, path=run.points[:step],
                       arrows={r: v for r, v in drawn.items() if r in shown}, labels=labels,
                       log_levels=f.log_levels, minima=f.minima, path_name=t("path so far"),
                       point_name=t("point before step {t}", t=step),
@@ -148,14 +155,12 @@ if muon is not None:
     st.markdown(t(
         "Muon treats the parameter as a matrix, here the 1×2 matrix of the point, and replaces its momentum by "
         "the nearest orthogonal matrix, computed by a few Newton–Schulz iterations in bfloat16. A 1×2 matrix "
-        "has one singular value, its length: the iteration sets it close to 1, so only the direction of the "
-        "momentum is left."))
-    m1, m2 = st.columns(2)
-    m1.latex(rf"\theta_{{t-1}} = {row(muon['point'])}, \quad "
-             rf"g_t = {row(muon['gradient'])}")
-    m1.latex(rf"\tilde B_t = {row(muon['before'])}, \quad \sigma = {muon['sigma_before']:.4g}")
-    m2.latex(rf"O_t = \mathrm{{NS}}(\tilde B_t) = {row(muon['after'])}, \quad "
-             rf"\sigma = {muon['sigma_after']:.4g}")
+        "has one singular value, its length: the iteration sets it to the same value, {sigma:.3g}, whatever the "
+        "momentum's length (Muon's coefficients trade an exact 1 for speed), so only the direction of the "
+        "momentum is left.", sigma=muon["sigma_after"]))
+    st.latex(rf"\theta_{{t-1}} = {row(muon['point'])}, \quad g_t = {row(muon['gradient'])}")
+    st.latex(rf"\tilde B_t = {row(muon['before'])}, \quad \sigma = {muon['sigma_before']:.4g}")
+    st.latex(rf"O_t = \mathrm{{NS}}(\tilde B_t) = {row(muon['after'])}, \quad \sigma = {muon['sigma_after']:.4g}")
     show_code(lesson.muon_matrices)
 
 st.subheader(t("Where does Adam step further?"))

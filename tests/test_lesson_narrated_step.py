@@ -117,7 +117,32 @@ def test_other_adaptive_step_sizes_equal_the_reference_state(opt, expected):
         np.testing.assert_allclose(sizes[t - 1], expected(states[t - 1], group, t), rtol=1e-10)
 
 
-@pytest.mark.parametrize("opt", ["sgd", "momentum", "lion", "muon", "adafactor", "asgd"])
+def _adadelta_expected(states: list[dict], group: dict, t: int) -> np.ndarray:
+    """γ·√(u_{t−1} + ε)/√(v_t + ε) from torch.optim.Adadelta's state: u = acc_delta (zero before step 1), v = square_avg."""
+    u_prev = states[t - 2]["acc_delta"] if t > 1 else 0.0
+    return group["lr"] * np.sqrt(u_prev + group["eps"]) / np.sqrt(states[t - 1]["square_avg"] + group["eps"])
+
+
+@pytest.mark.parametrize("opt", ["adadelta", "adafactor"])
+def test_adadelta_and_adafactor_step_sizes_times_the_gradient_give_the_reference_update(opt):
+    """Without weight decay each coordinate moves by −(step size)·g_t: checked against torch.optim's own points,
+    with g_t the surface's gradient at torch's previous point (computed here, not read from the narration)."""
+    hparams = {"lr": 0.5} if opt == "adafactor" else {}
+    run = lesson.narrate(opt, hparams, "booth", STEPS)
+    points, states, group = reference_run(opt, hparams, "booth", {}, STEPS)
+    sizes = lesson.effective_step_sizes(run)
+    f = get_surface("booth")
+    before = np.vstack([np.array(f.start), points[:-1]])
+    for t in range(1, STEPS + 1):
+        p = torch.tensor(before[t - 1], dtype=torch.float64, requires_grad=True)
+        f(p).backward()
+        np.testing.assert_allclose(-sizes[t - 1] * p.grad.numpy(), points[t - 1] - before[t - 1], rtol=1e-9,
+                                   atol=1e-15)
+        if opt == "adadelta":
+            np.testing.assert_allclose(sizes[t - 1], _adadelta_expected(states, group, t), rtol=1e-10)
+
+
+@pytest.mark.parametrize("opt", ["sgd", "momentum", "lion", "muon", "asgd"])
 def test_optimizers_without_a_per_coordinate_step_draw_no_bars(opt):
     assert lesson.effective_step_sizes(lesson.narrate(opt, {}, "booth", 3)) is None
 
@@ -219,3 +244,52 @@ def test_bad_input_is_refused_with_a_clear_message(args, message):
     with pytest.raises(ValueError) as info:
         lesson.narrate(*args)
     assert message in str(info.value)
+
+
+def _label_box(place: dict, text: str, window) -> tuple[float, float, float, float]:
+    """The data box a label takes, by the same character and line sizes the figure places them with."""
+    from optlab.plots import narration
+
+    (x0, x1), (y0, y1) = window
+    per_px = max(x1 - x0, y1 - y0) / narration.PLOT_PX
+    w = narration.LABEL_PX[0] * per_px * len(text) + 4 * per_px
+    h = narration.LABEL_PX[1] * per_px
+    cy = place["y"] + place["yshift"] * per_px
+    left = place["x"] + 3 * per_px if place["xanchor"] == "left" else place["x"] - 3 * per_px - w
+    return left, left + w, cy - h / 2, cy + h / 2
+
+
+@pytest.mark.parametrize(("arrows", "minima"), [
+    # momentum and direction equal (SGD + momentum), the gradient a shorter arrow the same way
+    ({"gradient": np.array([0.0, -0.2]), "momentum": np.array([0.0, -0.5]), "direction": np.array([0.0, -0.5]),
+      "update": np.array([0.0, -0.05])}, [(0.0, 0.0)]),
+    # an arrow ending on the minimum
+    ({"gradient": np.array([2.4, -1.9]), "update": np.array([2.4, -1.9])}, [(0.0, 0.0)]),
+    # arrows towards the window's right edge
+    ({"gradient": np.array([0.5, 0.0]), "momentum": np.array([0.52, 0.01])}, []),
+])
+def test_arrow_labels_cover_no_other_label_nor_the_minimum_and_arrows_stay_in_the_window(arrows, minima):
+    from optlab.plots.narration import fit_window, place_labels
+
+    point, bounds = (-2.4, 1.9), ((-3.0, 3.0), (-3.0, 3.0))
+    heads = [np.add(point, v) for v in arrows.values()]
+    window = fit_window(bounds, [point, *heads])
+    (x0, x1), (y0, y1) = window
+    assert all(x0 < hx < x1 and y0 < hy < y1 for hx, hy in heads)
+    labels = {r: f"−{r} ×0.1" for r in arrows}
+    places = place_labels(point, arrows, labels, window, minima)
+    boxes = [_label_box(places[r], labels[r], window) for r in arrows]
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not (a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]), (a, b)
+        for mx, my in minima:
+            assert not (a[0] < mx < a[1] and a[2] < my < a[3]), "a label covers the minimum"
+
+
+def test_zoom_window_shows_the_update_at_a_third_of_its_side():
+    run = lesson.narrate("muon", {}, "quadratic", 5, {"kappa": 10.0})
+    (x0, x1), (y0, y1) = lesson.zoom_window(run, 5, 6.0)
+    update = run.points[5] - run.points[4]
+    assert x1 - x0 == pytest.approx(y1 - y0)
+    assert np.linalg.norm(update) == pytest.approx(0.3 * (x1 - x0), rel=1e-12)
+    assert x0 < run.points[4][0] < x1 and y0 < run.points[5][1] < y1

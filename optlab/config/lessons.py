@@ -88,6 +88,7 @@ NARRATED = lesson_fields(
     *_optimizer_fields("nar"),
     number("t", "nar_t", 1, 1, narrated_step.MAX_STEPS, "int", view=True),
     number("stage", "nar_stage", 3, 0, len(narrated_step.ROLES) - 1, "int", view=True),
+    Field("zoom", "bool", False, state="nar_zoom", what="zoom", view=True),
 )
 LION = lesson_fields(pick("lr", "lion_lr", 0.05, (0.005, 0.01, 0.02, 0.05, 0.1)),
                      number("b1", "lion_beta1", 0.9, 0.0, 0.99), number("steps", "lion_steps", 120, 10, 300, "int"),

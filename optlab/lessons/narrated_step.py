@@ -8,8 +8,8 @@ adaptive methods, reads each coordinate's effective step size off the recorded d
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -52,17 +52,42 @@ PARAMETER_TERMS = frozenset({"update", "step", "step_rectified", "step_unrectifi
 
 @dataclass(frozen=True)
 class AdaptiveRule:
-    """How an adaptive method scales each coordinate: effective step = ``numerator / denominator`` (terms)."""
+    """How an adaptive method scales each coordinate: effective step = ``numerator / denominator`` (terms), or
+    ``size(narration, t)`` where the rule needs more than one recorded term."""
 
     formula: str  # as a reader sees it, in plain text (a chart title cannot render LaTeX)
-    numerator: str  # a recorded term, or "lr" for the param group's learning rate
-    denominators: tuple[str, ...]  # the first recorded one is used; () means the numerator is already per coordinate
+    numerator: str = "lr"  # a recorded term, or "lr" for the param group's learning rate
+    denominators: tuple[str, ...] = ()  # the first recorded one is used; () means the numerator is per coordinate
+    size: Callable[[Narration, int], np.ndarray] | None = None
+
+
+def _adadelta_size(narration: Narration, t: int) -> np.ndarray:
+    """Adadelta's step −γ·Δx_t = −γ·√(u_{t−1} + ε)/√(v_t + ε) · g_t (Zeiler 2012, Algorithm 1; torch.optim.Adadelta
+    docs), so each coordinate's step size is γ·√(u_{t−1} + ε)/√(v_t + ε): u_{t−1} is the previous step's recorded
+    ``acc_delta`` (zero before the first step, as torch starts it), √(v_t + ε) this step's ``std``."""
+    recorded = narration.terms[t - 1]
+    u_prev = narration.terms[t - 2]["acc_delta"] if t > 1 else np.zeros_like(recorded["acc_delta"])
+    eps = float(narration.group["eps"])
+    return narration.lrs[t - 1] * np.sqrt(u_prev + eps).reshape(-1)[:2] / recorded["std"].reshape(-1)[:2]
+
+
+def _adafactor_size(narration: Narration, t: int) -> np.ndarray:
+    """Adafactor's step −α_t·U_t / max(1, RMS(U_t)/d) with U_t = g_t / max(√V̂_t, ε₁) (Shazeer and Stern 2018,
+    Algorithms 4 and 5; torch.optim.Adafactor docs), so each coordinate's step size is
+    α_t / (max(√V̂_t, ε₁) · max(1, RMS(U_t)/d)), from the recorded ``alpha``, ``variance`` and ``clip``. A vector's
+    V̂ is not factored; ε₁ = None is the float64 machine epsilon, as torch takes it."""
+    recorded = narration.terms[t - 1]
+    eps1 = narration.group["eps"][0]
+    eps1 = float(np.finfo(np.float64).eps) if eps1 is None else float(eps1)
+    v_hat = recorded["variance" if "variance" in recorded else "var_estimate"].reshape(-1)[:2]
+    return float(recorded["alpha"]) / (np.maximum(np.sqrt(v_hat), eps1) * float(recorded["clip"]))
 
 
 _ADAM = AdaptiveRule("lr / (√v̂ + ε)", "lr", ("denom_max", "denom"))  # AMSGrad divides by the largest v
 #: Preset key -> its rule. Adam: step = −lr·m̂/(√v̂ + ε) (Kingma and Ba 2015, Algorithm 1); RMSprop: −lr·g/(√v + ε)
 #: (torch.optim.RMSprop docs); Adagrad: −γ̃·g/(√sum + ε) (Duchi et al. 2011); Adamax: −lr·m̂/u (Kingma and Ba,
-#: Algorithm 2); schedule-free: −γ_t·g/(√v̂ + ε) (Defazio et al. 2024); Rprop: its own per-coordinate step size.
+#: Algorithm 2); schedule-free: −γ_t·g/(√v̂ + ε) (Defazio et al. 2024); Rprop: its own per-coordinate step size;
+#: Adadelta and Adafactor: see their size functions above.
 ADAPTIVE: dict[str, AdaptiveRule] = {
     "adam": _ADAM, "amsgrad": _ADAM, "adamw": _ADAM, "nadam": _ADAM, "adabelief": AdaptiveRule(
         "lr / (√ŝ + ε)", "lr", ("denom",)),
@@ -71,6 +96,8 @@ ADAPTIVE: dict[str, AdaptiveRule] = {
     "adamax": AdaptiveRule("lr / u", "lr", ("u",)),
     "schedule_free": AdaptiveRule("γₜ / (√v̂ + ε)", "scheduled_lr", ("denom",)),
     "rprop": AdaptiveRule("step size ηᵢ", "step_size", ()),
+    "adadelta": AdaptiveRule("γ·√(u + ε) / √(v + ε)", size=_adadelta_size),
+    "adafactor": AdaptiveRule("αₜ / (max(√V̂, ε₁)·clip)", size=_adafactor_size),
 }
 
 
@@ -78,7 +105,8 @@ ADAPTIVE: dict[str, AdaptiveRule] = {
 class Narration:
     """One run, step by step. Step t = 1..n moves ``points[t - 1]`` to ``points[t]``; ``terms[t - 1]`` is its record.
 
-    ``roles[t - 1]`` maps each role the step has to the term that plays it; ``lrs[t - 1]`` is the group's lr.
+    ``roles[t - 1]`` maps each role the step has to the term that plays it; ``lrs[t - 1]`` is the group's lr;
+    ``group`` is the param group's settings (``param_groups[0]`` without its params) after the last step.
     """
 
     optimizer: str
@@ -88,6 +116,7 @@ class Narration:
     roles: tuple[dict[str, str], ...]
     lrs: tuple[float, ...]
     formulas: Mapping[str, str]
+    group: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:
@@ -167,8 +196,9 @@ def narrate(optimizer: str, hparams: Mapping[str, object], surface: str, steps: 
         lrs.append(lr)
         points.append(point)
         losses.append(loss)
+    group = {k: v for k, v in opt.param_groups[0].items() if k != "params"}
     return Narration(optimizer, np.array(points), np.array(losses), tuple(terms), tuple(roles), tuple(lrs),
-                     dict(spec.cls.FORMULAS))
+                     dict(spec.cls.FORMULAS), group)
 
 
 def effective_step_sizes(narration: Narration) -> np.ndarray | None:
@@ -183,6 +213,9 @@ def effective_step_sizes(narration: Narration) -> np.ndarray | None:
     rows = []
     for t in range(1, narration.n_steps + 1):
         recorded = narration.terms[t - 1]
+        if rule.size is not None:
+            rows.append(rule.size(narration, t))
+            continue
         top = narration.lrs[t - 1] if rule.numerator == "lr" else recorded[rule.numerator]
         if not rule.denominators:
             rows.append(np.broadcast_to(top, (2,)))
@@ -219,6 +252,17 @@ def arrows(narration: Narration, t: int, width: float) -> tuple[dict[str, np.nda
     scale = arrow_scale(list(scaled.values()), width)
     drawn.update({role: scale * v for role, v in scaled.items()})
     return {role: drawn[role] for role in ROLES if role in drawn}, scale
+
+
+def zoom_window(narration: Narration, t: int, width: float, fraction: float = 0.3
+                ) -> tuple[tuple[float, float], tuple[float, float]]:
+    """A square window centred on step t's update in which the update spans ``fraction`` of the side (at least
+    1e-6 × ``width``, the surface's window, for a step that barely moves): the close-up where a short update is
+    seen beside the gradient-unit arrows, which :func:`arrows` scales to the side."""
+    before, after = narration.points[t - 1], narration.points[t]
+    side = max(float(np.linalg.norm(after - before)) / fraction, 1e-6 * width)
+    cx, cy = (before + after) / 2
+    return (float(cx - side / 2), float(cx + side / 2)), (float(cy - side / 2), float(cy + side / 2))
 
 
 def muon_matrices(narration: Narration, t: int) -> dict[str, object] | None:
