@@ -78,20 +78,6 @@ def snapshot(value) -> Tensor:
     return torch.scalar_tensor(float(value), dtype=torch.float64)
 
 
-# LEGACY: removed once every optimizer uses the shared loop
-GRAD_FORMULAS = {
-    "grad": r"g_t = \nabla_\theta f_t(\theta_{t-1})",
-    "grad_maximize": r"g_t = -\nabla_\theta f_t(\theta_{t-1})",
-}
-
-
-def record_grad(terms, raw_grad, maximize):  # LEGACY
-    if maximize:
-        terms["grad_maximize"] = snapshot(-raw_grad)
-    else:
-        terms["grad"] = snapshot(raw_grad)
-
-
 class ExplainedOptimizer(Optimizer):
     """A torch.optim.Optimizer whose ``step`` is one shared loop, and that can record the terms of its last step.
 
@@ -235,11 +221,7 @@ class ExplainedOptimizer(Optimizer):
         self._explanations, self._terms, self._before = [], None, None
         return loss
 
-    def _start_step(self, closure):  # LEGACY: removed once every optimizer uses the shared loop
-        loss = self._prologue(closure)
-        return loss, (self._explanations if self.explain else None)
-
-    def _params_with_grad(self, group: dict, records=None, sparse_error=None) -> Iterator[Tensor]:
+    def _params_with_grad(self, group: dict) -> Iterator[Tensor]:
         """The parameters of ``group`` that have a gradient, in order; one without gets ``{}`` in the record.
 
         A sparse gradient stops the step with ``RuntimeError(SPARSE_ERROR)``, a complex parameter with
@@ -251,7 +233,7 @@ class ExplainedOptimizer(Optimizer):
                     self._explanations.append({})
                 continue
             if p.grad.is_sparse:
-                raise RuntimeError(sparse_error or self.SPARSE_ERROR)
+                raise RuntimeError(self.SPARSE_ERROR)
             if self.COMPLEX_ERROR is not None and torch.is_complex(p):
                 raise RuntimeError(self.COMPLEX_ERROR)
             yield p

@@ -108,29 +108,6 @@ def algorithm(inputs: str, initialize: str, body: str) -> str:
     return "\n".join(lines)
 
 
-ADAMW_SCHEDULE_FREE = algorithm(
-    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
-    r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
-    r"z_0 \leftarrow y_0, \: x_0 \leftarrow y_0, \: v_0 \leftarrow 0, \: \textstyle\sum w \leftarrow 0",
-    "\n".join([
-        r"&\hspace{5mm}g_t \leftarrow \nabla f_t(y_{t-1}) \text{ (train mode: the parameters hold } y) \\",
-        r"&\hspace{5mm}\gamma_t \leftarrow \gamma \min(1, t / T_{warm}), \: w_t \leftarrow t^r"
-        r" (\max_{i \le t} \gamma_i)^p, \: c_t \leftarrow w_t / \textstyle\sum_{i \le t} w_i \\",
-        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
-        r"&\hspace{5mm}\hat g_t \leftarrow g_t / (\sqrt{v_t / (1 - \beta_2^t)} + \epsilon) + \lambda y_{t-1} \\",
-        r"&\hspace{5mm}z_t \leftarrow z_{t-1} - \gamma_t \hat g_t \\",
-        r"&\hspace{5mm}x_t \leftarrow (1 - c_t) x_{t-1} + c_t z_t \\",
-        r"&\hspace{5mm}y_t \leftarrow (1 - \beta_1) z_t + \beta_1 x_t \\",
-        r"&\hspace{5mm}\text{eval mode: the parameters hold } x_t \\",
-    ]),
-)
-
-#: Algorithm name (the lower-case class name) -> its LaTeX pseudo-code.
-ALGORITHMS: dict[str, str] = {
-    "adamwschedulefree": ADAMW_SCHEDULE_FREE,
-}
-
-
 def with_algorithm(doc: str, latex: str) -> str:
     """Insert ``latex`` as a ``.. math::`` block after the first paragraph of a docstring."""
     head, sep, rest = doc.partition("\n\n")

@@ -7,49 +7,8 @@ the optimizer's ``note`` where it computes it.
 
 from torch import Tensor
 
-from ._base import real_view, snapshot
+from ._base import real_view
 from ._docs import DECAY, L2
-
-#: The explained term each strategy records, and the formula it comes from (one formula per strategy).
-L2_FORMULA = {"grad_l2": r"g_t \leftarrow g_t + \lambda\theta_{t-1}"}
-DECOUPLED_FORMULA = {"decay": r"\Delta^{decay}\theta_t = -\gamma\lambda\theta_{t-1}"}
-
-
-def l2(grad: Tensor, param: Tensor, weight_decay) -> Tensor:
-    """L2 penalty folded into the gradient; returns a new tensor (the raw ``.grad`` is left alone)."""
-    # g_t <- g_t + λ θ_{t-1}
-    return grad.add(param, alpha=weight_decay)
-
-
-def decoupled(param: Tensor, lr, weight_decay) -> None:
-    """Decoupled weight decay (Loshchilov and Hutter, AdamW): shrink θ in place, the gradient is untouched."""
-    # θ_{t-1} <- θ_{t-1} - γ λ θ_{t-1} = (1 - γ λ) θ_{t-1}
-    param.mul_(1 - lr * weight_decay)
-
-
-def apply(param: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool) -> Tensor:
-    """Apply either strategy (nothing when λ = 0) and return the gradient the moments should see."""
-    if weight_decay == 0:
-        return grad
-    if is_decoupled:
-        decoupled(param, lr, weight_decay)
-        return grad
-    return l2(grad, param, weight_decay)
-
-
-def record(terms: dict, param_before: Tensor, grad: Tensor, lr, weight_decay, is_decoupled: bool) -> None:
-    """Record the strategy that ran this step, nothing when λ = 0 (called after the step, when explaining).
-
-    ``grad_l2`` is the gradient with λθ added (``grad``, as ``apply`` returned it); ``decay`` is the change the
-    decoupled shrink made to θ, recomputed from θ_{t-1} exactly as ``decoupled`` computed it.
-    """
-    if weight_decay == 0:
-        return
-    if is_decoupled:
-        # Δ^decay θ_t = (1 - γ λ) θ_{t-1} - θ_{t-1}
-        terms["decay"] = param_before * (1 - lr * weight_decay) - param_before
-    else:
-        terms["grad_l2"] = snapshot(grad)
 
 
 def add_l2(opt, grad: Tensor, param: Tensor, weight_decay) -> Tensor:

@@ -8,9 +8,43 @@ package's foreach kernel (the same math). Complex parameters are refused.
 import torch
 from torch import Tensor
 
-from ._base import GRAD_FORMULAS, ExplainedOptimizer, record_grad, snapshot, to_scalar, zeros
+from ._base import ExplainedOptimizer, to_scalar, zeros
 from ._checks import check_betas, check_lr, check_non_negative
-from ._docs import ALGORITHMS, with_algorithm
+from ._docs import GRAD_TERMS, Term, algorithm, with_algorithm
+
+SCHEDULED_LR = Term("scheduled_lr", r"\gamma_t", r"\gamma \min(1, t / T_{warm})")
+LR_MAX = Term("lr_max", r"\gamma^{max}_t", r"\max(\gamma^{max}_{t-1}, \gamma_t)")
+WEIGHT = Term("weight", "w_t", r"t^r (\gamma^{max}_t)^p")
+CKP1 = Term("ckp1", "c_t", r"w_t / \textstyle\sum_{i \le t} w_i")
+V = Term("v", "v_t", r"\beta_2 v_{t-1} + (1-\beta_2) g_t^2")
+DENOM = Term("denom", r"\sqrt{v_t / (1-\beta_2^t)} + \epsilon")
+G_HAT = Term("g_hat", r"\hat g_t", r"g_t / (\sqrt{v_t / (1-\beta_2^t)} + \epsilon)")
+G_HAT_L2 = Term("g_hat_l2", r"\hat g_t", r"\hat g_t + \lambda y_{t-1}", in_place=True)
+UPDATE = Term("update", r"\Delta y_t", r"c_t (z_{t-1} - y_{t-1}) + \gamma_t (\beta_1 (1-c_t) - 1) \hat g_t")
+Z = Term("z", "z_t", r"z_{t-1} - \gamma_t \hat g_t")
+X = Term("x", "x_t", r"y_t + (1 - 1/\beta_1) (z_t - y_t)")
+
+TERMS = (*GRAD_TERMS, SCHEDULED_LR, LR_MAX, WEIGHT, CKP1, V, DENOM, G_HAT, G_HAT_L2, UPDATE, Z, X)
+
+# Defazio et al. 2024, "The Road Less Scheduled", Algorithm 1 with Adam's normalisation, as schedulefree runs it
+ALGORITHM = algorithm(
+    r"\gamma \text{ (lr)}, \beta_1, \beta_2 \text{ (betas)}, \epsilon, \lambda \text{ (weight decay)},"
+    r" T_{warm} \text{ (warmup steps)}, r, p \text{ (weight lr power)}, y_0 = \theta_0, f(\theta)",
+    r"z_0 \leftarrow y_0, \: x_0 \leftarrow y_0, \: v_0 \leftarrow 0, \: \textstyle\sum w \leftarrow 0",
+    "\n".join([
+        r"&\hspace{5mm}g_t \leftarrow \nabla f_t(y_{t-1}) \text{ (train mode: the parameters hold } y) \\",
+        r"&\hspace{5mm}\gamma_t \leftarrow \gamma \min(1, t / T_{warm}), \: w_t \leftarrow t^r"
+        r" (\max_{i \le t} \gamma_i)^p, \: c_t \leftarrow w_t / \textstyle\sum_{i \le t} w_i \\",
+        r"&\hspace{5mm}v_t \leftarrow \beta_2 v_{t-1} + (1 - \beta_2) g_t^2 \\",
+        r"&\hspace{5mm}\hat g_t \leftarrow g_t / (\sqrt{v_t / (1 - \beta_2^t)} + \epsilon) + \lambda y_{t-1} \\",
+        r"&\hspace{5mm}z_t \leftarrow z_{t-1} - \gamma_t \hat g_t \\",
+        r"&\hspace{5mm}x_t \leftarrow (1 - c_t) x_{t-1} + c_t z_t \\",
+        r"&\hspace{5mm}y_t \leftarrow (1 - \beta_1) z_t + \beta_1 x_t \\",
+        r"&\hspace{5mm}\text{eval mode: the parameters hold } x_t \\",
+    ]),
+)
+
+
 
 #: The refusal of ``step()`` in eval mode: what is wrong and what to do.
 EVAL_MODE_ERROR = (
@@ -55,21 +89,10 @@ class AdamWScheduleFree(ExplainedOptimizer):
         maximize (bool): follow the gradient uphill (default: False).
     """
 
-    ALGORITHM_LATEX = ALGORITHMS["adamwschedulefree"]
-    FORMULAS = {
-        **GRAD_FORMULAS,
-        "scheduled_lr": r"\gamma_t = \gamma \min(1, t / T_{warm})",
-        "lr_max": r"\gamma^{max}_t = \max(\gamma^{max}_{t-1}, \gamma_t)",
-        "weight": r"w_t = t^r (\gamma^{max}_t)^p",
-        "ckp1": r"c_t = w_t / \textstyle\sum_{i \le t} w_i",
-        "v": r"v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2",
-        "denom": r"\sqrt{v_t / (1-\beta_2^t)} + \epsilon",
-        "g_hat": r"\hat g_t = g_t / (\sqrt{v_t / (1-\beta_2^t)} + \epsilon)",
-        "g_hat_l2": r"\hat g_t \leftarrow \hat g_t + \lambda y_{t-1}",
-        "update": r"\Delta y_t = c_t (z_{t-1} - y_{t-1}) + \gamma_t (\beta_1 (1-c_t) - 1) \hat g_t",
-        "z": r"z_t = z_{t-1} - \gamma_t \hat g_t",
-        "x": r"x_t = y_t + (1 - 1/\beta_1) (z_t - y_t)",
-    }
+    TERMS = TERMS
+    ALGORITHM_LATEX = ALGORITHM
+    SPARSE_ERROR = "AdamWScheduleFree does not support sparse gradients"
+    COMPLEX_ERROR = "AdamWScheduleFree does not support complex parameters"
     SYMBOLS = {
         "lr": r"\gamma",
         "betas": r"(\beta_1, \beta_2)",
@@ -148,12 +171,14 @@ class AdamWScheduleFree(ExplainedOptimizer):
                         p.lerp_(end=state["z"].to(p.device), weight=1 - beta1)
                 group["train_mode"] = True
 
+    # Its own loop: γ_t, the weights w_t and c_t belong to the group (computed once per group per step), and the
+    # parameters hold y in train mode and x in eval mode.
     @torch.no_grad()
     def step(self, closure=None):
         """Perform one optimization step (in train mode); ``closure`` re-evaluates the model and returns the loss."""
         if not self.param_groups[0]["train_mode"]:
             raise RuntimeError(EVAL_MODE_ERROR)
-        loss, records = self._start_step(closure)
+        loss = self._prologue(closure)
         for group in self.param_groups:
             eps, decay, maximize = group["eps"], group["weight_decay"], group["maximize"]
             beta1, beta2 = group["betas"]
@@ -176,54 +201,48 @@ class AdamWScheduleFree(ExplainedOptimizer):
             except ZeroDivisionError:
                 ckp1 = 0
 
-            for p in self._params_with_grad(group, records, "AdamWScheduleFree does not support sparse gradients"):
-                if torch.is_complex(p):
-                    raise RuntimeError("AdamWScheduleFree does not support complex parameters")
+            for p in self._params_with_grad(group):
                 state = self.state[p]
                 if "z" not in state:
                     # z_0 = y_0 (the parameter as it is), v_0 = 0
                     state["z"] = torch.clone(p, memory_format=torch.preserve_format)
                     state["exp_avg_sq"] = zeros(p)
                 y, z, exp_avg_sq = p, state["z"], state["exp_avg_sq"]
-                terms = {} if records is not None else None
-                before = y.clone() if terms is not None else None
+                self._open(p)
 
                 # g_t = ∇f(y_{t-1}), or -∇f when maximizing
                 grad = p.grad if not maximize else -p.grad
+                self.note("grad_maximize" if maximize else "grad", grad)
+                # the group's γ_t, γ^max_t, w_t and c_t (computed above, once per group)
+                self.note(SCHEDULED_LR.name, lr)
+                self.note(LR_MAX.name, lr_max)
+                self.note(WEIGHT.name, weight)
+                self.note(CKP1.name, ckp1)
                 # v_t = β2 v_{t-1} + (1 - β2) g_t²
                 exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                self.note(V.name, exp_avg_sq)
                 # √(v_t / (1 - β2^t)) + ε
                 denom = exp_avg_sq.div(bias_correction2).sqrt_().add_(eps)
+                self.note(DENOM.name, denom)
                 # ĝ_t = g_t / denom
                 grad_normalized = grad.div(denom)
-                if terms is not None:
-                    shown_g_hat = grad_normalized.clone()
+                self.note(G_HAT.name, grad_normalized)
                 # ĝ_t <- ĝ_t + λ y_{t-1}: the weight decay, at y
                 if decay != 0:
                     grad_normalized.add_(y, alpha=decay)
+                    self.note(G_HAT_L2.name, grad_normalized)
                 # y <- (1 - c_t) y_{t-1} + c_t z_{t-1}
                 y.lerp_(end=z, weight=ckp1)
                 # y_t = y + γ_t (β1 (1 - c_t) - 1) ĝ_t
                 y.add_(grad_normalized, alpha=lr * (beta1 * (1 - ckp1) - 1))
+                self.note_update(y)
                 # z_t = z_{t-1} - γ_t ĝ_t
                 z.sub_(grad_normalized, alpha=lr)
-
-                if terms is not None:
-                    record_grad(terms, p.grad, maximize)
-                    terms.update(
-                        scheduled_lr=snapshot(lr),
-                        lr_max=snapshot(lr_max),
-                        weight=snapshot(weight),
-                        ckp1=snapshot(ckp1),
-                        v=snapshot(exp_avg_sq),
-                        denom=denom,
-                        g_hat=shown_g_hat,
-                    )
-                    if decay != 0:
-                        terms["g_hat_l2"] = grad_normalized
-                    terms.update(update=y - before, z=snapshot(z),
-                                 x=y.lerp(z, 1 - 1 / beta1))
-                    records.append(terms)
+                self.note(Z.name, z)
+                if self.explaining:
+                    # x_t = y_t + (1 - 1/β1)(z_t - y_t): the averaged point eval() would put in the parameters
+                    self.note(X.name, y.lerp(z, 1 - 1 / beta1))
+                self._close()
             group["k"] = k + 1
         return loss
 
