@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from optlab.i18n import t
 from optlab.plots.surface import color, trial_evaluations
 
 #: a path is drawn with at most this many points (the figure is a few hundred pixels wide)
@@ -128,12 +129,26 @@ def arrows_entry(point: Sequence[float], vectors: Mapping[str, Sequence[float]],
     return {"point": [float(point[0]), float(point[1])], "length": length, "vectors": out}
 
 
+def figure_texts() -> dict[str, str]:
+    """The words the figure writes itself (legend notes, its accessible name), in the reader's language."""
+    return {
+        "ema": t("dotted: EMA of the weights"),
+        "average": t("dashed: the averaged point x, where eval() puts the weights"),
+        "evals": t("small circles: the line search's evaluations of f"),
+        "diverged": t("(diverged)"),
+        "aria": t("loss surface with optimizer paths"),
+    }
+
+
 def live_payload(*, image: str, bounds: Sequence[Sequence[float]], traces: Sequence[Any], minima: Sequence[Any],
                  start: Sequence[float], sweep: dict | None = None, starts: dict | None = None,
-                 arrows: dict | None = None, colorbar: dict | None = None) -> dict:
-    """Everything the live figure needs, JSON-ready."""
+                 arrows: dict | None = None, colorbar: dict | None = None, inspected: int | None = None) -> dict:
+    """Everything the live figure needs, JSON-ready. ``inspected`` is the run whose extra sequences (an average,
+    line-search evaluations) are drawn; None: the swept run, else the first."""
     (x0, x1), (y0, y1) = bounds
     return {
+        "inspected": inspected,
+        "texts": figure_texts(),
         "image": image,
         "bounds": [float(x0), float(x1), float(y0), float(y1)],
         "runs": [run_entry(tr, i, bounds) for i, tr in enumerate(traces)],

@@ -4,6 +4,10 @@
 
 const SVG = "http://www.w3.org/2000/svg";
 const MARGIN = { left: 56, right: 12, top: 10, bottom: 40 };
+// Arrow keys on the knob switch the path at once but report the value only once the keys rest this long, so
+// holding or tapping a key does not rerun the server on every press.
+const KEY_PAUSE_MS = 350;
+const KNOB_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
 function el(name, attrs, parent) {
   const node = document.createElementNS(SVG, name);
@@ -49,7 +53,13 @@ function decodeAll(data) {
   const dec = decoder(data.bounds);
   return {
     ...data,
-    runs: data.runs.map((r) => ({ ...r, path: dec(r.path), ema: r.ema ? dec(r.ema) : null })),
+    runs: data.runs.map((r) => ({
+      ...r,
+      path: dec(r.path),
+      ema: r.ema ? dec(r.ema) : null,
+      average: r.average ? dec(r.average) : null,
+      evals: r.evals ? { from: dec(r.evals.from), to: dec(r.evals.to) } : null,
+    })),
     sweep: data.sweep ? { ...data.sweep, paths: data.sweep.paths.map(dec) } : null,
     starts: data.starts
       ? { ...data.starts, runs: Object.fromEntries(Object.entries(data.starts.runs).map(([k, v]) => [k, v.map(dec)])) }
@@ -57,7 +67,15 @@ function decodeAll(data) {
   };
 }
 
+// The figure's state that outlives one drawing (the server may send new data in the middle of a drag): the drag
+// of the start, the knob's input element and its keyboard timer, and what the current drawing exposes to them.
+function stateOf(root) {
+  if (!root.__olf) root.__olf = { drag: null, knob: null, view: null };
+  return root.__olf;
+}
+
 function draw(root, data, send) {
+  const state = stateOf(root);
   const [x0, x1, y0, y1] = data.bounds;
   const width = Math.max(240, root.clientWidth || 600);
   const maxH = data.maxHeight || 480;
@@ -79,11 +97,10 @@ function draw(root, data, send) {
     return d;
   };
 
-  root.querySelector(".olf-plot")?.remove();
-  const holder = document.createElement("div");
-  holder.className = "olf-plot";
-  root.insertBefore(holder, root.querySelector(".olf-legend"));
-  const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": "loss surface with optimizer paths" }, holder);
+  // the holder stays (it keeps the pointer captured through a redraw); only the picture inside it is replaced
+  const holder = root.querySelector(".olf-plot");
+  const svg = el("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": data.texts.aria || "loss surface with optimizer paths" });
+  holder.replaceChildren(svg);
   const defs = el("defs", {}, svg);
   const clip = el("clipPath", { id: "olf-clip" }, defs);
   el("rect", { x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH }, clip);
@@ -133,6 +150,25 @@ function draw(root, data, send) {
     return { run, line, ema, setPath };
   });
 
+  // the inspected run's extra sequences: schedule-free's averaged x (a dashed second line of its colour) and
+  // L-BFGS's line-search evaluations (small open circles, each joined faintly to where its step began)
+  const inspected = data.inspected;
+  const extras = el("g", { class: "olf-extras" }, layer);
+  const shown = data.runs[inspected];
+  if (shown && shown.average) {
+    // a white casing under the dashes: the average reads as its own line where it runs along its run's path
+    el("path", { d: pathD(shown.average), class: "olf-average-casing" }, extras);
+    el("path", { d: pathD(shown.average), stroke: shown.color, class: "olf-average" }, extras);
+  }
+  if (shown && shown.evals) {
+    const { from, to } = shown.evals;
+    let d = "";
+    for (let k = 0; k + 1 < to.length; k += 2) d += `M${px(from[k]).toFixed(1)},${py(from[k + 1]).toFixed(1)}L${px(to[k]).toFixed(1)},${py(to[k + 1]).toFixed(1)}`;
+    el("path", { d, stroke: shown.color, class: "olf-eval-link" }, extras);
+    for (let k = 0; k + 1 < to.length; k += 2) el("circle", { cx: px(to[k]), cy: py(to[k + 1]), r: 3.2, stroke: shown.color, class: "olf-eval" }, extras);
+  }
+  const showExtras = (on) => { extras.style.display = on ? "" : "none"; };
+
   for (const [mx, my] of data.minima) {
     const r = 9, cx = px(mx), cy = py(my);
     let pts = "";
@@ -177,17 +213,30 @@ function draw(root, data, send) {
   const readout = el("text", { x: MARGIN.left + 8, y: MARGIN.top + 20, class: "olf-readout" }, svg);
 
   // --- the knob slider: switch the swept run's path between precomputed members -----------------------------
+  // The input element is kept from one drawing to the next while the sweep is the same, so a redraw in the
+  // middle of a drag (or of a key held down) leaves the thumb where the student has it.
   const bar = root.querySelector(".olf-bar");
-  bar.replaceChildren();
   const sweep = data.sweep;
-  if (!sweep && data.hint) {
-    const wait = document.createElement("span");
-    wait.className = "olf-hint";
-    wait.textContent = data.hint;
-    bar.append(wait);
-  }
-  if (sweep) {
-    const target = runs[sweep.run];
+  const knob = state.knob;
+  for (const child of Array.from(bar.children)) if (!knob || child !== knob.input) child.remove();
+  if (!sweep) {
+    state.knob = null;
+    bar.replaceChildren();
+    if (data.hint) {
+      const wait = document.createElement("span");
+      wait.className = "olf-hint";
+      wait.textContent = data.hint;
+      bar.append(wait);
+    }
+  } else {
+    const sig = `${sweep.run}|${sweep.knob}|${sweep.values.length}|${sweep.values[0]}|${sweep.values[sweep.values.length - 1]}`;
+    if (!knob || knob.sig !== sig) {
+      if (knob) knob.input.remove();
+      state.knob = makeKnob(sig, sweep, send);
+      bar.append(state.knob.input);
+    }
+    const k = state.knob;
+    k.sweep = sweep;
     const label = document.createElement("label");
     label.textContent = sweep.label;
     // which knob the slider moves (lr, momentum, β₁): choosing another asks the server for that sweep
@@ -200,36 +249,38 @@ function draw(root, data, send) {
       b.addEventListener("click", () => { if (key !== sweep.knob) send("choose", { knob: key, nonce: Date.now() }); });
       return b;
     });
-    const input = document.createElement("input");
-    Object.assign(input, { type: "range", min: 0, max: sweep.values.length - 1, step: 1, value: sweep.current, className: "olf-knob" });
-    input.setAttribute("aria-label", sweep.label);
     const out = document.createElement("output");
     out.className = "olf-value";
     const hint = document.createElement("span");
     hint.className = "olf-hint";
     hint.textContent = data.hint || "";
-    const show = (k) => {
+    k.input.setAttribute("aria-label", sweep.label);
+    if (choices.length > 1) k.input.before(...choices);
+    k.input.before(label);
+    k.input.after(out);
+    if (hint.textContent) out.after(hint);
+    const target = runs[sweep.run];
+    k.show = (m) => {
       const t0 = performance.now();
-      out.textContent = `${sweep.symbol} = ${fmt(sweep.values[k])}`;
-      target.setPath(sweep.paths[k], sweep.diverged[k] >= 0);
-      root.dataset.member = String(k);
+      out.textContent = `${sweep.symbol} = ${fmt(sweep.values[m])}`;
+      target.setPath(sweep.paths[m], sweep.diverged[m] >= 0);
+      if (sweep.run === inspected) showExtras(m === sweep.current);
+      root.dataset.member = String(m);
       root.dataset.drawMs = (performance.now() - t0).toFixed(2);
     };
-    input.addEventListener("input", () => show(Number(input.value)));
-    input.addEventListener("change", () => {
-      const k = Number(input.value);
-      if (k !== sweep.current) send("knob", { run: sweep.run, knob: sweep.knob, value: sweep.values[k], nonce: Date.now() });
-    });
-    if (choices.length > 1) bar.append(...choices);
-    bar.append(label, input, out);
-    if (hint.textContent) bar.append(hint);
-    out.textContent = `${sweep.symbol} = ${fmt(sweep.value)}`; // the run's own value, drawn exactly
-    root.dataset.member = String(sweep.current);
+    if (k.active()) {
+      k.show(Number(k.input.value)); // mid-drag or mid-keys: the student's member, drawn on the new data
+    } else {
+      k.input.value = String(sweep.current);
+      k.sent = sweep.current;
+      out.textContent = `${sweep.symbol} = ${fmt(sweep.value)}`; // the run's own value, drawn exactly
+      root.dataset.member = String(sweep.current);
+    }
   }
 
   // --- the start: press anywhere to start there; drag to preview the path from the nearest grid start ----------
   const starts = data.starts;
-  let dragging = false, moved = false, nearest = -1;
+  let nearest = -1;
   const toData = (ev) => {
     const box = svg.getBoundingClientRect();
     const [x, y] = fromPx(((ev.clientX - box.left) * W) / box.width, ((ev.clientY - box.top) * H) / box.height);
@@ -239,6 +290,7 @@ function draw(root, data, send) {
     const t0 = performance.now();
     start.setAttribute("cx", px(x));
     start.setAttribute("cy", py(y));
+    showExtras(false);
     if (starts) {
       let best = 0, bestD = Infinity;
       starts.starts.forEach(([sx, sy], k) => {
@@ -257,50 +309,115 @@ function draw(root, data, send) {
     }
     root.dataset.drawMs = (performance.now() - t0).toFixed(2);
   };
-  svg.addEventListener("pointerdown", (ev) => {
-    const [x, y] = toData(ev);
-    if (!(ev.clientX >= 0)) return;
-    dragging = true; moved = false;
-    svg.setPointerCapture(ev.pointerId);
+  state.view = { toData, preview, readout };
+  if (state.drag) {
+    // new data came in the middle of a drag: the drag goes on, previewed on the new drawing
     root.classList.add("olf-dragging");
-    preview(x, y);
-  });
-  svg.addEventListener("pointermove", (ev) => {
-    const [x, y] = toData(ev);
-    readout.textContent = `x = ${fmt(x)}, y = ${fmt(y)}`;
-    if (!dragging) return;
-    moved = true;
-    preview(x, y);
-  });
-  svg.addEventListener("pointerleave", () => { if (!dragging) readout.textContent = ""; });
-  const release = (ev) => {
-    if (!dragging) return;
-    dragging = false;
-    root.classList.remove("olf-dragging");
-    const [x, y] = toData(ev);
-    send("start", { x: Number(x.toPrecision(4)), y: Number(y.toPrecision(4)), nonce: Date.now() });
+    preview(state.drag.x, state.drag.y);
+  }
+  if (!holder.__olfListening) {
+    holder.__olfListening = true;
+    listenForDrags(root, holder, send);
+  }
+}
+
+// The knob's range input and its handlers; they read the sweep of the latest drawing from the returned object.
+function makeKnob(sig, sweep, send) {
+  const input = document.createElement("input");
+  Object.assign(input, { type: "range", min: 0, max: sweep.values.length - 1, step: 1, value: sweep.current, className: "olf-knob" });
+  const knob = { sig, input, sweep, show: () => {}, sent: sweep.current, pointer: false, keys: false, timer: null };
+  knob.active = () => knob.pointer || knob.keys;
+  // a press on the thumb that ends without a change (no move) still ends the drag
+  document.addEventListener("pointerup", () => { knob.pointer = false; }, { capture: true });
+  const report = () => {
+    const k = Number(input.value);
+    if (k !== knob.sent) {
+      knob.sent = k;
+      send("knob", { run: knob.sweep.run, knob: knob.sweep.knob, value: knob.sweep.values[k], nonce: Date.now() });
+    }
   };
-  svg.addEventListener("pointerup", release);
-  svg.addEventListener("pointercancel", () => { dragging = false; root.classList.remove("olf-dragging"); });
+  input.addEventListener("input", () => knob.show(Number(input.value)));
+  input.addEventListener("pointerdown", () => { knob.pointer = true; });
+  input.addEventListener("keydown", (ev) => {
+    if (!KNOB_KEYS.has(ev.key)) return;
+    knob.keys = true;
+    clearTimeout(knob.timer);
+  });
+  input.addEventListener("keyup", (ev) => {
+    if (!KNOB_KEYS.has(ev.key)) return;
+    clearTimeout(knob.timer);
+    knob.timer = setTimeout(() => { knob.keys = false; report(); }, KEY_PAUSE_MS);
+  });
+  input.addEventListener("change", () => {
+    if (knob.keys) return; // a key press: reported once the keys rest
+    knob.pointer = false;
+    report();
+  });
+  input.addEventListener("blur", () => {
+    if (knob.keys) { clearTimeout(knob.timer); knob.keys = false; report(); }
+  });
+  return knob;
+}
+
+// Pointer handlers on the plot's holder, attached once: the drag lives in the figure's state, so a redraw (new
+// data from the server) neither loses the pointer capture nor ends the drag.
+function listenForDrags(root, holder, send) {
+  const state = stateOf(root);
+  holder.addEventListener("pointerdown", (ev) => {
+    if (!state.view || !(ev.clientX >= 0)) return;
+    const [x, y] = state.view.toData(ev);
+    state.drag = { x, y, pointerId: ev.pointerId };
+    holder.setPointerCapture(ev.pointerId);
+    root.classList.add("olf-dragging");
+    root.dataset.dragging = "true";
+    state.view.preview(x, y);
+  });
+  holder.addEventListener("pointermove", (ev) => {
+    if (!state.view) return;
+    const [x, y] = state.view.toData(ev);
+    state.view.readout.textContent = `x = ${fmt(x)}, y = ${fmt(y)}`;
+    if (!state.drag) return;
+    state.drag.x = x;
+    state.drag.y = y;
+    state.view.preview(x, y);
+  });
+  holder.addEventListener("pointerleave", () => { if (!state.drag && state.view) state.view.readout.textContent = ""; });
+  const end = () => {
+    state.drag = null;
+    root.classList.remove("olf-dragging");
+    delete root.dataset.dragging;
+  };
+  holder.addEventListener("pointerup", (ev) => {
+    if (!state.drag) return;
+    const [x, y] = state.view.toData(ev);
+    end();
+    send("start", { x: Number(x.toPrecision(4)), y: Number(y.toPrecision(4)), nonce: Date.now() });
+  });
+  holder.addEventListener("pointercancel", end);
 }
 
 function legend(root, data) {
   const box = root.querySelector(".olf-legend");
   box.replaceChildren();
+  const text = data.texts;
   for (const run of data.runs) {
     const item = document.createElement("span");
     item.className = "olf-item";
     const swatch = document.createElement("i");
     swatch.style.background = run.color;
-    item.append(swatch, document.createTextNode(run.label + (run.diverged ? " (diverged)" : "")));
+    item.append(swatch, document.createTextNode(run.label + (run.diverged ? " " + (text.diverged || "(diverged)") : "")));
     box.append(item);
   }
-  if (data.runs.some((r) => r.ema)) {
+  const note = (words) => {
     const item = document.createElement("span");
     item.className = "olf-item olf-note";
-    item.textContent = "dotted: EMA of the weights";
+    item.textContent = words;
     box.append(item);
-  }
+  };
+  if (data.runs.some((r) => r.ema)) note(text.ema || "dotted: EMA of the weights");
+  const shown = data.runs[data.inspected];
+  if (shown && shown.average) note(text.average || "dashed: the averaged point x, where eval() puts the weights");
+  if (shown && shown.evals) note(text.evals || "small circles: the line search's evaluations of f");
 }
 
 export default function (component) {
@@ -309,24 +426,41 @@ export default function (component) {
   if (!root) {
     root = document.createElement("div");
     root.className = "olf";
-    root.innerHTML = '<div class="olf-bar"></div><div class="olf-legend"></div>';
+    root.innerHTML = '<div class="olf-bar"></div><div class="olf-plot"></div><div class="olf-legend"></div>';
     parentElement.appendChild(root);
   }
-  const send = (name, value) => setStateValue(name, value);
+  // every value reported to the server is counted in data-reports (browser tests check how often it spoke)
+  const send = (name, value) => {
+    root.dataset.reports = String((Number(root.dataset.reports) || 0) + 1);
+    setStateValue(name, value);
+  };
   const model = decodeAll(data);
+  model.texts = data.texts || {};
+  // the run whose extra sequences are drawn: the inspected run, else the swept one, else the first
+  model.inspected = Number.isInteger(data.inspected) ? data.inspected : data.sweep ? data.sweep.run : 0;
   root.dataset.render = String((Number(root.dataset.render) || 0) + 1); // new data drawn (benchmarks wait on it)
   const render = () => {
     legend(root, model);
     draw(root, model, send);
   };
   render();
-  let lastWidth = root.clientWidth;
-  const observer = new ResizeObserver(() => {
-    if (Math.abs(root.clientWidth - lastWidth) > 4) {
-      lastWidth = root.clientWidth;
-      render();
-    }
-  });
-  observer.observe(root);
-  return () => observer.disconnect();
+  root.dataset.run = String(model.inspected);
+  // ready to drag: the knob's sweep and the start grid are in (both come from the background on a new setting)
+  root.dataset.ready = data.sweep && data.starts ? "true" : "false";
+  const state = stateOf(root);
+  state.lastWidth = root.clientWidth;
+  state.render = render;
+  if (!state.observer) {
+    state.observer = new ResizeObserver(() => {
+      if (Math.abs(root.clientWidth - state.lastWidth) > 4) {
+        state.lastWidth = root.clientWidth;
+        state.render();
+      }
+    });
+    state.observer.observe(root);
+  }
+  return () => {
+    state.observer?.disconnect();
+    state.observer = null;
+  };
 }

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import re
+import time
 from urllib.parse import parse_qs, urlencode, urlparse
 
 import pytest
@@ -338,4 +339,139 @@ def test_the_inspectors_arrows_follow_its_step_slider(app):
         assert near(p, p0) > 1, "the arrows did not move"
         assert vertex(p) == i0 + k, "the arrows moved to another step than the slider's"
         p0 = p
+    assert app.exceptions() == [] and app.console_errors == []
+
+
+# --- the keyboard, a rerun in the middle of a drag, the attributes tests wait on, the extra sequences ------------
+
+
+def test_holding_an_arrow_key_switches_paths_locally_and_reports_once_when_the_key_is_let_go(app):
+    app.goto("Surface_Lab")
+    app.wait_live_ready()
+    knob = app.live(".olf-knob")
+    k0 = int(knob.input_value())
+    paths0 = app.live_paths()
+    knob.focus()
+    app.count_runs()
+    render = app.live_render()
+    reports = int(app.live().get_attribute("data-reports") or 0)
+    # A held key repeats its keydown and ends with one keyup (what a student holding ← sends).
+    seen = []
+    for i in range(1, 5):
+        app.page.keyboard.down("ArrowLeft")
+        assert int(knob.input_value()) == k0 - i
+        assert app.live().get_attribute("data-member") == str(k0 - i)
+        seen.append(app.live_paths()[0])
+    assert len(set(seen)) == 4 and paths0[0] not in seen, "each press drew its member's path at once"
+    app.page.wait_for_timeout(600)  # longer than the pause after which released keys report
+    assert app.runs_counted() == 0 and app.live_render() == render, "a held key reran the server"
+    app.act_live(lambda: app.page.keyboard.up("ArrowLeft"))
+    assert int(app.live().get_attribute("data-reports")) == reports + 1, "one report for the whole key hold"
+    assert int(app.live(".olf-knob").input_value()) == k0 - 4
+    assert_field_shows(app, "sl_r1_sgd_lr", SGD_LR[k0 - 4])
+    assert float(link_run(app, 1)["lr"]) == pytest.approx(SGD_LR[k0 - 4], rel=1e-9)
+    assert app.exceptions() == [] and app.console_errors == []
+
+
+def test_tapping_arrow_keys_in_quick_succession_reports_only_the_last_member(app):
+    app.goto("Surface_Lab")
+    app.wait_live_ready()
+    knob = app.live(".olf-knob")
+    k0 = int(knob.input_value())
+    knob.focus()
+    reports = int(app.live().get_attribute("data-reports") or 0)
+    render = app.live_render()
+    started = time.monotonic()
+    for _ in range(3):
+        app.page.keyboard.press("ArrowRight")
+    quick = time.monotonic() - started < 0.3  # within the pause: the three taps are one report
+    assert int(knob.input_value()) == k0 + 3
+    app.wait_live_drawn(render)
+    app.wait_live_ready()
+    assert float(link_run(app, 1)["lr"]) == pytest.approx(SGD_LR[k0 + 3], rel=1e-9)
+    sent = int(app.live().get_attribute("data-reports")) - reports
+    assert sent == 1 if quick else 1 <= sent <= 3, f"{sent} reports for three taps"
+
+
+def test_a_rerun_in_the_middle_of_a_start_drag_does_not_end_the_drag(app):
+    app.goto("Surface_Lab")
+    app.wait_live_ready()
+    geometry = app.live_geometry(ROSENBROCK)
+    a, b = (-1.2, 2.4), (0.8, 0.3)
+    app.page.mouse.move(*geometry.page(*a))
+    app.page.mouse.down()
+    app.page.mouse.move(*geometry.page(-1.0, 2.2), steps=2)
+    assert app.live().get_attribute("data-dragging") == "true"
+    # With the button still held, the server reruns and sends new data: here the knob is nudged from the keyboard
+    # (its report reruns the page); a background result arriving does the same.
+    render = app.live_render()
+    knob = app.live(".olf-knob")
+    knob.focus()
+    app.page.keyboard.press("ArrowLeft")
+    app.wait_live_drawn(render)
+    app.page.locator('.olf[data-ready="true"]').wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+    assert app.live().get_attribute("data-dragging") == "true", "the redraw ended the drag"
+    previews = []
+    for i in range(1, 7):
+        p = (a[0] + (b[0] - a[0]) * i / 6, a[1] + (b[1] - a[1]) * i / 6)
+        app.page.mouse.move(*geometry.page(*p), steps=2)  # the plot keeps its place and size through a redraw
+        ring = app.live("circle.olf-start").evaluate("c => [+c.getAttribute('cx'), +c.getAttribute('cy')]")
+        assert near(ring, geometry.user(*p)) <= 1.5, "the start ring stopped following the pointer"
+        previews.append(app.live_paths()[0])
+    assert len(set(previews)) >= 2, "the drag stopped previewing paths from the start grid"
+    app.act_live(lambda: app.page.mouse.up())
+    assert (app.number("sl_x0"), app.number("sl_y0")) == pytest.approx(b, abs=3 * geometry.data_per_pixel())
+    assert app.live().get_attribute("data-dragging") is None
+    assert app.exceptions() == [] and app.console_errors == []
+
+
+def test_the_figure_is_not_ready_until_its_neighbouring_runs_are_in(app):
+    """data-ready is "true" exactly when the knob's sweep (the slider) is drawn: sampled while a configuration no
+    other test has computed comes in."""
+    seed = 900_000 + (time.time_ns() // 1000) % 99_999
+    app.page.goto(f"{app.base_url}/Surface_Lab?n=800&noise=0.01&seed={seed}", wait_until="domcontentloaded")
+    app.live().wait_for(state="attached", timeout=RUN_TIMEOUT_MS)
+    samples = []
+    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        sample = app.live().evaluate("r => [r.dataset.ready, !!r.querySelector('.olf-knob')]")
+        samples.append(tuple(sample))
+        if sample[0] == "true":
+            break
+        app.page.wait_for_timeout(50)
+    assert samples[-1] == ("true", True), samples[-5:]
+    assert all((ready == "true") == knob for ready, knob in samples), samples
+
+
+def test_the_figure_says_which_run_it_inspects(app):
+    app.goto("Surface_Lab")
+    app.wait_live_ready()
+    assert app.live().get_attribute("data-ready") == "true"
+    assert app.live().get_attribute("data-run") == "0"
+    app.goto("Surface_Lab?r1=sgd&r2=adam&t=2:1")
+    app.wait_live_ready()
+    assert app.selected("sl_insp_run").startswith("2 ")
+    assert app.live().get_attribute("data-run") == "1"
+
+
+def test_schedule_free_shows_its_averaged_sequence_as_a_dashed_line_of_its_colour(app):
+    app.goto("Surface_Lab?r1=schedule_free")
+    app.wait_live_ready()
+    average = app.live("path.olf-average")
+    assert average.count() == 1
+    run_colour = app.live(".olf-legend .olf-item i").first.evaluate("i => getComputedStyle(i).backgroundColor")
+    assert average.evaluate("p => getComputedStyle(p).stroke") == run_colour
+    assert average.evaluate("p => getComputedStyle(p).strokeDasharray") not in ("", "none")
+    pts, path = path_points(average.get_attribute("d")), path_points(app.live_paths()[0])
+    assert pts[0] == pytest.approx(path[0], abs=0.15) and pts[-1] != pytest.approx(path[-1], abs=0.5)
+    assert "averaged point x" in app.live(".olf-legend").inner_text()
+    # previewing another member hides it (it belongs to the exact run), coming back shows it again
+    knob = app.live(".olf-knob")
+    knob.focus()
+    app.page.keyboard.down("ArrowLeft")
+    assert not average.is_visible()
+    app.act_live(lambda: app.page.keyboard.up("ArrowLeft"))
+    assert app.live("path.olf-average").count() == 1 and app.live("path.olf-average").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    app.page.screenshot(path=str(SCREENSHOTS / "live_figure_schedule_free.png"))
     assert app.exceptions() == [] and app.console_errors == []
