@@ -82,6 +82,32 @@ def questions(at: AppTest) -> tuple[str, ...]:
     return tuple(str(b.key)[: -len("_show")] for b in at.button if str(b.key or "").endswith("_show"))
 
 
+def in_page_order(node, out: list[str]) -> list[str]:
+    """The body text of every element and widget label under ``node``, top to bottom.
+
+    Code blocks, headings and page links are left out: a heading names the subject, the prose below introduces it.
+    """
+    if getattr(node, "type", "") not in ("code", "title", "header", "subheader", "page_link"):
+        for attr in ("label", "value"):
+            try:
+                value = getattr(node, attr)
+            except Exception:  # a widget whose value needs a session (AppTest raises for some)
+                continue
+            if isinstance(value, str) and value:
+                out.append(value)
+    children = getattr(node, "children", None)
+    if isinstance(children, dict):
+        for key in sorted(children):
+            in_page_order(children[key], out)
+    return out
+
+
+# The issue's terms: where the Chinese names a torch concept, its identifier stands beside it the first time.
+IDENTIFIED = [("学习率", "lr"), ("动量", "momentum"), ("参数组", "param_groups"), ("权重衰减", "weight_decay"),
+              ("指数移动平均", "EMA"), ("偏差修正", "bias correction"), ("解耦权重衰减", "decoupled weight decay"),
+              ("学习率调度器", "lr_scheduler")]
+
+
 def test_prose_rule():
     assert prose("The learning rate") and prose("学习率") and prose("学习率 lr")
     assert not prose("`param_groups`") and not prose("$\\mathrm{lr} = 0.1$") and not prose("0.1234")
@@ -102,6 +128,18 @@ def test_page_in_chinese(script):
     assert seen, f"{script.name}: no prose found"
     assert share >= MIN_SHARE, (f"{script.name}: {share:.0%} of {len(seen)} prose pieces are Chinese; in English:\n"
                                 + "\n".join(f"  {p[:120]!r}" for p in english))
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
+def test_identifier_beside_the_term_the_first_time(script):
+    at = render(script, "zh")
+    texts = in_page_order(at._tree, [])
+    missing = []
+    for term, identifier in IDENTIFIED:
+        first = next((text for text in texts if term in text), None)
+        if first is not None and identifier not in first:
+            missing.append(f"{term} without {identifier}: {first[:100]!r}")
+    assert not missing, f"{script.name}:\n" + "\n".join(missing)
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
