@@ -45,4 +45,4 @@ for entry in ENTRIES:
     navigation.setdefault(t(entry.section), []).append(
         st.Page(entry.path, title=t(entry.title), url_path=entry.url_path)
     )
-st.navigation(navigation, expanded=True).run()  # every page listed: no untranslated "View more"
+st.navigation(navigation).run()
