@@ -7,6 +7,11 @@
 2. A default 3-epoch run started on the page (AppTest): seconds from the click until the finished curves show;
    requirement: within 2 s.
 3. optlab's Adam(lr=1e-3) vs torch.optim.Adam in a plain loop, same split, seed and model: test accuracy.
+4. The live per-layer diagnostics (gradient norms, update/weight ratios, sampled at every live update): the
+   recorded loop with them vs without, per training step.
+5. The lr range test (Smith 2017) of the default run 1 (SGD + momentum) and of Adam: its proposal and its time.
+6. The landscape (Li et al. 2018) of the default settings: seconds per plane, of which training again with
+   snapshots and the loss grid (17×17 points on 500 digits); requirement: seconds on 2 cores.
 """
 
 from __future__ import annotations
@@ -46,8 +51,9 @@ def bare(digits, impl: str = "optlab") -> tuple[float, float]:
     return seconds, evaluate(model, digits.x_test, digits.y_test)[0]
 
 
-def recorded(digits) -> tuple[float, float]:
+def recorded(digits, diagnostics: bool = True) -> tuple[float, float]:
     trainer = Trainer(digits, ADAM, device="cpu")
+    trainer.diagnostics = diagnostics
     events = []
     t0 = time.perf_counter()
     trainer.run(listener=events.append)
@@ -98,6 +104,52 @@ def main() -> None:
     _, acc_torch = bare(digits, impl="torch")
     print(f"3. Adam(lr=1e-3), 3 epochs, batch 64: optlab {acc_optlab:.4f}, torch.optim.Adam {acc_torch:.4f}"
           f"  -> {'equal' if acc_optlab == acc_torch else 'DIFFERENT'}")
+    diagnostics_overhead(digits, args.repeats)
+    range_tests(digits)
+    landscapes(digits)
+
+
+def diagnostics_overhead(digits, repeats: int) -> None:
+    with_d, without = [], []
+    for _ in range(repeats):
+        with_d.append(recorded(digits, True)[0])
+        without.append(recorded(digits, False)[0])
+    steps = ADAM.total_steps(digits.n_train)
+    a, b = statistics.median(with_d), statistics.median(without)
+    print(f"4. per-layer diagnostics: {1000 * (a - b) / steps:+.3f} ms per step ({a:.3f} s with, {b:.3f} s without, "
+          f"{steps} steps, sampled every {ADAM.log_every}): {a / b:.3f}x")
+
+
+def range_tests(digits) -> None:
+    from optlab.mnist.lr_range import LrRangeComputation
+
+    default = TrainConfig()
+    for r, spec in enumerate(default.runs):
+        job = LrRangeComputation(digits, default, r)
+        t0 = time.perf_counter()
+        job.run()
+        res = job.result
+        print(f"5. range test of {spec.name} (default MLP): proposes lr {res.proposal:.3g} "
+              f"(the page's default {dict(spec.hparams)['lr']:g}); {len(res.losses)} steps in "
+              f"{time.perf_counter() - t0:.2f} s")
+
+
+def landscapes(digits) -> None:
+    from optlab.mnist.landscape import LandscapeComputation
+
+    default = TrainConfig()
+    bare_train = Trainer(digits, default, device="cpu")
+    t0 = time.perf_counter()
+    bare_train.run()
+    train_s = time.perf_counter() - t0
+    for plane in ("pca", "random"):
+        job = LandscapeComputation(digits, default, plane, 0)
+        t0 = time.perf_counter()
+        job.run()
+        total = time.perf_counter() - t0
+        print(f"6. landscape, {plane} plane, default settings ({default.total_steps(digits.n_train)} steps × "
+              f"{len(default.runs)} runs): {total:.2f} s (the plain run alone: {train_s:.2f} s; "
+              f"centre loss {job.result.centre_loss:.4f})  -> {'OK' if total < 10 else 'SLOW'} (seconds)")
 
 
 if __name__ == "__main__":

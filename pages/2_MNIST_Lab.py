@@ -2,18 +2,19 @@
 
 import streamlit as st
 
+from optlab.i18n import t
 from optlab.ui import mnist_lab as lab
 from optlab.ui.classroom.panel import class_panel
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
 
-st.set_page_config(page_title="MNIST Lab · optlab", layout="wide")
-st.title("MNIST Lab")
-st.caption(
+st.set_page_config(page_title=t("MNIST Lab") + " · optlab", layout="wide")
+st.title(t("MNIST Lab"))
+st.caption(t(
     "Every optimizer starts from the same initial weights and sees the same batches in the same order, "
     "so the curves differ only because the optimizers do."
-)
+))
 
 lab.link.load_once()  # a shared link's settings, once per session, before the widgets are drawn
 for note in lab.link.notices():

@@ -25,7 +25,7 @@ from typing import Any
 from optlab.config.app import APP_KEYS
 from optlab.fields import NO_CONSTRAINTS, Constraints, Field, Fields, number_text, shown
 from optlab.i18n import N_, t
-from optlab.mnist.config import MAX_RUNS, MNIST_LR, SETTINGS
+from optlab.mnist.config import MAX_RUNS, MNIST_LR, MNIST_OPTIMIZERS, SETTINGS
 from optlab.mnist.muon_recipe import RECIPE_HYPERS
 from optlab.registry import REGISTRY
 from optlab.schedules import SCHEDULES
@@ -65,9 +65,9 @@ class RunCodec:
             how = "edit"
         opt, _, rest = body.partition(":")
         opt = opt.strip()
-        if opt not in REGISTRY:
+        if opt not in MNIST_OPTIMIZERS:
             notes.append(t("{what}: unknown optimizer {text} (known: {known}); using the default.", what=what,
-                           text=shown(opt), known=", ".join(REGISTRY)))
+                           text=shown(opt), known=", ".join(MNIST_OPTIMIZERS)))
             return None
         hypers = _hypers(opt)
         start_lr = MNIST_LR.get(opt, REGISTRY[opt].hyper("lr").default)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
+from optlab.i18n import t, tn
 from optlab.jobs import stats
 from optlab.jobs.cache import BoundedCache, tensor_bytes
 from optlab.jobs.limits import Limits
@@ -292,15 +293,15 @@ class TrainingService:
                 self._cancel(job)
             self._wake.notify_all()
             threads = list(self._threads)
-        for t in threads:
-            t.join(timeout)
+        for thread in threads:
+            thread.join(timeout)
 
     # --- inside -------------------------------------------------------------------------------------------------
 
     def _submit(self, key, session, build, total_steps, n_runs, history, start_step) -> Ticket:
         with self._lock:
             if self._closed:
-                raise JobRefused("The training service has shut down; reload the page.")
+                raise JobRefused(t("The training service has shut down; reload the page."))
             now = self._clock()
             self._expire(now)
             mine = [w for w in self._watches.values() if w.ticket.session == session and w.frozen is None
@@ -318,9 +319,10 @@ class TrainingService:
                 stats.count("train_refused")
                 n = len(mine)
                 raise JobRefused(
-                    f"You already have {n} training run{'s' if n > 1 else ''} queued or running (at most "
-                    f"{self.limits.per_session} at a time for each student). Stop it, or wait until it finishes, "
-                    "then start another."
+                    tn("You already have {n} training run queued or running", "You already have {n} training runs "
+                       "queued or running", n) + " " + t("(at most {k} at a time for each student). Stop it, or "
+                                                         "wait until it finishes, then start another.",
+                                                         k=self.limits.per_session)
                 )
             live = self._live.get(key) if key is not None else None
             if live is not None:
@@ -331,18 +333,19 @@ class TrainingService:
             if work > limit:
                 stats.count("train_refused")
                 raise JobRefused(
-                    f"This run needs {work:,} training steps ({total_steps - start_step:,} optimizer steps × "
-                    f"{n_runs} optimizer{'s' if n_runs > 1 else ''}); the server takes at most {limit:,} at once. "
-                    "Choose fewer epochs, a larger batch or fewer optimizers."
+                    t("This run needs {work} training steps ({steps} optimizer steps × {runs}); the server takes at "
+                      "most {limit} at once. Choose fewer epochs, a larger batch or fewer optimizers.",
+                      work=f"{work:,}", steps=f"{total_steps - start_step:,}", limit=f"{limit:,}",
+                      runs=tn("{n} optimizer", "{n} optimizers", n_runs))
                 )
             in_flight = self._steps_in_flight()
             if in_flight + work > limit:
                 stats.count("train_refused")
                 wait = self._seconds_for(in_flight - (limit - work)) / self.limits.workers
                 raise JobRefused(
-                    f"The server is busy: {in_flight:,} training steps are queued or running, and this run would "
-                    f"add {work:,} (the limit is {limit:,}). Try again in about {max(1, round(wait))} s, "
-                    "or start a smaller run."
+                    t("The server is busy: {busy} training steps are queued or running, and this run would add "
+                      "{work} (the limit is {limit}). Try again in about {wait} s, or start a smaller run.",
+                      busy=f"{in_flight:,}", work=f"{work:,}", limit=f"{limit:,}", wait=max(1, round(wait)))
                 )
             job = _Job(next(self._ids), key, build, total_steps, n_runs, history, step=start_step,
                        start_step=start_step)
@@ -434,9 +437,9 @@ class TrainingService:
 
     def _ensure_workers(self) -> None:
         while len(self._threads) < self.limits.workers:
-            t = threading.Thread(target=self._work, name=f"optlab-training-{len(self._threads) + 1}", daemon=True)
-            self._threads.append(t)
-            t.start()
+            worker = threading.Thread(target=self._work, name=f"optlab-training-{len(self._threads) + 1}", daemon=True)
+            self._threads.append(worker)
+            worker.start()
 
     def _work(self) -> None:
         while True:

@@ -7,6 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from optlab.i18n import N_
 from optlab.mnist import jsontext
 from optlab.mnist.groups import WD_MODES
 from optlab.mnist.models import MODELS
@@ -27,6 +28,11 @@ MNIST_LR = {
     "rprop": 1e-3, "asgd": 0.05, "adafactor": 3e-2, "muon": 0.02, "lion": 3e-4, "adabelief": 1e-3,
     "schedule_free": 2.5e-3,
 }
+
+
+#: The optimizers the MNIST Lab offers: every registry entry with an MNIST learning rate. L-BFGS is left out: its
+#: step needs a closure that re-evaluates the loss up to 25 times, which the lab's loop of one batch per step has not.
+MNIST_OPTIMIZERS = tuple(MNIST_LR)
 
 
 def _shown(value: object) -> str:
@@ -89,25 +95,25 @@ class Setting:
 SETTINGS: dict[str, Setting] = {
     s.name: s
     for s in (
-        Setting("model", "Model", str, "mlp", options=tuple(MODELS)),
-        Setting("width", "Hidden width", int, 128, options=(16, 32, 64, 128, 256, 512)),
-        Setting("depth", "Hidden layers", int, 1, options=(1, 2, 3)),
-        Setting("channels", "Channels", int, 8, options=(4, 8, 16, 32)),
-        Setting("epochs", "Epochs", int, 3, min=1, max=20),
-        Setting("batch_size", "Batch size", int, 64, options=(8, 16, 32, 64, 128, 256, 512)),
-        Setting("accum_steps", "Accumulate k micro-batches (zero_grad every k)", int, 1, options=(1, 2, 4, 8)),
-        Setting("schedule", "LR schedule", str, "constant", options=tuple(SCHEDULES)),
-        Setting("weight_decay", "Weight decay λ", float, 0.0, min=0.0, max=1.0),
-        Setting("wd_mode", "Weight decay", str, "optimizer", options=tuple(WD_MODES)),
-        Setting("no_decay_bias", "No weight decay on biases", bool, False),
-        Setting("head_lr_mult", "Last-layer lr ×", float, 1.0, options=(0.1, 0.3, 1.0, 3.0, 10.0)),
-        Setting("ema_decay", "EMA decay", float, None, options=(0.9, 0.95, 0.99, 0.995, 0.999), optional=True),
-        Setting("ema_tau", "EMA warm-up τ", float, 0.0, min=0.0, max=1e6),
-        Setting("seed", "Seed", int, 0, min=0, max=2**31 - 1),
-        Setting("eval_every", "Steps between test evaluations (0: each epoch)", int, 0, min=0, max=100_000),
-        Setting("log_every", "Steps between live updates", int, 10, min=1, max=100_000),
-        Setting("lr_change_step", "Change the learning rate after step (0: never)", int, 0, min=0, max=100_000),
-        Setting("lr_change_factor", "Multiply the learning rate by", float, 0.1, options=(0.1, 0.3, 3.0, 10.0)),
+        Setting("model", N_("Model"), str, "mlp", options=tuple(MODELS)),
+        Setting("width", N_("Hidden width"), int, 128, options=(16, 32, 64, 128, 256, 512)),
+        Setting("depth", N_("Hidden layers"), int, 1, options=(1, 2, 3)),
+        Setting("channels", N_("Channels"), int, 8, options=(4, 8, 16, 32)),
+        Setting("epochs", N_("Epochs"), int, 3, min=1, max=20),
+        Setting("batch_size", N_("Batch size"), int, 64, options=(8, 16, 32, 64, 128, 256, 512)),
+        Setting("accum_steps", N_("Accumulate k micro-batches (zero_grad every k)"), int, 1, options=(1, 2, 4, 8)),
+        Setting("schedule", N_("LR schedule"), str, "constant", options=tuple(SCHEDULES)),
+        Setting("weight_decay", N_("Weight decay λ"), float, 0.0, min=0.0, max=1.0),
+        Setting("wd_mode", N_("Weight decay"), str, "optimizer", options=tuple(WD_MODES)),
+        Setting("no_decay_bias", N_("No weight decay on biases"), bool, False),
+        Setting("head_lr_mult", N_("Last-layer lr ×"), float, 1.0, options=(0.1, 0.3, 1.0, 3.0, 10.0)),
+        Setting("ema_decay", N_("EMA decay"), float, None, options=(0.9, 0.95, 0.99, 0.995, 0.999), optional=True),
+        Setting("ema_tau", N_("EMA warm-up τ"), float, 0.0, min=0.0, max=1e6),
+        Setting("seed", N_("Seed"), int, 0, min=0, max=2**31 - 1),
+        Setting("eval_every", N_("Steps between test evaluations (0: each epoch)"), int, 0, min=0, max=100_000),
+        Setting("log_every", N_("Steps between live updates"), int, 10, min=1, max=100_000),
+        Setting("lr_change_step", N_("Change the learning rate after step (0: never)"), int, 0, min=0, max=100_000),
+        Setting("lr_change_factor", N_("Multiply the learning rate by"), float, 0.1, options=(0.1, 0.3, 3.0, 10.0)),
     )
 }
 
@@ -266,6 +272,10 @@ def _check_run(i: int, r: object) -> None:
         raise ValueError(f"Optimizer {i + 1}: the lr change is made by {' or '.join(LR_CHANGES)}, "
                          f"got {_shown(r.lr_change)}")
     spec = get_spec(r.optimizer)
+    if r.optimizer not in MNIST_OPTIMIZERS:
+        raise ValueError(f"Optimizer {i + 1}: {spec.label} is not offered in the MNIST Lab (its step needs a closure "
+                         f"that re-evaluates the loss; try it on the Surface Lab); the lab offers: "
+                         f"{', '.join(MNIST_OPTIMIZERS)}")
     names = [k for k, _ in r.hparams]
     if len(set(names)) != len(names):
         raise ValueError(f"Optimizer {i + 1} ({spec.label}): a setting is given twice")

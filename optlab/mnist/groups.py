@@ -5,10 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from optlab.i18n import N_
+
 WD_MODES = {
-    "optimizer": "as the optimizer's own weight_decay hyperparameter says",
-    "l2": "L2: λθ added to the gradient (inside the optimizer, before momentum / Adam's moments)",
-    "decoupled": "decoupled (AdamW-style): θ ← θ − lr·λ·θ before each optimizer step, outside the gradient",
+    "optimizer": N_("as the optimizer's own weight_decay hyperparameter says"),
+    "l2": N_("L2: λθ added to the gradient (inside the optimizer, before momentum / Adam's moments)"),
+    "decoupled": N_("decoupled (AdamW-style): θ ← θ − lr·λ·θ before each optimizer step, outside the gradient"),
 }
 
 

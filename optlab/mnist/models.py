@@ -8,7 +8,9 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-MODELS = {"mlp": "MLP (fully connected)", "cnn": "Small CNN"}
+from optlab.i18n import N_
+
+MODELS = {"mlp": N_("MLP (fully connected)"), "cnn": N_("Small CNN")}
 
 
 def build_mlp(width: int = 128, depth: int = 1) -> nn.Sequential:

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from optlab.ema import ModelEMA
+from optlab.i18n import N_
 from optlab.mnist.config import RunSpec, TrainConfig
 from optlab.mnist.data import Digits
 from optlab.mnist.diagnostics import grad_norms, param_names, update_ratios, weights_before
@@ -137,7 +138,7 @@ def loss_divergence(losses: list[float]) -> tuple[int, str] | None:
     """(index, reason) of the first loss that is not finite, None when all are."""
     for k, value in enumerate(losses):
         if not math.isfinite(value):
-            return k, "loss became NaN" if math.isnan(value) else "loss became infinite"
+            return k, N_("loss became NaN") if math.isnan(value) else N_("loss became infinite")
     return None
 
 
@@ -340,7 +341,7 @@ class Trainer:
                 continue
             hit = loss_divergence(run_losses)
             if hit is None and not finite[i]:
-                hit = len(run_losses) - 1, "weights became NaN or infinite"
+                hit = len(run_losses) - 1, N_("weights became NaN or infinite")
             if hit is None:
                 continue
             k, reason = hit

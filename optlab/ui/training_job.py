@@ -9,6 +9,7 @@ import uuid
 
 import streamlit as st
 
+from optlab.i18n import t, tn
 from optlab.jobs import (
     DONE,
     FAILED,
@@ -43,8 +44,8 @@ def ticket() -> Ticket | None:
 
 def view() -> JobView | None:
     """This session's job as it is now, or None before the first Start."""
-    t = ticket()
-    return None if t is None else training_service().status(t)
+    tk = ticket()
+    return None if tk is None else training_service().status(tk)
 
 
 def refused() -> str | None:
@@ -72,19 +73,19 @@ def _take(submit) -> None:
 
 def stop() -> None:
     """Button callback: stop watching. A job nobody watches any more is cancelled by the service."""
-    t = ticket()
-    if t is not None:
-        training_service().detach(t)
+    tk = ticket()
+    if tk is not None:
+        training_service().detach(tk)
 
 
 def trainer() -> Trainer | None:
     """The finished (or own stopped) run behind this session's ticket, to inspect and save; read-only."""
-    t = ticket()
-    return None if t is None else training_service().trainer(t)
+    tk = ticket()
+    return None if tk is None else training_service().trainer(tk)
 
 
 def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st."""
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, 21st (English; the catalog words a place in line itself)."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
 
@@ -92,30 +93,35 @@ def ordinal(n: int) -> str:
 def _others(v: JobView) -> str:
     """' · 3 other students watching the same run' on a shared job."""
     n = v.watchers - 1
-    return f" · {n} other student{'s' if n > 1 else ''} watching the same run" if n > 0 else ""
+    if n <= 0:
+        return ""
+    return " · " + tn("{n} other student watching the same run", "{n} other students watching the same run", n)
 
 
 def status_line(v: JobView) -> str:
     """The progress bar's text: the place in the queue, the step, or how the run ended."""
     if v.state == QUEUED:
         wait = max(1, round(v.wait_s or 0.0))
-        return f"Waiting: {ordinal(v.position or 1)} in line, about {wait} s{_others(v)}"
+        return t("Waiting: {place} in line, about {wait} s", place=ordinal(v.position or 1), wait=wait) + _others(v)
     if v.state == RUNNING:
-        return f"Training… step {v.step} of {v.total_steps} ({v.seconds:.1f} s){_others(v)}"
+        return t("Training… step {k} of {n} ({s} s)", k=v.step, n=v.total_steps, s=f"{v.seconds:.1f}") + _others(v)
     if v.state == DONE and v.history is not None and v.history.all_diverged:
-        return f"Every run diverged: training ended at step {v.step} of {v.total_steps}"
+        return t("Every run diverged: training ended at step {k} of {n}", k=v.step, n=v.total_steps)
     if v.state == DONE:
-        where = " (trained before: opened from the server's cache)" if v.from_cache else ""
-        return f"Finished: {v.total_steps} steps in {v.seconds:.2f} s{where}"
+        if v.from_cache:
+            return t("Finished: {n} steps in {s} s (trained before: opened from the server's cache)",
+                     n=v.total_steps, s=f"{v.seconds:.2f}")
+        return t("Finished: {n} steps in {s} s", n=v.total_steps, s=f"{v.seconds:.2f}")
     if v.state == STOPPED and v.detached:
-        return f"Stopped watching at step {v.step} of {v.total_steps}; the shared run goes on for the others"
+        return t("Stopped watching at step {k} of {n}; the shared run goes on for the others", k=v.step,
+                 n=v.total_steps)
     if v.state == STOPPED:
-        return f"Stopped at step {v.step} of {v.total_steps}"
+        return t("Stopped at step {k} of {n}", k=v.step, n=v.total_steps)
     if v.state == FAILED:
-        return v.error or "Training failed"
+        return v.error or t("Training failed")
     if v.state == GONE:
-        return "This run is no longer kept on the server: press Start training to train it again."
-    return "Ready"
+        return t("This run is no longer kept on the server: press Start training to train it again.")
+    return t("Ready")
 
 
 # --- background computations of the lab (a range test, a landscape), through the same service -------------------
@@ -137,22 +143,22 @@ def compute(kind: str, key, build, total_steps: int) -> None:
 
 def compute_view(kind: str) -> JobView | None:
     """Computation `kind` of this session as it is now, or None before it was asked for."""
-    t = st.session_state.get(_compute_key(kind))
-    return None if t is None else training_service().status(t)
+    tk = st.session_state.get(_compute_key(kind))
+    return None if tk is None else training_service().status(tk)
 
 
 def compute_key(kind: str):
     """The key the session's computation `kind` was asked for with, or None."""
-    t = st.session_state.get(_compute_key(kind))
-    return None if t is None else t.key[1][1]
+    tk = st.session_state.get(_compute_key(kind))
+    return None if tk is None else tk.key[1][1]
 
 
 def compute_result(kind: str):
     """What computation `kind` computed, once it is done (None before)."""
-    t = st.session_state.get(_compute_key(kind))
-    if t is None:
+    tk = st.session_state.get(_compute_key(kind))
+    if tk is None:
         return None
-    done = training_service().trainer(t)
+    done = training_service().trainer(tk)
     return None if done is None else getattr(done, "result", None)
 
 

