@@ -155,7 +155,8 @@ def _field_labels(page: str) -> dict[str, str]:
     labels: dict[str, str] = {}
     for fields in page_fields(page.lower()):
         for f in fields:
-            labels[f.key] = f"{t(f.label)} ({f.key})" if f.label else f.key
+            name = f.label or (f.what if f.what != f.key else "")  # a field may be named only by its what
+            labels[f.key] = f"{t(name)} ({f.key})" if name else f.key
     for key in links.current_params():
         if key not in lessons_mod.APP_KEYS:
             labels.setdefault(key, key)
