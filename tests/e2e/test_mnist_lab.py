@@ -121,3 +121,39 @@ def test_resume_runs_live_and_finishes_by_itself(app, tmp_path):
     assert start.is_enabled() and stop.is_disabled()
     assert app.exceptions() == [] and app.errors() == []
     assert app.console_errors == []
+
+
+def figure_axis_titles(app, key: str) -> list[str]:
+    return app.page.evaluate(
+        f"""() => {{ const g = document.querySelector('.st-key-{key} .js-plotly-plot');
+                    if (!g || !g._fullLayout) return [];
+                    return ['xaxis', 'yaxis'].map(a => g._fullLayout[a].title.text); }}""")
+
+
+def test_a_link_opens_a_view_and_the_landscape_and_range_test_compute_in_the_background(app):
+    """A shared link opens the landscape view with its setup; pressing Compute polls the training service until the
+    contour with the runs' paths is drawn, its axes saying what they are; the range test proposes an lr."""
+    app.goto("MNIST_Lab?w=16&ep=1&v=landscape")
+    app.key("mnist_land_start").locator("button").wait_for(timeout=60_000)
+    app.click("mnist_land_start")
+    app.page.wait_for_function(
+        "() => /Loss of the trained weights at the centre/.test(document.body.innerText)", timeout=120_000,
+        polling=250)
+    app.page.wait_for_function(
+        """() => { const g = document.querySelector('.st-key-mnist_landscape .js-plotly-plot');
+                   return g && g._fullLayout && g._fullData && g._fullData.length > 1; }""", timeout=60_000,
+        polling=250)
+    x_title, y_title = figure_axis_titles(app, "mnist_landscape")
+    assert "1st principal direction" in x_title and "2nd principal direction" in y_title
+    assert "v=landscape" in app.page.url and "w=16" in app.page.url
+    app.key("mnist_landscape").first.scroll_into_view_if_needed()
+    app.screenshot("mnist_lab_landscape")
+
+    app.act(lambda: app.key("mnist_view").locator("button", has_text="LR range test").click())
+    app.key("mnist_range_start").locator("button").wait_for(timeout=60_000)
+    app.click("mnist_range_start")
+    app.page.wait_for_function("() => /Proposed learning rate/.test(document.body.innerText)", timeout=120_000,
+                               polling=250)
+    assert "v=range" in app.page.url
+    app.screenshot("mnist_lab_range_test")
+    assert app.exceptions() == [] and app.errors() == []
