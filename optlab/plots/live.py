@@ -125,7 +125,7 @@ def arrows_entry(point: Sequence[float], vectors: Mapping[str, Sequence[float]],
         if not math.isfinite(norm) or norm == 0.0:
             continue
         rgb = GRADIENT_RGB if i == 0 else run_color if i == len(names) - 1 else MOMENT_RGB
-        out.append({"name": name, "dx": float(v[0] / norm), "dy": float(v[1] / norm), "norm": norm, "color": rgb})
+        out.append({"name": t(name), "dx": float(v[0] / norm), "dy": float(v[1] / norm), "norm": norm, "color": rgb})
     return {"point": [float(point[0]), float(point[1])], "length": length, "vectors": out}
 
 
