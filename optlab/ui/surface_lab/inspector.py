@@ -11,6 +11,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+from optlab import i18n  # i18n.t: ``t`` is the step number throughout this file
 from optlab.config.surface_lab import momentum_state_key
 from optlab.optim.explain import term_lines
 from optlab.registry import REGISTRY
@@ -50,12 +51,12 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
     if SS.get("sl_insp_names") != names:  # a run was renamed (new lr...): send the selection again so the closed
         SS.sl_insp_run = int(SS.sl_insp_run)  # picker shows the new name, not the one it showed before
         SS.sl_insp_names = names
-    r = st.selectbox("run", labels, format_func=lambda i: names[i], key="sl_insp_run")
+    r = st.selectbox(i18n.t("run"), labels, format_func=lambda i: names[i], key="sl_insp_run")
     tr = traces[r]
     if tr.n_steps == 0:
-        why = {None: "", 0: ": its start point is outside the function's domain",
-               1: ": its first step already diverged"}.get(tr.diverged_at, "")
-        st.info(f"{tr.label} took no step{why}.")
+        why = {0: i18n.t("{run} took no step: its start point is outside the function's domain.", run=tr.label),
+               1: i18n.t("{run} took no step: its first step already diverged.", run=tr.label)}
+        st.info(why.get(tr.diverged_at, i18n.t("{run} took no step.", run=tr.label)))
         SS[STEP_DRAWN] = False
         remember_view(insp_run=int(r), insp_t=1)
         return None
@@ -65,18 +66,19 @@ def inspector_controls(traces: Sequence[Trace]) -> tuple[Trace, int] | None:
     if not 1 <= int(SS.sl_insp_t) <= last:  # a shorter run (fewer steps, or diverged): its last step
         SS.sl_insp_t = min(max(int(SS.sl_insp_t), 1), last)
     c1, c2, c3 = st.columns([1.4, 5.2, 1.4], vertical_alignment="bottom")
-    c1.button("‹", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help="step back",
+    c1.button("‹", key="sl_insp_prev", on_click=_move_t, args=(-1, last), help=i18n.t("step back"),
               width="stretch")
     if last > 1:
-        t = c2.slider("step t", 1, last, key="sl_insp_t", help="Numbered as torch counts steps: t = 1 is the "
-                      "first; θ₀ is the start. After step t, optimizer.state[p]['step'] is t.")
+        t = c2.slider(i18n.t("step t"), 1, last, key="sl_insp_t",
+                      help=i18n.t("Numbered as torch counts steps: t = 1 is the first; θ₀ is the start. After step "
+                                  "t, optimizer.state[p]['step'] is t."))
         SS[STEP_DRAWN] = True
     else:
         SS.sl_insp_t = t = 1
         SS[STEP_DRAWN] = False
-        c2.caption("step t = 1 (the only step)")
+        c2.caption(i18n.t("step t = 1 (the only step)"))
     c3.button("›", key="sl_insp_next", on_click=_move_t, args=(1, last),
-              help="step forward", width="stretch")
+              help=i18n.t("step forward"), width="stretch")
     remember_view(insp_run=int(r), insp_t=int(t))
     return tr, int(t)
 
@@ -87,7 +89,7 @@ def inspector_arrows(tr: Trace, t: int) -> dict:
     momentum = momentum_state_key(tr.state)
     if momentum is not None and np.asarray(tr.state[momentum[0]]).ndim == 2:
         vectors[momentum[1]] = -np.asarray(tr.state[momentum[0]][t - 1])
-    vectors["update Δθ"] = np.asarray(tr.updates[t - 1])
+    vectors[i18n.N_("update Δθ")] = np.asarray(tr.updates[t - 1])  # names shown translated by the figure
     return {"point": tr.points[t - 1], "vectors": vectors}
 
 
@@ -119,22 +121,24 @@ def inspector_panel(tr: Trace, t: int) -> None:
     two_groups = tr.lrs.ndim == 2 and tr.lrs.shape[1] == 2
     lr = _vec(tr.lrs[t - 1]) if tr.lrs.size else "—"
     st.markdown(
-        f"**Step {t}** moves θ from θ{_sub(t - 1)} = `{_vec(tr.points[t - 1])}` to θ{_sub(t)} = "
-        f"`{_vec(tr.points[t])}`  \n"
-        f"f(θ{_sub(t - 1)}) = `{tr.losses[t - 1]:.6g}` · gradient g{_sub(t)} = `{_vec(tr.grads[t - 1])}`  \n"
-        f"update Δθ = `{_vec(tr.updates[t - 1])}` · lr = `{lr}`" + (" (group 0: x, group 1: y)" if two_groups else "")
+        i18n.t("**Step {t}** moves θ from θ{a} = `{start}` to θ{b} = `{end}`  \nf(θ{a}) = `{f}` · gradient g{b} = "
+               "`{g}`  \nupdate Δθ = `{update}` · lr = `{lr}`", t=t, a=_sub(t - 1), b=_sub(t),
+               start=_vec(tr.points[t - 1]), end=_vec(tr.points[t]), f=f"{tr.losses[t - 1]:.6g}",
+               g=_vec(tr.grads[t - 1]), update=_vec(tr.updates[t - 1]), lr=lr)
+        + (i18n.t(" (group 0: x, group 1: y)") if two_groups else "")
     )
-    st.caption("Arrows on the contour show directions only (fixed length); their true lengths are in the labels.")
+    st.caption(i18n.t("Arrows on the contour show directions only (fixed length); their true lengths are in the "
+                      "labels."))
     with st.expander("optimizer.param_groups", expanded=two_groups):
         st.code(tr.param_groups_repr(t), language="text", wrap_lines=True)
         if two_groups:
-            st.caption("Two param groups, one parameter each: group 0 holds x, group 1 holds y.")
-    with st.expander("optimizer.state after the step", expanded=True):
-        st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or "(empty)", language="text",
+            st.caption(i18n.t("Two param groups, one parameter each: group 0 holds x, group 1 holds y."))
+    with st.expander(i18n.t("optimizer.state after the step"), expanded=True):
+        st.code("\n".join(f"{k}: {_vec(v)}" for k, v in tr.state_at(t).items()) or i18n.t("(empty)"), language="text",
                 wrap_lines=True)
         if two_groups and tr.state:
-            st.caption("Each pair is (state of x, state of y): torch keeps one state per parameter.")
-    st.markdown("**The update, with the numbers of this step**")
+            st.caption(i18n.t("Each pair is (state of x, state of y): torch keeps one state per parameter."))
+    st.markdown(i18n.t("**The update, with the numbers of this step**"))
     if two_groups:  # one column per coordinate, each computed with its own group's settings
         for line in group_hyper_lines(tr, t):
             st.latex(line)
@@ -144,4 +148,4 @@ def inspector_panel(tr: Trace, t: int) -> None:
     for line in lines:
         st.latex(line)
     if not lines:
-        st.caption("This optimizer records no intermediate terms.")
+        st.caption(i18n.t("This optimizer records no intermediate terms."))
