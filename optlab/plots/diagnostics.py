@@ -48,8 +48,8 @@ def confusion_figure(matrix: np.ndarray, height: int = 360) -> go.Figure:
         texttemplate="%{text}",
         hovertemplate=t("true {truth}, predicted {guess}: {count}", truth="%{y}", guess="%{x}", count="%{z}")
         + "<extra></extra>"))
-    fig.update_xaxes(title_text=t("predicted digit"), dtick=1, side="bottom")
-    fig.update_yaxes(title_text=t("true digit"), dtick=1, autorange="reversed", scaleanchor="x")
+    fig.update_xaxes(title_text=t("predicted digit"), dtick=1, side="bottom", range=[-0.5, 9.5], constrain="domain")
+    fig.update_yaxes(title_text=t("true digit"), dtick=1, range=[9.5, -0.5], scaleanchor="x", constrain="domain")
     fig.update_layout(height=height, margin=dict(l=40, r=10, t=20, b=40))
     return fig
 
