@@ -12,7 +12,6 @@ from optlab.ui.lesson import dash_missing, keep_in_link, predict_then_reveal, sh
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(10)
 # The names the lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("SGD + momentum 0.9"),)
 
@@ -23,6 +22,7 @@ def counterexample(C: float, alpha: float, steps: int) -> dict:
 
 
 st.title(t("Failure gallery"))
+controls = keep_in_link(10)
 st.markdown(t("Each case puts the number theory expects next to the number the run produced."))
 
 ALPHA = 0.1  # the step size alpha of the theorem
@@ -37,8 +37,8 @@ st.markdown(t(
     "into $[-1, 1]$ after its step.", alpha=f"{ALPHA:g}",
 ))
 c1, c2 = st.columns(2)
-C = c1.slider("C", 2.5, 6.0, 3.0, 0.5, key="fail_C")
-steps = c2.select_slider(t("steps"), [1000, 3000, 10000], 3000, key="fail_steps")
+C = controls.widget(c1.slider, "C", 2.5, 6.0, 3.0, 0.5, key="fail_C")
+steps = controls.widget(c2.select_slider, t("steps"), [1000, 3000, 10000], 3000, key="fail_steps")
 ams = counterexample(C, ALPHA, steps)
 options = {N_("near −1, the best point"): -1.0, N_("near 0"): 0.0, N_("near +1, the worst point"): 1.0}
 if predict_then_reveal(
@@ -79,7 +79,7 @@ st.markdown(t(r"Rate below 1: the distance shrinks every step; above 1: it grows
 show_code(failures.divergence_past_two_over_lambda)
 
 st.subheader(t("3. Adam without bias correction"))
-lr = st.select_slider(t("lr"), [0.001, 0.01, 0.1], 0.01, key="fail_lr")
+lr = controls.widget(st.select_slider, t("lr"), [0.001, 0.01, 0.1], 0.01, key="fail_lr")
 grad, betas = (3.0, -0.002), (0.9, 0.999)  # one large and one tiny gradient coordinate; torch's default betas
 first = failures.adam_first_step(grad, lr, betas)
 st.markdown(t(r"Adam's first step on a gradient $g = ({gx}, {gy})$, with $\beta_1 = {b1}$, $\beta_2 = {b2}$:",
@@ -99,7 +99,7 @@ st.markdown(t(r"With the correction the first step is $\pm\mathrm{lr}$ in every 
 show_code(failures.adam_first_step)
 
 st.subheader(t("4. Escaping a saddle"))
-y0 = st.select_slider(t("start y (x = 1)"), [0.0, 1e-6, 1e-3, 0.1], 1e-3, key="fail_y0")
+y0 = controls.widget(st.select_slider, t("start y (x = 1)"), [0.0, 1e-6, 1e-3, 0.1], 1e-3, key="fail_y0")
 saddle_lr, max_steps = 0.01, 500
 escape = failures.saddle_escape(saddle_lr, y0, max_steps)
 never = t("never (in {steps} steps)", steps=max_steps)

@@ -10,7 +10,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, trans
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(11)
 SS = st.session_state
 QUESTION_KAPPA = 100.0
 ALPHA_LOW = 0.001
@@ -69,6 +68,7 @@ SS.setdefault("wm_beta", b100)
 SS.setdefault("wm_phase_beta", b100)
 
 st.title(t("Why momentum works"))
+controls = keep_in_link(11)
 st.markdown(t(
     r"On the quadratic $f(w) = \tfrac12 w^\top A w$ PyTorch's heavy ball, $z \leftarrow \beta z + \nabla f(w)$ and "
     r"$w \leftarrow w - \alpha z$ (`lr` = $\alpha$, `momentum` = $\beta$), acts on each eigenvector of $A$ "
@@ -82,14 +82,17 @@ st.latex(r"\begin{pmatrix} z_{t} \\ w_{t} \end{pmatrix} = \begin{pmatrix} \beta 
          r"- 4\beta}\right)")
 st.markdown(t(r"The bowl here has $\lambda_1 = 1/\kappa$ along $x$ and $\lambda_n = 1$ along $y$; the slower of "
               "the two directions sets the rate of the whole run."))
-kappa = st.select_slider(t("condition number κ = λₙ/λ₁"), lesson.KAPPAS, QUESTION_KAPPA, key="wm_kappa",
-                         format_func=lambda k: f"{k:g}")
+kappa = controls.widget(st.select_slider,
+                        t("condition number κ = λₙ/λ₁"), lesson.KAPPAS, QUESTION_KAPPA, key="wm_kappa",
+                        format_func=lambda k: f"{k:g}")
 m = rate_map(kappa)
 a_opt, b_opt, r_opt = m["optimum"]
 c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-alpha = c1.slider(t("learning rate α"), ALPHA_LOW, lesson.ALPHA_MAX, step=0.001, format="%.3f", key="wm_alpha")
-beta = c2.slider(t("momentum β"), 0.0, lesson.BETA_MAX, step=0.001, format="%.3f", key="wm_beta",
-                 on_change=_beta_moved)
+alpha = controls.widget(c1.slider,
+                        t("learning rate α"), ALPHA_LOW, lesson.ALPHA_MAX, step=0.001, format="%.3f", key="wm_alpha")
+beta = controls.widget(c2.slider,
+                       t("momentum β"), 0.0, lesson.BETA_MAX, step=0.001, format="%.3f", key="wm_beta",
+                       on_change=_beta_moved)
 c3.button(t("use α*, β*"), key="wm_use_opt", on_click=_set, args=(a_opt, b_opt))
 rate_here = theory.momentum_rate(alpha, beta, m["lams"])
 
@@ -196,8 +199,9 @@ for i, (name, b_c) in enumerate(zip(lesson.DIRECTIONS, crit, strict=True)):
     if b_c is not None and b_c <= lesson.BETA_MAX:
         row.button(t("β = {beta}: {direction} critically damped", beta=f"{b_c:.4f}", direction=t(name)), key=f"wm_phase_crit_{i}", on_click=_set_phase_beta,
                    args=(b_c,))
-phase_beta = st.slider(t("momentum β for this view (α = {alpha} from above)", alpha=f"{alpha:.3f}"), 0.0, lesson.BETA_MAX,
-                       step=0.001, format="%.3f", key="wm_phase_beta")
+phase_beta = controls.widget(st.slider,
+                             t("momentum β for this view (α = {alpha} from above)", alpha=f"{alpha:.3f}"), 0.0, lesson.BETA_MAX,
+                             step=0.001, format="%.3f", key="wm_phase_beta")
 phase = eigen_run(kappa, alpha, phase_beta)
 if phase["diverged_at"] is not None or phase["predicted"] >= 1:
     st.warning(t("At α = {alpha}, β = {beta} the run diverges (rate {rate}): αλₙ is beyond 2 + 2β, so the steep "

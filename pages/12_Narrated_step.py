@@ -19,7 +19,6 @@ from optlab.ui.pages import use_app_navigation
 from optlab.ui.widgets import optimizer_controls
 
 use_app_navigation()
-keep_in_link(12)
 SS = st.session_state
 QUESTION = {"optimizer": "adam", "kappa": 100.0, "steps": 20}
 
@@ -51,6 +50,7 @@ def move(delta: int, n_stages: int, n_steps: int) -> None:
 
 
 st.title(t("Narrated step"))
+controls = keep_in_link(12)
 st.markdown(t(
     "One step of an optimizer, played in turn: the gradient, the momentum (or first moment), the adjusted "
     "direction and the update. Every number below is a term the optimizer recorded itself during that step "
@@ -59,16 +59,19 @@ st.markdown(t(
 
 settings, c3 = st.columns([1.3, 3])
 with settings:
-    surface = st.selectbox(t("surface"), list(SURFACES), format_func=lambda k: SURFACES[k].name,
-                           index=list(SURFACES).index("quadratic"), key="nar_surface")
+    surface = controls.widget(st.selectbox,
+                              t("surface"), list(SURFACES), format_func=lambda k: t(SURFACES[k].name),
+                              index=list(SURFACES).index("quadratic"), key="nar_surface")
     params = ()
     if surface == "quadratic":
-        params = (("kappa", float(st.select_slider(t("condition number κ"), NARRATED_KAPPAS, 10.0,
-                                                   key="nar_kappa"))),)
-    steps = st.slider(t("steps to record"), 5, lesson.MAX_STEPS, 40, key="nar_steps")
-    zoom = st.toggle(t("zoom in on this step"), key="nar_zoom",
-                     help=t("A close-up around the step, so a short update is seen beside the other arrows."))
-    opt, hparams = optimizer_controls("nar", default="adam", on_pick=lambda k: {"lr": preset_lr(surface, k)})
+        params = (("kappa", float(controls.widget(st.select_slider,
+                                                  t("condition number κ"), NARRATED_KAPPAS, 10.0,
+                                                  key="nar_kappa"))),)
+    steps = controls.widget(st.slider, t("steps to record"), 5, lesson.MAX_STEPS, 40, key="nar_steps")
+    zoom = controls.widget(st.toggle, t("zoom in on this step"), key="nar_zoom",
+                           help=t("A close-up around the step, so a short update is seen beside the other arrows."))
+    opt, hparams = optimizer_controls("nar", default="adam", on_pick=lambda k: {"lr": preset_lr(surface, k)},
+                                      how=controls.how)
 
 run = narration(opt, tuple(sorted(hparams.items())), surface, params, steps)
 if run.n_steps == 0:
@@ -80,9 +83,10 @@ SS.nar_t = min(SS.get("nar_t", 1), run.n_steps)
 SS.nar_stage = min(SS.get("nar_stage", len(roles) - 1), len(roles) - 1)
 with c3:
     s1, s2, s3 = st.columns([2, 2, 1])
-    s1.slider(t("step t"), 1, max(run.n_steps, 2), key="nar_t", disabled=run.n_steps < 2)
-    s2.radio(t("show up to"), range(len(roles)), format_func=lambda i: t(lesson.ROLE_LABELS[roles[i]]),
-             key="nar_stage", horizontal=True)
+    controls.widget(s1.slider, t("step t"), 1, max(run.n_steps, 2), key="nar_t", disabled=run.n_steps < 2)
+    controls.widget(s2.radio,
+                    t("show up to"), range(len(roles)), format_func=lambda i: t(lesson.ROLE_LABELS[roles[i]]),
+                    key="nar_stage", horizontal=True)
     s3.button(t("◀ Back"), key="nar_back", on_click=move, args=(-1, len(roles), run.n_steps),
               use_container_width=True)
     s3.button(t("Next ▶"), key="nar_next", on_click=move, args=(1, len(roles), run.n_steps),

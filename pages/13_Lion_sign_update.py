@@ -12,7 +12,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(13)
 KAPPA = 100.0
 NET_STEPS = 10
 
@@ -33,6 +32,7 @@ def bowl() -> tuple:
 
 
 st.title(t("Lion's sign update"))
+controls = keep_in_link(13)
 st.markdown(t(
     "Lion (Chen et al., *Symbolic Discovery of Optimization Algorithms*, 2023) keeps one momentum $m$ and steps "
     "along the **sign** of an interpolation between it and the new gradient $g$:"))
@@ -44,9 +44,10 @@ st.markdown(t(
 
 st.subheader(t("1. On a stretched bowl"))
 c1, c2, c3 = st.columns(3)
-lr = c1.select_slider(t("learning rate"), [0.005, 0.01, 0.02, 0.05, 0.1], 0.05, key="lion_lr")
-beta1 = c2.slider(t("β₁ (interpolation)"), 0.0, 0.99, 0.9, 0.01, key="lion_beta1")
-steps = c3.slider(t("steps"), 10, 300, 120, 10, key="lion_steps")
+lr = controls.widget(c1.select_slider,
+                     t("learning rate"), [0.005, 0.01, 0.02, 0.05, 0.1], 0.05, key="lion_lr")
+beta1 = controls.widget(c2.slider, t("β₁ (interpolation)"), 0.0, 0.99, 0.9, 0.01, key="lion_beta1")
+steps = controls.widget(c3.slider, t("steps"), 10, 300, 120, 10, key="lion_steps")
 run = surface_run(lr, beta1, steps)
 left, right = st.columns(2)
 left.plotly_chart(paths({t("Lion"): run["path"]}, t("Lion on the quadratic, κ = {kappa:g}", kappa=KAPPA),
@@ -65,7 +66,8 @@ st.markdown(t(
 show_code(lesson.sign_run)
 
 st.subheader(t("2. In a small network"))
-net_lr = st.select_slider(t("learning rate of both runs"), [1e-4, 1e-3, 1e-2], 1e-3, key="lion_net_lr")
+net_lr = controls.widget(st.select_slider,
+                         t("learning rate of both runs"), [1e-4, 1e-3, 1e-2], 1e-3, key="lion_net_lr")
 ratios = net_ratios(net_lr)
 share = lesson.share_at_exactly_lr(ratios["Lion"])
 options = [N_("about a tenth"), N_("about half"), N_("all of them")]

@@ -9,7 +9,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(14)
 ROWS, COLS, STEPS = 12, 16, 30
 
 
@@ -24,6 +23,7 @@ def comparison(noise: float) -> dict:
 
 
 st.title(t("Adafactor's factored second moment"))
+controls = keep_in_link(14)
 st.markdown(t(
     "Adam keeps two numbers per weight: the moving averages of $g$ and of $g^2$. For an $r \\times c$ weight "
     "matrix, Adafactor (Shazeer and Stern, 2018) keeps no first moment and stores the second one as a row "
@@ -63,7 +63,7 @@ if predict_then_reveal(
     t("Row means times column means over the grand mean rebuild a rank-one matrix exactly. Noise makes $g^2$ "
       "a full-rank matrix and the estimate only approximate: raise the noise below and watch the error grow."),
 ):
-    noise = st.slider(t("noise"), 0.0, 1.0, 0.0, 0.05, key="af_noise")
+    noise = controls.widget(st.slider, t("noise"), 0.0, 1.0, 0.0, 0.05, key="af_noise")
     out = comparison(noise)
     st.plotly_chart(matrices({t("full v (rows × columns numbers)"): out["full"],
                               t("factored estimate (rows + columns numbers)"): out["factored"]},

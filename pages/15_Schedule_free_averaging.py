@@ -11,7 +11,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(15)
 KAPPA = 10.0
 BETA1 = REGISTRY["schedule_free"].hyper("beta1")  # β1 > 0: eval() divides by it
 NAMES = {"z": N_("z (the SGD steps)"), "y": N_("y (gradients taken here)"), "x": N_("x (the average: evaluate here)")}
@@ -28,6 +27,7 @@ def bowl() -> tuple:
 
 
 st.title(t("Schedule-free averaging"))
+controls = keep_in_link(15)
 st.markdown(t(
     "A learning-rate schedule that decays to zero needs the length of training in advance. Schedule-free AdamW "
     "(Defazio et al., *The Road Less Scheduled*, 2024) needs none: it keeps three points. $z$ takes plain "
@@ -40,10 +40,11 @@ st.markdown(t(
     "while training (`optimizer.train()`) and $x$ after `optimizer.eval()`: evaluate and save in eval mode."))
 
 c1, c2, c3, c4 = st.columns(4)
-lr = c1.select_slider(t("learning rate"), [0.02, 0.05, 0.1, 0.2, 0.5], 0.2, key="sf_lr")
-beta1 = c2.slider(t("β₁ (interpolation)"), BETA1.min, 0.99, 0.9, 0.01, key="sf_beta1", help=t(BETA1.help))
-noise = c3.slider(t("gradient noise"), 0.0, 2.0, 1.0, 0.1, key="sf_noise")
-steps = c4.slider(t("steps"), 50, 500, 300, 50, key="sf_steps")
+lr = controls.widget(c1.select_slider, t("learning rate"), [0.02, 0.05, 0.1, 0.2, 0.5], 0.2, key="sf_lr")
+beta1 = controls.widget(c2.slider,
+                        t("β₁ (interpolation)"), BETA1.min, 0.99, 0.9, 0.01, key="sf_beta1", help=t(BETA1.help))
+noise = controls.widget(c3.slider, t("gradient noise"), 0.0, 2.0, 1.0, 0.1, key="sf_noise")
+steps = controls.widget(c4.slider, t("steps"), 50, 500, 300, 50, key="sf_steps")
 run = sequences(lr, beta1, steps, noise)
 names = {k: t(v) for k, v in NAMES.items()}
 settled = lesson.final_losses(run)

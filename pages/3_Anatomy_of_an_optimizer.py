@@ -15,9 +15,9 @@ from optlab.ui.lesson import (
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(3)
 
 st.title(t("Anatomy of an optimizer"))
+controls = keep_in_link(3)
 st.markdown(t(
     "An optimizer is two things: **param_groups**, a list of dicts that hold the tensors to update and the "
     "hyperparameters for them, and **state**, a dict from each tensor to whatever the algorithm remembers "
@@ -25,8 +25,9 @@ st.markdown(t(
     "is printed by running the code."
 ))
 left, right = st.columns(2)
-lr = left.number_input(t("lr"), min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
-momentum = right.slider(t("momentum"), 0.0, 0.99, 0.9, 0.01, key="anat_momentum")
+lr = controls.widget(left.number_input,
+                     t("lr"), min_value=1e-4, max_value=1.0, value=0.1, step=0.01, format="%.4f", key="anat_lr")
+momentum = controls.widget(right.slider, t("momentum"), 0.0, 0.99, 0.9, 0.01, key="anat_momentum")
 
 st.subheader(t("1. param_groups, with the defaults filled in"))
 st.markdown(t("We passed only `lr` and `momentum`; torch filled in every other hyperparameter."))
@@ -72,7 +73,8 @@ st.markdown(t(
 show_code(anatomy.params_are_the_models_own)
 
 st.subheader(t("4. add_param_group with its own lr"))
-head_lr = st.number_input(t("lr of the new group"), 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
+head_lr = controls.widget(st.number_input,
+                          t("lr of the new group"), 1e-5, 1.0, 0.01, step=0.001, format="%.4f", key="anat_head_lr")
 st.dataframe(translated_rows([{N_("group"): i, **row} for i, row in enumerate(anatomy.add_a_group(lr, head_lr))]),
              hide_index=True)
 st.markdown(t("The new group keeps its own `lr`; `momentum` and the rest come from the optimizer's defaults."))

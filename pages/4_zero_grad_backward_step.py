@@ -9,25 +9,25 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(4)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("with zero_grad"), N_("without zero_grad"))
 
 st.title(t("zero_grad, backward, step"))
+controls = keep_in_link(4)
 st.markdown(t(
     "`loss.backward()` does not overwrite `.grad`, it **adds** to it. `optimizer.step()` reads `.grad`; "
     "`optimizer.zero_grad()` clears it. Forget the clearing and every step uses the sum of all past gradients."
 ))
 
 st.subheader(t("1. Gradients add up"))
-calls = st.slider(t("backward() calls without zero_grad"), 1, 8, 4, key="zg_calls")
+calls = controls.widget(st.slider, t("backward() calls without zero_grad"), 1, 8, 4, key="zg_calls")
 piled = zero_grad.grads_pile_up(calls)
 st.code("\n".join(t("after call {i}: w.grad = {g}", i=i + 1, g=f"{g:g}") for i, g in enumerate(piled)),
         language="text")
 show_code(zero_grad.grads_pile_up)
 
 st.subheader(t("2. What that does to the steps"))
-lr = st.slider(t("lr"), 0.01, 0.5, 0.1, 0.01, key="zg_lr")
+lr = controls.widget(st.slider, t("lr"), 0.01, 0.5, 0.1, 0.01, key="zg_lr")
 steps = 40
 runs = zero_grad.run_with_and_without_zero_grad(lr, steps)
 late_swing = max(abs(w) for w in runs["without zero_grad"][steps // 2:])  # largest |w| over the second half
@@ -52,8 +52,8 @@ show_code(zero_grad.run_with_and_without_zero_grad)
 
 st.subheader(t("3. Gradient accumulation = a bigger batch"))
 c1, c2 = st.columns(2)
-k = c1.slider(t("micro-batches k"), 1, 8, 4, key="zg_k")
-size = c2.slider(t("micro-batch size"), 1, 32, 8, key="zg_size")
+k = controls.widget(c1.slider, t("micro-batches k"), 1, 8, 4, key="zg_k")
+size = controls.widget(c2.slider, t("micro-batch size"), 1, 32, 8, key="zg_size")
 acc = zero_grad.accumulation_equals_big_batch(k, size)
 st.markdown(t("The gradient `model.weight.grad` of a linear model, computed both ways:"))
 st.dataframe({t("weight"): [f"w[{i}]" for i in range(len(acc["big_batch"]))],
@@ -74,7 +74,7 @@ st.markdown(t("A parameter whose `.grad` is `None` is skipped by `step()`: no up
 show_code(zero_grad.set_to_none)
 
 st.subheader(t("5. A closure"))
-max_iter = st.slider(t("L-BFGS max_iter"), 1, 20, 5, key="zg_max_iter")
+max_iter = controls.widget(st.slider, t("L-BFGS max_iter"), 1, 20, 5, key="zg_max_iter")
 closure = zero_grad.closure_calls(max_iter)
 st.markdown(t(
     "One `step(closure)` called the closure **{calls}** times, returned the loss **{loss}** and moved $w$ to "

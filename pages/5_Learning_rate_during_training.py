@@ -10,11 +10,11 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(5)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("edit in place"), N_("new optimizer"))
 
 st.title(t("Learning rate during training"))
+controls = keep_in_link(5)
 st.markdown(t(
     "The learning rate lives in `optimizer.param_groups[i]['lr']`. Changing it there keeps everything the "
     "optimizer remembers. Building a new optimizer with the new lr starts from an empty state: the momentum "
@@ -25,9 +25,10 @@ MOMENTUM, RUN_STEPS, PEAK_LR = 0.9, 60, 0.05
 
 st.subheader(t("1. Edit in place vs build a new optimizer"))
 c1, c2, c3 = st.columns(3)
-lr = c1.select_slider(t("lr at the start"), [0.01, 0.02, 0.05, 0.1], 0.05, key="lr_start")
-new_lr = c2.select_slider(t("lr after the switch"), [0.005, 0.01, 0.02, 0.05], 0.01, key="lr_new")
-switch_at = c3.slider(t("switch at step"), 1, 40, 10, key="lr_switch")
+lr = controls.widget(c1.select_slider, t("lr at the start"), [0.01, 0.02, 0.05, 0.1], 0.05, key="lr_start")
+new_lr = controls.widget(c2.select_slider,
+                         t("lr after the switch"), [0.005, 0.01, 0.02, 0.05], 0.01, key="lr_new")
+switch_at = controls.widget(c3.slider, t("switch at step"), 1, 40, 10, key="lr_switch")
 runs = lr_schedule.change_lr_midway(lr, new_lr, MOMENTUM, switch_at, RUN_STEPS)
 step_sizes = {k: float(((v[switch_at + 1] - v[switch_at]) ** 2).sum() ** 0.5) for k, v in runs.items()}
 if predict_then_reveal(
@@ -50,14 +51,15 @@ if predict_then_reveal(
 show_code(lr_schedule.change_lr_midway)
 
 st.subheader(t("2. torch's schedulers"))
-steps = st.slider(t("total steps"), 20, 200, 100, 10, key="lr_total")
+steps = controls.widget(st.slider, t("total steps"), 20, 200, 100, 10, key="lr_total")
 curves_by_key = lr_schedule.schedule_curves(PEAK_LR, steps)
 st.plotly_chart(curves({t(SCHEDULES[k].label): v for k, v in curves_by_key.items()},
                        t("lr(t), peak lr = {peak}", peak=f"{PEAK_LR:g}"), y_title="lr", x_title=t("step t")),
                 key="lr_curves")
 labels = {SCHEDULES[k].label: k for k in SCHEDULES}
-chosen = labels[st.selectbox(t("apply a schedule to the run"), list(labels), index=len(labels) - 1,
-                             key="lr_schedule", format_func=translator())]
+chosen = labels[controls.widget(st.selectbox,
+                                t("apply a schedule to the run"), list(labels), index=len(labels) - 1,
+                                key="lr_schedule", format_func=translator())]
 st.markdown(t(SCHEDULES[chosen].description))
 st.code(scheduler_code(chosen, steps), language="python", wrap_lines=True)
 scheduled = lr_schedule.scheduled_run(chosen, PEAK_LR, MOMENTUM, steps)

@@ -9,11 +9,11 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, trans
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(6)
 # The names lesson functions give their runs, shown in the reader's language.
 RUN_NAMES = (N_("no decay"), N_("Adam + L2"), N_("AdamW"))
 
 st.title(t("Weight decay"))
+controls = keep_in_link(6)
 st.markdown(t(
     r"`weight_decay=λ` in SGD adds $\lambda w$ to the gradient (an L2 penalty "
     r"$\tfrac{\lambda}{2}\lVert w\rVert^2$). For SGD that is the same as shrinking $w$ by "
@@ -39,9 +39,9 @@ show_code(weight_decay.one_sgd_step)
 
 st.subheader(t("2. Why L2 and decoupled decay differ under Adam"))
 c1, c2, c3 = st.columns(3)
-lr = c1.select_slider(t("lr"), [0.001, 0.003, 0.01, 0.03], 0.01, key="wd_lr")
-wd = c2.select_slider(t("weight_decay"), [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, key="wd_wd")
-steps = c3.slider(t("steps"), 50, 500, 200, 50, key="wd_steps")
+lr = controls.widget(c1.select_slider, t("lr"), [0.001, 0.003, 0.01, 0.03], 0.01, key="wd_lr")
+wd = controls.widget(c2.select_slider, t("weight_decay"), [0.01, 0.03, 0.1, 0.3, 1.0], 0.1, key="wd_wd")
+steps = controls.widget(c3.slider, t("steps"), 50, 500, 200, 50, key="wd_steps")
 scales = (1.0, 0.001)  # gradient noise σ of the loud and the quiet weight
 out = weight_decay.decay_under_adam(lr, wd, steps, scales)
 loud, quiet = out["shrink"]["Adam + L2"]

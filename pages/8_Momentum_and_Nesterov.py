@@ -11,7 +11,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code, trans
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(8)
 # The names lesson functions give their rows and columns, shown in the reader's language.
 NAMES = (N_("method"), N_("predicted rate"), N_("measured rate"), N_("gradient descent"), N_("heavy ball"))
 
@@ -27,6 +26,7 @@ def theory_rows(kappa: float, steps: int) -> list[dict]:
 
 
 st.title(t("Momentum and Nesterov"))
+controls = keep_in_link(8)
 st.markdown(t(r"PyTorch's SGD keeps a buffer $b$ of past gradients $g$, with $\mu$ = `momentum` and "
               r"$\tau$ = `dampening`:"))
 st.latex(r"b_1 = g_1, \qquad b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t")
@@ -37,8 +37,8 @@ st.latex(r"w \leftarrow w - \mathrm{lr}\cdot b_t \qquad\text{" + t("or") + r"}\q
 
 st.subheader(t("1. The buffer is a weighted sum of past gradients"))
 c1, c2 = st.columns(2)
-mu = c1.slider(t("momentum μ"), 0.05, 0.99, 0.9, 0.01, key="mom_mu")
-tau = c2.slider(t("dampening τ"), 0.0, 0.9, 0.0, 0.1, key="mom_dampening")
+mu = controls.widget(c1.slider, t("momentum μ"), 0.05, 0.99, 0.9, 0.01, key="mom_mu")
+tau = controls.widget(c2.slider, t("dampening τ"), 0.0, 0.9, 0.0, 0.1, key="mom_dampening")
 grads = [1.0, 2.0, -1.0, 0.5, 3.0, 0.0]
 buf = lesson.buffer_vs_formula(grads, mu, tau)
 st.markdown(t("Unrolling the recursion gives the buffer as a sum by hand, computed next to torch's own:"))
@@ -87,7 +87,8 @@ show_code(lesson.run_on_quadratic)
 st.subheader(t("4. The theory of the quadratic, checked live"))
 st.markdown(t("Tuned step sizes from `optlab.theory` (Goh, *Why Momentum Really Works*); the measured rate is "
               "fitted to the distance to the minimum over the run."))
-kappa = st.select_slider(t("condition number κ"), [10.0, 30.0, 100.0, 300.0, 1000.0], 100.0, key="mom_kappa")
+kappa = controls.widget(st.select_slider,
+                        t("condition number κ"), [10.0, 30.0, 100.0, 300.0, 1000.0], 100.0, key="mom_kappa")
 rows = theory_rows(kappa, 300)
 st.dataframe(translated_rows(rows, values=True), hide_index=True)
 show_code(lesson.theory_vs_measured)

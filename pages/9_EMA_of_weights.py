@@ -11,7 +11,6 @@ from optlab.ui.lesson import keep_in_link, predict_then_reveal, show_code
 from optlab.ui.pages import use_app_navigation
 
 use_app_navigation()
-keep_in_link(9)
 
 
 @st.cache_data(max_entries=64)
@@ -25,6 +24,7 @@ def bowl_grid() -> tuple:
 
 
 st.title(t("EMA of weights"))
+controls = keep_in_link(9)
 st.markdown(t("Keep a second copy of the weights that follows the trained ones slowly, after every step:"))
 st.latex(r"W_{\text{ema}} \leftarrow d\, W_{\text{ema}} + (1 - d)\, W")
 st.markdown(t(
@@ -36,9 +36,10 @@ LR, STEPS = 0.1, 300
 
 st.subheader(t("1. A shadow path on a noisy surface"))
 c1, c2, c3 = st.columns(3)
-noise = c1.slider(t("gradient noise σ"), 0.0, 3.0, 1.0, 0.1, key="ema_noise")
-decay = c2.select_slider(t("decay d"), [0.5, 0.8, 0.9, 0.95, 0.98, 0.99], 0.95, key="ema_decay")
-tau = c3.slider(t("warm-up τ (updates)"), 0.0, 50.0, 0.0, 1.0, key="ema_tau")
+noise = controls.widget(c1.slider, t("gradient noise σ"), 0.0, 3.0, 1.0, 0.1, key="ema_noise")
+decay = controls.widget(c2.select_slider,
+                        t("decay d"), [0.5, 0.8, 0.9, 0.95, 0.98, 0.99], 0.95, key="ema_decay")
+tau = controls.widget(c3.slider, t("warm-up τ (updates)"), 0.0, 50.0, 0.0, 1.0, key="ema_tau")
 run = shadow(LR, noise, decay, tau, STEPS)
 st.plotly_chart(paths({t("SGD weights"): run["raw"], t("EMA of the weights"): run["ema"]},
                       t("SGD (lr = {lr}, {steps} steps) on a noisy quadratic bowl", lr=f"{LR:g}", steps=STEPS),
@@ -76,8 +77,9 @@ if predict_then_reveal(
 ):
     st.markdown(t("Now try other slopes and decays; the lag is in the weights' own units ($c$ per step)."))
     l1, l2 = st.columns(2)
-    slope = l1.slider(t("slope c (growth per step)"), 0.1, 5.0, 1.0, 0.1, key="ema_slope")
-    lag_decay = l2.select_slider(t("decay d on the ramp"), [0.5, 0.9, 0.95, 0.99], QUESTION_DECAY, key="ema_lag_decay")
+    slope = controls.widget(l1.slider, t("slope c (growth per step)"), 0.1, 5.0, 1.0, 0.1, key="ema_slope")
+    lag_decay = controls.widget(l2.select_slider,
+                                t("decay d on the ramp"), [0.5, 0.9, 0.95, 0.99], QUESTION_DECAY, key="ema_lag_decay")
     measured = ema_weights.lag_on_a_ramp(slope, lag_decay, RAMP_STEPS)
     r1, r2 = st.columns(2)
     r1.metric(t(r"expected lag $c\,d/(1 - d)$"), f"{theory.ema_lag(slope, lag_decay):.4f}")

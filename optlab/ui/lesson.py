@@ -12,10 +12,12 @@ from typing import Any
 import streamlit as st
 import torch
 
-from optlab.config.lessons import PAGES
-from optlab.fields import Fields
+from optlab.config.app import LESSON
+from optlab.config.lessons import PAGES, URL_PATHS, page_key
+from optlab.fields import Constraints, Fields
 from optlab.i18n import t, translator
 from optlab.ui import fields as ui_fields
+from optlab.ui.classroom.panel import class_panel
 from optlab.ui.constraints import active_constraints
 
 
@@ -131,29 +133,73 @@ def dash_missing(rows: Sequence[dict], missing: str = "—") -> list[dict]:
              for k, v in row.items()} for row in rows]
 
 
-def keep_in_link(number: int) -> None:
-    """Keep lesson page ``number``'s setup in its link (``optlab.config.lessons.PAGES``); call it first.
+class LessonControls:
+    """A lesson page's widgets as the open class lesson allows (what :func:`keep_in_link` returns).
+
+    ``controls.widget(c1.slider, label, lo, hi, key="wd_steps")`` draws any Streamlit widget as the page
+    would, except that a setting the lesson locks is drawn disabled, holding its locked value, and one it
+    hides is not drawn at all (the value it holds is returned). The setting is found by the widget's session
+    key (a field's ``state``); a widget that is no field of the page is drawn as it is.
+    """
+
+    def __init__(self, fields: Fields, locks: Constraints) -> None:
+        self.fields, self.locks = fields, locks
+        self._by_state = {fields.session_key(f.key): f.key for f in fields}
+
+    def how(self, session_key: str) -> str:
+        """ "hidden", "locked" or "" for the widget with this session key (a log or typed companion of a knob,
+        ``<key>_log`` or ``<key>_typed``, goes with its knob)."""
+        for suffix in ("", "_log", "_typed"):
+            if suffix and not session_key.endswith(suffix):
+                continue
+            key = self._by_state.get(session_key[: len(session_key) - len(suffix)] if suffix else session_key)
+            if key is not None:
+                if self.locks.is_hidden(key):
+                    return "hidden"
+                return "locked" if self.locks.is_locked(key) else ""
+        return ""
+
+    def widget(self, draw: Callable[..., Any], *args: Any, key: str, **kwargs: Any) -> Any:
+        """``draw(*args, key=key, **kwargs)``: disabled when the lesson locks the setting, skipped when it
+        hides it."""
+        how = self.how(key)
+        if how == "hidden":
+            name = self._by_state[key]
+            return st.session_state.get(key, self.fields[name].default)
+        if how == "locked":
+            kwargs["disabled"] = True
+            kwargs["help"] = t("Fixed by this lesson.") + (f" {kwargs['help']}" if kwargs.get("help") else "")
+        return draw(*args, key=key, **kwargs)
+
+
+def keep_in_link(number: int) -> LessonControls:
+    """Keep lesson page ``number``'s setup in its link (``optlab.config.lessons``), then draw the class panel
+    (the lesson's task, and the sidebar's "prepare for class"); call it after the title, before any widget.
 
     Once per session the link's values go into the widgets (a forged or unusable value gets a notice and the
-    default, a class lesson's locked value is put back); on every run the link is written from the widgets'
-    current values, so the address bar always opens the view on screen.
+    default, a class lesson's locked value is put back, with a notice); on every run the link is written from
+    the widgets' current values, so the address bar always opens the view on screen. Draw the page's widgets
+    through the returned :class:`LessonControls`: what the lesson locks is greyed, what it hides is gone.
     """
-    page_key, fields = PAGES[number]
-    locks = active_constraints(page_key)
-    loaded, notes_key = f"_{page_key}_link_loaded", f"_{page_key}_link_notes"
-    if loaded not in st.session_state:
-        st.session_state[loaded] = True
+    key, fields = page_key(number), PAGES[page_key(number)]
+    locks = active_constraints(key)
+    loaded, notes_key = f"_{key}_link_loaded", f"_{key}_link_notes"
+    opened = ("lesson", st.query_params.get(LESSON.key))
+    if st.session_state.get(loaded) != opened:  # once per session, and again when another lesson is opened
+        st.session_state[loaded] = opened
         values, notes = fields.decode(ui_fields.read_link(), locks)
         ui_fields.load(fields, values, keys=[f.key for f in fields])
         st.session_state[notes_key] = (notes, values)
-    for key, value in locks.locked.items():
-        if key in fields:
-            ui_fields.set_value(fields, key, value)
+    for name, value in locks.locked.items():
+        if name in fields:
+            ui_fields.set_value(fields, name, value)
     current = current_values(fields)
     notes, decoded = st.session_state.get(notes_key, ([], {}))
     if notes and current == decoded:  # shown until the reader changes something
         st.warning(" ".join(notes))
     ui_fields.write_link(fields.encode(current))
+    class_panel(URL_PATHS[number])
+    return LessonControls(fields, locks)
 
 
 def current_values(fields: Fields) -> dict[str, Any]:

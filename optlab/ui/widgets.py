@@ -237,19 +237,24 @@ def log_float_control(h: Hyper | Field, key: str, disabled: bool = False) -> flo
     return _keep(key, float(st.session_state[key]))
 
 
-def _hyper_widget(h: Hyper, key: str) -> Any:
+def _hyper_widget(h: Hyper, key: str, how: str = "") -> Any:
+    if how == "hidden":  # a class lesson hides it: not drawn, its value kept
+        _init(key, _coerce(h, h.default))
+        return _keep(key, st.session_state[key])
+    disabled = how == "locked"  # a class lesson locks it: drawn greyed with its value
     if h.kind == "bool":
         _init(key, bool(h.default))
-        return _keep(key, st.checkbox(t(h.label), key=key, help=t(h.help) if h.help else None))
+        return _keep(key, st.checkbox(t(h.label), key=key, help=t(h.help) if h.help else None,
+                                      disabled=disabled))
     if h.log and h.max is not None:
-        return log_float_control(h, key)
+        return log_float_control(h, key, disabled=disabled)
     _init(key, _coerce(h, h.default))
     if h.min is None or h.max is None:  # an open range: type the value
         lo = -math.inf if h.min is None else float(h.min)
         hi = math.inf if h.max is None else float(h.max)
         return _keep(key, float(bounded_number(t(h.label), key, lo, hi, format="%g",
-                                               help=t(h.help) if h.help else None)))
-    return linear_float_control(h, key)
+                                               help=t(h.help) if h.help else None, disabled=disabled)))
+    return linear_float_control(h, key, disabled=disabled)
 
 
 def _linear_slider_moved(key: str) -> None:
@@ -261,7 +266,7 @@ def _linear_number_typed(h: Hyper, key: str) -> None:
     st.session_state[key] = float(st.session_state[key + "_typed"])
 
 
-def linear_float_control(h: Hyper, key: str) -> float:
+def linear_float_control(h: Hyper, key: str, disabled: bool = False) -> float:
     """A float on a closed range (momentum, β): a slider in readable steps, and a number input for an exact value.
 
     The slider (key ``key``) holds the value; the number (``key_typed``) follows it and sets it when typed.
@@ -273,9 +278,10 @@ def linear_float_control(h: Hyper, key: str) -> float:
         st.session_state[key + "_typed"] = float(st.session_state[key])
     left, right = st.columns([3, 2])
     left.slider(t(h.label), min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g", key=key,
-                help=t(h.help) if h.help else None, on_change=_linear_slider_moved, args=(key,))
+                help=t(h.help) if h.help else None, on_change=_linear_slider_moved, args=(key,),
+                disabled=disabled)
     right.number_input(t("{label} (type a value)", label=t(h.label)), step=_linear_step(lo, hi) * 10, format="%g",
-                       key=key + "_typed", on_change=_linear_number_typed, args=(h, key))
+                       key=key + "_typed", on_change=_linear_number_typed, args=(h, key), disabled=disabled)
     range_note(key)
     range_note(key + "_typed")
     return _keep(key, float(st.session_state[key]))
@@ -288,13 +294,16 @@ def _picked(key_prefix: str, on_pick: Callable[[str], Mapping[str, Any]]) -> Non
 
 def optimizer_controls(
     key_prefix: str, default: str = "adam", allowed: Sequence[str] | None = None,
-    on_pick: Callable[[str], Mapping[str, Any]] | None = None,
+    on_pick: Callable[[str], Mapping[str, Any]] | None = None, how: Callable[[str], str] | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """Draw an optimizer picker and its hyperparameters; return (registry key, flat hyperparameters).
 
     ``on_pick(opt)`` gives the values an optimizer starts with when it is picked (a page's presets, e.g. a
     learning rate that works on the surface shown); without it a picked optimizer keeps what it had.
+    ``how(session_key)`` says what a class lesson does to a widget: "locked" (greyed), "hidden" (not drawn)
+    or "" (drawn as usual).
     """
+    how = how or (lambda key: "")
     keys = [k for k in REGISTRY if allowed is None or k in allowed]
     if not keys:
         raise ValueError("optimizer_controls: no optimizer allowed")
@@ -302,12 +311,15 @@ def optimizer_controls(
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = default if default in keys else keys[0]
     name = translator()
-    opt = st.selectbox(t("optimizer"), keys, format_func=lambda k: name(REGISTRY[k].label), key=sel_key,
-                       on_change=None if on_pick is None else _picked, args=(key_prefix, on_pick))
+    opt = st.session_state[sel_key] if how(sel_key) == "hidden" else st.selectbox(
+        t("optimizer"), keys, format_func=lambda k: name(REGISTRY[k].label), key=sel_key,
+        disabled=how(sel_key) == "locked", on_change=None if on_pick is None else _picked,
+        args=(key_prefix, on_pick))
     spec = REGISTRY[opt]
     if spec.description:
         st.caption(t(spec.description))
-    flat = {h.name: _hyper_widget(h, _hyper_key(key_prefix, opt, h.name)) for h in spec.hypers}
+    keys_of = {h.name: _hyper_key(key_prefix, opt, h.name) for h in spec.hypers}
+    flat = {h.name: _hyper_widget(h, keys_of[h.name], how(keys_of[h.name])) for h in spec.hypers}
     return opt, flat
 
 

@@ -154,7 +154,8 @@ def _send(page: str, lesson: Lesson | None, surface: Any, traces: Sequence[Any] 
 def _field_labels(page: str) -> dict[str, str]:
     labels: dict[str, str] = {}
     for fields in page_fields(page.lower()):
-        for f in fields:
+        values, _ = fields.decode(links.current_params(), unknown_note=False)
+        for f in (f for f in fields if f.applies_to(values)):  # not the knobs of an optimizer not picked
             name = f.label or (f.what if f.what != f.key else "")  # a field may be named only by its what
             labels[f.key] = f"{t(name)} ({f.key})" if name else f.key
     for key in links.current_params():
