@@ -30,6 +30,7 @@ import inspect
 
 import streamlit as st
 
+from optlab.i18n import t
 from optlab.ui import surface_lab as lab
 from optlab.ui.cache import build_surface
 from optlab.ui.classroom.panel import class_panel
@@ -40,7 +41,7 @@ use_app_navigation()
 st.set_page_config(page_title="Surface Lab", layout="wide")
 lab.compact_top()
 title, formula = st.columns([1, 3], vertical_alignment="center")
-title.header("Surface Lab", anchor=False)
+title.header(t("Surface Lab"), anchor=False)
 
 lab.read_link_once()
 cfg, problem = lab.sidebar_controls()
@@ -50,7 +51,7 @@ if notes:
     st.warning("\n\n".join(literal(n) for n in notes), icon="🔗")
 
 if problem:
-    st.error(f"{literal(problem)} Fix it in the sidebar; nothing was run.", icon="⚠️")
+    st.error(t("{problem} Fix it in the sidebar; nothing was run.", problem=literal(problem)), icon="⚠️")
     st.stop()
 
 surface = build_surface(cfg)
@@ -59,8 +60,8 @@ with formula:
 try:
     traces = lab.compute(cfg)
 except ValueError as e:  # settings each in range that cannot run together (a one-cycle schedule over 1 step)
-    st.error(f"These settings cannot run together: {literal(str(e))}. Change them in the sidebar; nothing was run.",
-             icon="⚠️")
+    st.error(t("These settings cannot run together: {error}. Change them in the sidebar; nothing was run.",
+               error=literal(str(e))), icon="⚠️")
     st.stop()
 lab.divergence_notices(traces)
 class_panel("Surface_Lab", surface=surface, traces=traces, config=cfg)
@@ -70,15 +71,15 @@ lab.figures_and_inspector(surface, cfg, traces)
 lab.curves(surface, cfg, traces)
 
 if surface.key == "quadratic" and surface.hessian_eigs:
-    st.subheader("Theory check: the quadratic bowl")
+    st.subheader(t("Theory check: the quadratic bowl"))
     lab.theory_panel(surface, cfg, traces)
 
-st.subheader("Export")
+st.subheader(t("Export"))
 lab.export_buttons(cfg, surface, traces)
-st.caption("Each figure has a camera button in its toolbar for a PNG. The address bar holds the whole setup: "
-           "copy it to share this experiment.")
+st.caption(t("Each figure has a camera button in its toolbar for a PNG. The address bar holds the whole setup: "
+             "copy it to share this experiment."))
 
-with st.expander("The code behind the figures"):
+with st.expander(t("The code behind the figures")):
     st.code(inspect.getsource(lab.figure_tabs), language="python")
     st.code(inspect.getsource(lab.basins_panel), language="python")
     st.code(inspect.getsource(lab.compute), language="python")
