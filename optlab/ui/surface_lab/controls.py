@@ -22,7 +22,7 @@ from optlab.config.surface_lab import (
     lr_y_capped,
 )
 from optlab.expr import FormulaError, PlotWindowError
-from optlab.i18n import t
+from optlab.i18n import N_, t
 from optlab.presets import preset_lr, run_optimizer
 from optlab.registry import REGISTRY
 from optlab.surfaces import SURFACES
@@ -42,8 +42,15 @@ SS = st.session_state
 F = CONFIG_FIELDS
 
 
+QUADRATIC = N_("Quadratic")  # the quadratic's name carries its κ, so only its short name is a message
+
+
 def _surface_name(key: str) -> str:
-    return t("Custom formula…") if key == CUSTOM else SURFACES[key].name.split(" (")[0]
+    """A surface's name without its parenthesis (translated names end in a full-width one)."""
+    if key == CUSTOM:
+        return t("Custom formula…")
+    name = SURFACES[key].name
+    return t(name.split(" (")[0]) if t(name) == name else t(name).split("（")[0]
 
 
 def _window() -> tuple[tuple[float, float], tuple[float, float]]:
