@@ -7,7 +7,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from optlab.i18n import N_
+from optlab.i18n import N_, t
 from optlab.mnist import jsontext
 from optlab.mnist.groups import WD_MODES
 from optlab.mnist.models import MODELS
@@ -192,8 +192,8 @@ class TrainConfig:
             _check_run(i, r)
         _check_schedule(self.schedule, self.schedule_params)
         if self.lr_change_step and self.schedule != "constant":
-            raise ValueError("A mid-run learning-rate change needs the constant schedule: a schedule sets the "
-                             "learning rate itself at every step")
+            raise ValueError(t("A mid-run learning-rate change needs the constant schedule: a schedule sets the "
+                               "learning rate itself at every step"))
         return self
 
     @property
@@ -269,13 +269,13 @@ def _check_run(i: int, r: object) -> None:
     if r.impl not in ("optlab", "torch"):
         raise ValueError(f"Optimizer {i + 1}: unknown implementation {_shown(r.impl)} (optlab or torch)")
     if r.lr_change not in LR_CHANGES:
-        raise ValueError(f"Optimizer {i + 1}: the lr change is made by {' or '.join(LR_CHANGES)}, "
-                         f"got {_shown(r.lr_change)}")
+        raise ValueError(t("Optimizer {n}: the lr change is made by edit or rebuild, got {value}", n=i + 1,
+                           value=_shown(r.lr_change)))
     spec = get_spec(r.optimizer)
     if r.optimizer not in MNIST_OPTIMIZERS:
-        raise ValueError(f"Optimizer {i + 1}: {spec.label} is not offered in the MNIST Lab (its step needs a closure "
-                         f"that re-evaluates the loss; try it on the Surface Lab); the lab offers: "
-                         f"{', '.join(MNIST_OPTIMIZERS)}")
+        raise ValueError(t("Optimizer {n}: {label} is not offered in the MNIST Lab (its step needs a closure that "
+                           "re-evaluates the loss; try it on the Surface Lab); the lab offers: {known}", n=i + 1,
+                           label=spec.label, known=", ".join(MNIST_OPTIMIZERS)))
     names = [k for k, _ in r.hparams]
     if len(set(names)) != len(names):
         raise ValueError(f"Optimizer {i + 1} ({spec.label}): a setting is given twice")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from optlab.i18n import t
+
 #: The rule of thumb's healthy update/weight ratio.
 HEALTHY_RATIO = 1e-3
 
@@ -51,5 +53,5 @@ def confusion_matrix(predicted: torch.Tensor, labels: torch.Tensor, classes: int
     """C[i, j] = how many test digits of class i were predicted as j (rows: truth, columns: prediction)."""
     predicted, labels = predicted.long().flatten().cpu(), labels.long().flatten().cpu()
     if predicted.shape != labels.shape:
-        raise ValueError(f"{predicted.numel()} predictions for {labels.numel()} labels")
+        raise ValueError(t("{n} predictions for {k} labels", n=predicted.numel(), k=labels.numel()))
     return torch.bincount(labels * classes + predicted, minlength=classes * classes).view(classes, classes)

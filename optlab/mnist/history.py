@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 
+from optlab.i18n import t
 from optlab.mnist import jsontext
 from optlab.mnist.events import (
     DiagnosticsEvent,
@@ -191,25 +192,25 @@ class History:
 
     def _check_diagnostics(self, n: int) -> None:
         if not _is_list(self.param_names, str) or len(self.param_names) > 64:
-            raise ValueError("The training history's param_names must be a list of at most 64 names")
+            raise ValueError(t("The training history's param_names must be a list of at most 64 names"))
         steps = self.diag_step
         if not _is_list(steps, int) or steps != sorted(set(steps)) or (steps and not 1 <= steps[0] <= steps[-1]
                                                                        <= len(self.step)):
-            raise ValueError(f"The training history's diag_step must be increasing step numbers up to "
-                             f"{len(self.step)}")
+            raise ValueError(t("The training history's diag_step must be increasing step numbers up to {n}",
+                               n=len(self.step)))
         width = len(self.param_names)
         for name in ("grad_norm", "update_ratio"):
             runs = getattr(self, name)
             if not (isinstance(runs, list) and len(runs) == n and all(
                     isinstance(run, list) and len(run) == len(steps) and all(_is_numbers(row, width) for row in run)
                     for run in runs)):
-                raise ValueError(f"The training history's {name} must hold {width} numbers per sampled step "
-                                 f"for each of {n} runs")
+                raise ValueError(t("The training history's {name} must hold {width} numbers per sampled step for "
+                                   "each of {n} runs", name=name, width=width, n=n))
         c = self.lr_change
         if c is not None and not (isinstance(c, dict) and set(c) == {"step", "how"} and _is_int(c["step"])
                                   and 0 < c["step"] <= len(self.step) and _is_list(c["how"], str)
                                   and len(c["how"]) == n and set(c["how"]) <= {"edit", "rebuild"}):
-            raise ValueError("The training history's lr_change must be a step and how each run made it")
+            raise ValueError(t("The training history's lr_change must be a step and how each run made it"))
 
 
 def _is_int(v: object) -> bool:

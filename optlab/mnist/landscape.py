@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
-from optlab.i18n import N_
+from optlab.i18n import N_, t
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.data import Digits
 from optlab.mnist.events import ProgressEvent
@@ -114,11 +114,13 @@ class LandscapeComputation:
     def __init__(self, digits: Digits, config: TrainConfig, plane: str = "pca", centre_run: int = 0,
                  grid: int = GRID, n_eval: int = N_EVAL, seed: int = 0, device: torch.device | str = "cpu"):
         if plane not in PLANES:
-            raise ValueError(f"Unknown plane {plane!r}; the planes are: {', '.join(PLANES)}")
+            raise ValueError(t("Unknown plane {plane}; the planes are: {known}", plane=repr(plane)[:40],
+                               known=", ".join(PLANES)))
         if not 0 <= centre_run < len(config.runs):
-            raise ValueError(f"There is no optimizer {centre_run + 1}; the configuration has {len(config.runs)}")
+            raise ValueError(t("There is no optimizer {n}; the configuration has {k}", n=centre_run + 1,
+                               k=len(config.runs)))
         if grid % 2 == 0 or not 5 <= grid <= 61:
-            raise ValueError(f"The grid must have an odd number of points from 5 to 61 per axis, got {grid}")
+            raise ValueError(t("The grid must have an odd number of points from 5 to 61 per axis, got {n}", n=grid))
         self.digits, self.config, self.plane, self.centre_run = digits, config.validate(), plane, centre_run
         self.grid, self.n_eval, self.seed, self.device = grid, n_eval, seed, device
         self.trainer = Trainer(digits, config, device)

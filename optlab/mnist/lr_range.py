@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from optlab.i18n import N_
+from optlab.i18n import N_, t
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.data import Digits
 from optlab.mnist.events import ProgressEvent
@@ -68,9 +68,9 @@ class LrRangeComputation:
     def __init__(self, digits: Digits, config: TrainConfig, run: int = 0, lr_min: float = 1e-5,
                  lr_max: float = 10.0, steps: int = 100, device: torch.device | str = "cpu"):
         if not 0 <= run < len(config.runs):
-            raise ValueError(f"There is no optimizer {run + 1}; the configuration has {len(config.runs)}")
+            raise ValueError(t("There is no optimizer {n}; the configuration has {k}", n=run + 1, k=len(config.runs)))
         if not (0 < lr_min < lr_max) or not 10 <= steps <= 1000:
-            raise ValueError("The range test needs 0 < lr_min < lr_max and 10 to 1000 steps")
+            raise ValueError(t("The range test needs 0 < lr_min < lr_max and 10 to 1000 steps"))
         self.config, self.digits, self.run_index = config.validate(), digits.to(device), run
         self.lr_min, self.lr_max, self.total_steps, self.device = lr_min, lr_max, steps, device
         self.step = 0

@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from optlab import optim
-from optlab.i18n import N_
+from optlab.i18n import N_, t
 from optlab.registry import Hyper
 
 #: The recipe's own knobs, beside the registry's Muon knobs (lr, momentum, nesterov, weight_decay).
@@ -73,8 +73,8 @@ class MuonWithAuxAdamW(torch.optim.Optimizer):
         muon_groups = [{**g, "optimizer": "Muon"} for g in muon_groups if g["params"]]
         adamw_groups = [{**g, "optimizer": "AdamW"} for g in adamw_groups if g["params"]]
         if impl == "torch" and any(p.ndim != 2 for g in muon_groups for p in g["params"]):
-            raise ValueError("torch.optim.Muon takes 2-D weights only; a convolution kernel needs optlab's Muon, "
-                             "which steps it as a matrix (implementation optlab)")
+            raise ValueError(t("torch.optim.Muon takes 2-D weights only; a convolution kernel needs optlab's Muon, "
+                               "which steps it as a matrix (implementation optlab)"))
         # an optimizer needs at least one parameter: a part with none is left out
         self.muon = muon_cls(muon_groups, **muon_kwargs) if muon_groups else None
         self.adamw = adamw_cls(adamw_groups, **adamw_kwargs) if adamw_groups else None
