@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from optlab.config.surface_lab import LabConfig, export_header
+from optlab.i18n import t
 from optlab.surfaces import Surface
 from optlab.trace import Trace, traces_to_csv, traces_to_json
 
@@ -23,7 +24,7 @@ def export_text(cfg: LabConfig, surface: Surface, traces: Sequence[Trace], kind:
 def export_buttons(cfg: LabConfig, surface: Surface, traces: Sequence[Trace]) -> None:
     """CSV and JSON of every run with its experiment; the text is built only when a button is clicked."""
     c1, c2 = st.columns(2)
-    c1.download_button("Trajectories as CSV", data=lambda: export_text(cfg, surface, traces, "csv"),
+    c1.download_button(t("Trajectories as CSV"), data=lambda: export_text(cfg, surface, traces, "csv"),
                        file_name="optlab_runs.csv", mime="text/csv", key="sl_csv", on_click="ignore")
-    c2.download_button("Trajectories as JSON", data=lambda: export_text(cfg, surface, traces, "json"),
+    c2.download_button(t("Trajectories as JSON"), data=lambda: export_text(cfg, surface, traces, "json"),
                        file_name="optlab_runs.json", mime="application/json", key="sl_json", on_click="ignore")

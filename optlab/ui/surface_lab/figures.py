@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import streamlit as st
 
 from optlab.config.surface_lab import BASINS_SIDES, VIEWS, LabConfig, SurfaceRun
-from optlab.i18n import N_, t
+from optlab.i18n import N_, t, translator
 from optlab.plots.animation import replay_figure
 from optlab.plots.basins import basins_figure, count_rows
 from optlab.plots.curves import distance_figure, loss_figure
@@ -41,7 +41,7 @@ from optlab.ui.surface_lab.state import current_view, remember_view, tab_label
 from optlab.ui.widgets import set_optimizer_values
 
 SS = st.session_state
-REPLAY_MS = {"slow": 400, "normal": 150, "fast": 80}  # milliseconds per replay frame
+REPLAY_MS = {N_("slow"): 400, N_("normal"): 150, N_("fast"): 80}  # milliseconds per replay frame
 BASINS_DRAWN = "_sl_basins_drawn"  # the basins widgets were drawn last run (else their state is stale or gone)
 
 
@@ -91,7 +91,7 @@ def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tr
         st.rerun(scope="app")
     left, right = st.columns([3, 2])
     with right:
-        st.subheader("Step inspector", anchor=False)
+        st.subheader(t("Step inspector"), anchor=False)
         picked = inspector_controls(traces)
         if picked is not None:
             inspector_panel(*picked)
@@ -158,9 +158,9 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
         arrows=None if arrows is None else arrows_entry(arrows["point"], arrows["vectors"], color(run)),
     )
     live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
-                max_height=LIVE_HEIGHT, hint="" if sweep is not None else "Computing the neighbouring runs…")
-    st.caption("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
-               "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence.")
+                max_height=LIVE_HEIGHT, hint="" if sweep is not None else t("Computing the neighbouring runs…"))
+    st.caption(t("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
+                 "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence."))
 
 
 def divergence_notices(traces: Sequence[Trace]) -> None:
@@ -173,13 +173,14 @@ def divergence_notices(traces: Sequence[Trace]) -> None:
     at_start = next((tr for tr in traces if tr.diverged_at == 0), None)
     if at_start is not None:
         x, y = (float(v) for v in at_start.points[0])
-        st.error(f"The start point ({x:.4g}, {y:.4g}) is outside the function's domain: {at_start.reason}, so no "
-                 "optimizer can take a step from it. Pick a start where f is defined: click the contour, type "
-                 "start x and start y in the sidebar, or press 'reset start'.", icon=":material/wrong_location:")
+        st.error(t("The start point ({x}, {y}) is outside the function's domain: {reason}, so no optimizer can take "
+                   "a step from it. Pick a start where f is defined: click the contour, type start x and start y in "
+                   "the sidebar, or press 'reset start'.", x=f"{x:.4g}", y=f"{y:.4g}", reason=t(at_start.reason)),
+                 icon=":material/wrong_location:")
     for tr in traces:
         if tr.diverged_at:
-            st.warning(f"**{tr.label}** diverged at step {tr.diverged_at}: {tr.reason}. Its path stops after "
-                       f"step {tr.diverged_at - 1}.", icon="💥")
+            st.warning(t("**{run}** diverged at step {step}: {reason}. Its path stops after step {last}.",
+                         run=tr.label, step=tr.diverged_at, reason=t(tr.reason), last=tr.diverged_at - 1), icon="💥")
 
 
 def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrows: dict | None) -> None:
@@ -196,12 +197,14 @@ def figure_tabs(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arrow
             live_contour(surface, cfg, traces, arrows)
     if tabs[1].open:
         with tabs[1]:
-            speed = st.segmented_control("replay speed", list(REPLAY_MS), default="normal", key="sl_replay_speed")
+            speed = st.segmented_control(t("replay speed"), list(REPLAY_MS), default="normal", key="sl_replay_speed",
+                                         format_func=translator())
             ms = REPLAY_MS.get(speed or "normal", REPLAY_MS["normal"])
             fig = replay_figure(xs, ys, Z, traces=traces, minima=surface.minima, frame_ms=ms,
                                 picture=cached_picture(surface_json(cfg)), **common)
             st.plotly_chart(fig, key="sl_replay", config=image_config("replay", scrollZoom=False))
-            st.caption("Press Play, or drag the step slider under the plot. Faint lines: where each run is heading.")
+            st.caption(t("Press Play, or drag the step slider under the plot. Faint lines: where each run is "
+                         "heading."))
     if tabs[2].open:
         with tabs[2]:
             st.plotly_chart(surface3d_figure(xs, ys, Z, traces=traces, log_levels=surface.log_levels, f_min=f_min),
@@ -220,31 +223,31 @@ def basins_panel(surface: Surface, cfg: LabConfig, grid: tuple, start: Sequence[
     if SS.get("sl_basins_run") not in range(len(cfg.runs)):  # the run it showed was removed
         SS.sl_basins_run = 0
     c1, c2 = st.columns([3, 2])
-    i = c1.selectbox("run", range(len(cfg.runs)), format_func=lambda k: run_label(k + 1, cfg.runs[k]),
+    i = c1.selectbox(t("run"), range(len(cfg.runs)), format_func=lambda k: run_label(k + 1, cfg.runs[k]),
                      key="sl_basins_run")
-    n = c2.select_slider("starts per side", BASINS_SIDES, key="sl_basins_n")
+    n = c2.select_slider(t("starts per side"), BASINS_SIDES, key="sl_basins_n")
     SS[BASINS_DRAWN] = True
     remember_view(basins_run=int(i), basins_n=int(n))
-    with st.spinner(f"Running from {n * n} starts…"):
+    with st.spinner(t("Running from {n} starts…", n=n * n)):
         b = cached_basins(basins_json(cfg, int(i)), int(n))
     fig = basins_figure(*grid, bounds=surface.bounds, starts=b.starts, finals=b.finals, final_losses=b.final_losses,
                         labels=b.labels, minima=surface.minima, start=start, log_levels=surface.log_levels,
                         f_min=surface.min_value)
     st.plotly_chart(fig, key="sl_basins", config=image_config("basins"))
     if surface.minima:
-        st.caption(
-            f"Each square is a start point. The run was repeated from all {n * n} of them with the same "
-            f"{cfg.steps} steps, settings, schedule and noise; a square takes the colour of the minimum (star) the "
-            f"run ended within {b.tol:.3g} of. Grey: still on its way, or stuck, after {cfg.steps} steps. Black "
-            "cross: diverged. Where two colours meet is a basin border: plain gradient descent splits the plane "
-            "along the ridges, while momentum can carry a start over a ridge into a farther minimum, so its "
-            "borders curl and the colours interleave."
-        )
+        st.caption(t(
+            "Each square is a start point. The run was repeated from all {n} of them with the same {steps} steps, "
+            "settings, schedule and noise; a square takes the colour of the minimum (star) the run ended within "
+            "{tol} of. Grey: still on its way, or stuck, after {steps} steps. Black cross: diverged. Where two "
+            "colours meet is a basin border: plain gradient descent splits the plane along the ridges, while "
+            "momentum can carry a start over a ridge into a farther minimum, so its borders curl and the colours "
+            "interleave.", n=n * n, steps=cfg.steps, tol=f"{b.tol:.3g}",
+        ))
     else:
-        st.caption(
-            f"This surface lists no minimum, so each start is coloured by the loss where the run ended after "
-            f"{cfg.steps} steps (darker is lower). Black cross: diverged."
-        )
+        st.caption(t(
+            "This surface lists no minimum, so each start is coloured by the loss where the run ended after "
+            "{steps} steps (darker is lower). Black cross: diverged.", steps=cfg.steps,
+        ))
     st.dataframe(count_rows(b.labels, surface.minima), hide_index=True, key="sl_basins_table")
 
 
