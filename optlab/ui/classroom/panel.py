@@ -19,7 +19,7 @@ from optlab.classroom import lessons as lessons_mod
 from optlab.classroom.challenges import Challenge
 from optlab.classroom.lessons import Lesson
 from optlab.classroom.submission import parse as parse_submission
-from optlab.i18n import N_, t
+from optlab.i18n import DEFAULT_LANGUAGE, N_, current_language, t
 
 from . import links
 from .access import STUDENT_KEY, attempt, store, student, tab_id
@@ -157,7 +157,10 @@ def _field_labels(page: str) -> dict[str, str]:
         values, _ = fields.decode(links.current_params(), unknown_note=False)
         for f in (f for f in fields if f.applies_to(values)):  # not the knobs of an optimizer not picked
             name = f.label or (f.what if f.what != f.key else "")  # a field may be named only by its what
-            labels[f.key] = f"{t(name)} ({f.key})" if name else f.key
+            shown = t(name) if name else ""
+            if shown == name and current_language() != DEFAULT_LANGUAGE:
+                shown = ""  # a name with no translation: the bare key reads better than a foreign sentence
+            labels[f.key] = f"{shown} ({f.key})" if shown else f.key
     for key in links.current_params():
         if key not in lessons_mod.APP_KEYS:
             labels.setdefault(key, key)
