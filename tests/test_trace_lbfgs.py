@@ -67,6 +67,9 @@ def test_steps_and_every_closure_evaluation_equal_torch_by_hand(config, kwargs):
     grad = torch.func.grad(lambda w: ROSEN.fn(w))(torch.tensor(trace.points[0]))
     np.testing.assert_allclose(trace.grads[0], grad.numpy(), rtol=1e-12)
     assert trace.state["func_evals"][-1] == func_evals
+    for t in (1, steps):  # what the inspector shows for one step: its own evaluations, in order
+        np.testing.assert_array_equal(trace.closure_evaluations_of(t), evaluations[owners == t])
+    assert trace.closure_evaluations_of(steps + 1).shape == (0, 2)
 
 
 def test_a_noisy_comparison_adds_each_steps_noise_to_every_evaluation_of_that_step():
