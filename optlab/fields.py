@@ -58,6 +58,16 @@ def number_text(v: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _same_number(choice: Any, text: str) -> bool:
+    """A numeric choice written another way in a link: ``10`` for the choice 10.0, ``1e-3`` for 0.001."""
+    if isinstance(choice, bool) or not isinstance(choice, (int, float)):
+        return False
+    try:
+        return float(text) == float(choice)
+    except ValueError:
+        return False
+
+
 def read_number(text: str, what: str, notes: list[str]) -> float | None:
     """A finite number from link text, or None with a note saying what it is instead."""
     try:
@@ -165,7 +175,7 @@ class Field:
             return None
         if self.kind == "choice":
             for c in self.choices:
-                if str(c) == text or str(c).lower() == text.lower():
+                if str(c) == text or str(c).lower() == text.lower() or _same_number(c, text):
                     return c
             notes.append(t("{what}: unknown value {text} (known: {known}); using {default}.", what=what,
                            text=shown(text), known=", ".join(map(str, self.choices)), default=self.default))

@@ -159,3 +159,18 @@ def test_widgets_are_drawn_from_the_fields_locked_greyed_hidden_not_at_all_and_t
     assert link["lang"] == "zh" and link["n"] == "50" and link["lr"] == "0.5" and link["noise"] == "4"
     at.selectbox(key="p_s").set_value("c").run()
     assert at.text_input(key="p_f") is not None and at.selectbox(key="p_s").value == "c"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("10", 10.0), ("10.0", 10.0), ("1e1", 10.0), ("0.1", 0.1)])
+def test_a_numeric_choice_reads_however_the_number_is_written(text, expected):
+    field = Field("h", "choice", 1.0, choices=(0.1, 1.0, 10.0))
+    notes: list[str] = []
+    assert field.read(text, notes) == expected
+    assert notes == []
+
+
+def test_a_number_that_is_no_choice_is_still_refused():
+    field = Field("h", "choice", 1.0, choices=(0.1, 1.0, 10.0))
+    notes: list[str] = []
+    assert field.read("3", notes) is None
+    assert len(notes) == 1
