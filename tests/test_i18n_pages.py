@@ -86,6 +86,7 @@ def in_page_order(node, out: list[str]) -> list[str]:
     """The body text of every element and widget label under ``node``, top to bottom.
 
     Code blocks, headings and page links are left out: a heading names the subject, the prose below introduces it.
+    A widget's label comes with its help text, which is where a short label's identifier is explained.
     """
     if getattr(node, "type", "") not in ("code", "title", "header", "subheader", "page_link"):
         for attr in ("label", "value"):
@@ -94,7 +95,8 @@ def in_page_order(node, out: list[str]) -> list[str]:
             except Exception:  # a widget whose value needs a session (AppTest raises for some)
                 continue
             if isinstance(value, str) and value:
-                out.append(value)
+                help_text = getattr(getattr(node, "proto", None), "help", "") if attr == "label" else ""
+                out.append(f"{value} {help_text}" if help_text else value)  # a label with its help, one piece
     children = getattr(node, "children", None)
     if isinstance(children, dict):
         for key in sorted(children):
