@@ -52,7 +52,26 @@ class Cluster:
         if done.returncode != 0:
             raise RuntimeError(f"{args[0]} failed:\n{done.stdout}\n{done.stderr}")
 
+    @classmethod
+    def sweep_orphans(cls, bindir: Path) -> None:
+        """Stop the clusters of test sessions that died without stopping theirs (killed by a timeout)."""
+        for owner in Path(tempfile.gettempdir()).glob("optlab-pg-*/owner"):
+            try:
+                pid = int(owner.read_text())
+                os.kill(pid, 0)
+                continue  # its session is alive
+            except ProcessLookupError:
+                pass
+            except (ValueError, OSError):
+                continue
+            stale = cls.__new__(cls)
+            stale.bindir, stale.root, stale.data = bindir, owner.parent, owner.parent / "data"
+            stale.as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+            stale.stop()
+
     def start(self) -> str:
+        self.sweep_orphans(self.bindir)
+        (self.root / "owner").write_text(str(os.getpid()))
         self._run(str(self.bindir / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "optlab", "-E", "UTF8")
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
         self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data), "-o", options, "-l", str(self.root / "log"),

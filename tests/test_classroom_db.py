@@ -79,11 +79,19 @@ def test_the_documented_command_migrates(tmp_path):
 
 
 def test_concurrent_first_use_migrates_once_without_errors(sqlite_url):
+    concurrent_first_use(sqlite_url)
+
+
+def test_concurrent_first_use_of_postgresql_migrates_once(postgres_cluster):  # noqa: F811
+    concurrent_first_use(postgres_cluster.createdb("concurrent"))
+
+
+def concurrent_first_use(url: str) -> None:
     errors: list[BaseException] = []
     barrier = threading.Barrier(6)
 
     def first_session() -> None:
-        engine = make_engine(sqlite_url)  # each "server" with an engine of its own on the same file
+        engine = make_engine(url)  # each "server" with an engine of its own on the same database
         barrier.wait()
         try:
             migrate(engine)
@@ -92,13 +100,14 @@ def test_concurrent_first_use_migrates_once_without_errors(sqlite_url):
         finally:
             engine.dispose()
 
-    threads = [threading.Thread(target=first_session) for _ in range(6)]
+    threads = [threading.Thread(target=first_session, daemon=True) for _ in range(6)]
     for th in threads:
         th.start()
     for th in threads:
-        th.join()
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads), "a first use hung: the migration lock does not serialise them"
     assert errors == []
-    engine = make_engine(sqlite_url)
+    engine = make_engine(url)
     assert current_revision(engine) == head_revision()
     with engine.connect() as c:
         assert c.execute(text("SELECT count(*) FROM alembic_version")).scalar() == 1
