@@ -173,3 +173,14 @@ def test_a_student_sends_a_surface_lab_run_from_the_panel(data_dir):
     assert sub.name == "Ann" and sub.challenge_passed is True and sub.series_kind == "path"
     assert "lesson=momentum-rosenbrock-200" in sub.link and "class=" not in sub.link
     assert len(sub.series) == 201 and sub.series[0] == [-1.5, 2.0]
+
+
+def test_with_the_database_down_a_lab_works_and_ready_made_lessons_still_open(data_dir, monkeypatch):
+    monkeypatch.setenv("OPTLAB_DATABASE_URL", "postgresql+psycopg://optlab@127.0.0.1:1/optlab")
+    at = surface_lab({"lesson": "k7qm2tab", "n": "40"})  # a stored lesson: the database is needed
+    assert not at.exception
+    assert "cannot be reached" in texts(at)
+    assert param(at, "n") == "40" and not at.slider(key="sl_steps").disabled  # the lab itself works
+    at = surface_lab({"lesson": "momentum-kappa-100", "n": "900"})  # a ready-made one needs no database
+    assert not at.exception
+    assert param(at, "n") == "150" and "Momentum on the κ = 100 quadratic" in texts(at)

@@ -13,7 +13,7 @@ from types import ModuleType
 import streamlit as st
 
 from optlab.classroom import ClassroomError, ClassroomUnavailable
-from optlab.classroom.lessons import Lesson
+from optlab.classroom.lessons import BUILTIN, Lesson
 from optlab.fields import NO_CONSTRAINTS, Constraints, Fields
 
 from .access import store
@@ -49,6 +49,9 @@ def open_lesson() -> tuple[str, Lesson] | None:
     if not lesson_id:
         st.session_state.pop(PROBLEM_KEY, None)
         return None
+    if lesson_id in BUILTIN:  # the ready-made lessons open without the database
+        st.session_state.pop(PROBLEM_KEY, None)
+        return lesson_id, BUILTIN[lesson_id]
     cache = st.session_state.setdefault(CACHE_KEY, {})
     if lesson_id not in cache:
         try:
