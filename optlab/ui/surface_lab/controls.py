@@ -127,7 +127,7 @@ def surface_controls() -> tuple[LabConfig, str | None]:
     else:
         params = {f.key: float(ui_fields.widget(F, f.key, locks)) for f, _ in SURFACE_PARAMS.get(key, ())}
         if not params:
-            st.caption(SURFACES[key].description)
+            st.caption(t(SURFACES[key].description))
     cfg = LabConfig(surface=key, formula=formula if key == CUSTOM else "",
                     window=window if key == CUSTOM else LabConfig().window, params=tuple(params.items()))
     return cfg, error
