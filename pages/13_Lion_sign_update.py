@@ -53,7 +53,8 @@ left, right = st.columns(2)
 left.plotly_chart(paths({t("Lion"): run["path"]}, t("Lion on the quadratic, κ = {kappa:g}", kappa=KAPPA),
                         contour=bowl(), minimum=(0.0, 0.0)), key="lion_path")
 right.plotly_chart(curves({t("x"): run["ratios"][:, 0], t("y"): run["ratios"][:, 1]},
-                          t("Each coordinate's step, divided by lr"), y_title=t("|Δθ| / lr")), key="lion_ratios")
+                          t("Each coordinate's step, divided by lr"), y_title=t("|Δθ| / lr"), y_range=(0.0, 1.2)),
+                   key="lion_ratios")
 m1, m2, m3 = st.columns(3)
 m1.metric(t("smallest |Δθ| / lr"), f"{run['ratios'].min():.6f}")
 m2.metric(t("largest |Δθ| / lr"), f"{run['ratios'].max():.6f}")

@@ -30,8 +30,8 @@ st.markdown(t(
     "average $R$ ($r$ numbers) and a column average $C$ ($c$ numbers) of $g^2$, and rebuilds the full matrix "
     "from them:"))
 st.latex(r"R_t = \hat\beta_{2,t} R_{t-1} + (1-\hat\beta_{2,t})\, \mathrm{mean}_{cols}(g_t^2), \quad "
-         r"C_t = \hat\beta_{2,t} C_{t-1} + (1-\hat\beta_{2,t})\, \mathrm{mean}_{rows}(g_t^2), \quad "
-         r"\hat V_t = \frac{R_t C_t}{\mathrm{mean}(R_t)}")
+         r"C_t = \hat\beta_{2,t} C_{t-1} + (1-\hat\beta_{2,t})\, \mathrm{mean}_{rows}(g_t^2),")
+st.latex(r"\hat V_t = \frac{R_t C_t}{\mathrm{mean}(R_t)}")  # two lines: one would be cut at 1280×720
 
 st.subheader(t("1. Memory per parameter tensor"))
 st.markdown(t("One step of each optimizer on a tensor of each shape, then the numbers in its `state` counted "

@@ -65,5 +65,5 @@ if predict_then_reveal(
                               y_title=t("loss"), log_y=True), key="sf_losses")
     cols = st.columns(3)
     for col, k in zip(cols, lesson.SEQUENCES, strict=True):
-        col.metric(t("{name}: mean loss, last 20 steps", name=names[k]), f"{settled[k]:.4g}")
+        col.metric(t("{name}: mean loss, last 20 steps", name=k), f"{settled[k]:.4g}", help=names[k])
 show_code(lesson.three_sequences, lesson.final_losses)
