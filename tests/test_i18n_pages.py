@@ -26,7 +26,7 @@ NAMES = {
     "L-BFGS", "LBFGS", "PyTorch", "torch", "optlab", "MNIST", "EMA", "MLP", "CNN", "CSV", "JSON", "PNG", "URL",
     "Goh", "Distill", "Reddi", "Kale", "Kumar", "ICLR", "Rosenbrock", "Booth", "Himmelblau", "Beale", "Rastrigin",
     "Ackley", "StepLR", "OneCycleLR", "LinearLR", "LambdaLR", "CosineAnnealingLR", "SequentialLR", "Nan", "NaN",
-    "Inf", "True", "False", "None", "Jordan", "Hessian", "Goldstein", "Price", "Newton", "Schulz", "Wolfe",
+    "Inf", "True", "False", "None", "Jordan", "Hessian", "English", "Goldstein", "Price", "Newton", "Schulz", "Wolfe",
 }
 TEXT_KINDS = ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success")
 LABEL_KINDS = ("slider", "select_slider", "number_input", "selectbox", "radio", "checkbox", "toggle", "button",
@@ -40,6 +40,7 @@ def prose(text: str) -> bool:
     rest = re.sub(r"```.*?```|`[^`]*`", " ", text, flags=re.S)
     rest = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " ", rest, flags=re.S)
     rest = re.sub(r"https?://\S+|:material/\w+:", " ", rest)
+    rest = re.sub(r"[A-Za-z_]\w*(?:[._]\w+)+(?:\(\))?", " ", rest)  # identifiers: set_to_none, optimizer.state
     if CJK.search(rest):
         return True
     words = [w for w in re.findall(r"[A-Za-z][A-Za-z'-]*[A-Za-z]", rest) if w not in NAMES and len(w) >= 3]
@@ -114,6 +115,7 @@ def test_prose_rule():
     assert prose("The learning rate") and prose("学习率") and prose("学习率 lr")
     assert not prose("`param_groups`") and not prose("$\\mathrm{lr} = 0.1$") and not prose("0.1234")
     assert not prose("SGD") and not prose("Adam + L2") and not prose("μ = 0.9") and not prose("lr")
+    assert not prose("4. set_to_none") and not prose("optimizer.param_groups") and prose("optimizer.state after it")
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.name)
