@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from optlab.config.app import APP_KEYS
 from optlab.fields import Constraints, Field, Fields
+from optlab.i18n import t, using
 
 FIELDS = Fields((
     Field("n", "int", 300, label="steps", min=1, max=2000, widget="slider", always=True),
@@ -128,6 +129,7 @@ def test_a_wrong_declaration_is_refused_with_what_is_wrong(bad, match):
 def _page() -> None:  # an AppTest script: the fields above as widgets, with a lesson's constraints
     import streamlit as st
 
+    import optlab.ui.language  # noqa: F401 - the reader's language comes from ?lang=, as on every page of the app
     from optlab.fields import Constraints
     from optlab.ui import fields as ui_fields
     from tests.test_fields import FIELDS
@@ -149,11 +151,16 @@ def test_widgets_are_drawn_from_the_fields_locked_greyed_hidden_not_at_all_and_t
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     steps = at.slider(key="p_n")
-    assert steps.value == 50 and steps.disabled and steps.label == "steps"
+    assert steps.value == 50 and steps.disabled
+    with using("zh"):  # the link's ?lang=zh: the label is the catalog's, whichever test ran before
+        assert steps.label == t("steps") != "steps"
     assert at.number_input(key="p_lr").value == 0.5 and not at.number_input(key="p_lr").disabled
     assert at.selectbox(key="p_s").value == "b"
     assert not [w for w in at.number_input if w.key == "p_noise"]  # hidden: not drawn
-    assert at.session_state["notes"] and "fixed by this lesson" in at.session_state["notes"][0]
+    with using("zh"):
+        fixed = t("{what} is fixed by this lesson at {value}; the link's {given} was put back.", what="n", value=50,
+                  given="'700'")
+    assert at.session_state["notes"] == [fixed]
     link = {k: at.query_params[k][0] if isinstance(at.query_params[k], list) else at.query_params[k]
             for k in at.query_params}
     assert link["lang"] == "zh" and link["n"] == "50" and link["lr"] == "0.5" and link["noise"] == "4"
