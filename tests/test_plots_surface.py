@@ -394,10 +394,12 @@ def test_figures_name_a_font_a_saved_png_can_draw(rosen):
 
 
 def _with_evaluations():
-    """A run of 3 steps whose closure was called 2, 3 and 1 times (the first call of each at the step's origin)."""
+    """A run of 3 steps whose closure was called 3, 3 and 1 times (the first call of each at the step's origin;
+    step 1's last trial is the point it accepted)."""
     tr = fake_trace(3)
-    tr.closure_points = np.array([tr.points[0], [0.5, 0.5], tr.points[1], [0.1, 0.2], [0.3, np.inf], tr.points[2]])
-    tr.closure_steps = np.array([1, 1, 2, 2, 2, 3])
+    tr.closure_points = np.array([tr.points[0], [0.5, 0.5], tr.points[1], tr.points[1], [0.1, 0.2], [0.3, np.inf],
+                                  tr.points[2]])
+    tr.closure_steps = np.array([1, 1, 1, 2, 2, 2, 3])
     return tr
 
 
@@ -406,7 +408,7 @@ def test_trial_evaluations_start_where_their_step_began_and_skip_the_first_call(
 
     tr = _with_evaluations()
     origins, ends, steps = trial_evaluations(tr)
-    assert steps.tolist() == [1, 2]  # the non-finite trial point and every first call are left out
+    assert steps.tolist() == [1, 2]  # every first call, the accepted trial and the non-finite point are left out
     np.testing.assert_array_equal(ends, [[0.5, 0.5], [0.1, 0.2]])
     np.testing.assert_array_equal(origins, [tr.points[0], tr.points[1]])
     assert [len(a) for a in trial_evaluations(fake_trace(3))] == [0, 0, 0]

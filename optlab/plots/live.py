@@ -134,7 +134,7 @@ def figure_texts() -> dict[str, str]:
     return {
         "ema": t("dotted: EMA of the weights"),
         "average": t("dashed: the averaged point x, where eval() puts the weights"),
-        "evals": t("small circles: the line search's evaluations of f"),
+        "evals": t("small circles: where the line search evaluated f beyond the steps taken"),
         "diverged": t("(diverged)"),
         "aria": t("loss surface with optimizer paths"),
     }

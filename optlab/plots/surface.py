@@ -161,8 +161,9 @@ def evaluations_name(i: int) -> str:
 def trial_evaluations(tr: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The closure evaluations of a run that are trial points: (origins (k, 2), points (k, 2), steps (k,)).
 
-    Evaluation e of step s is drawn from θ_{s−1}, where step s began, to where it evaluated f. The first call of
-    each step is at θ_{s−1} itself (the path already shows it) and is left out; so are non-finite points.
+    Evaluation e of step s is drawn from θ_{s−1}, where step s began, to where it evaluated f. The path already
+    shows θ_{s−1} (the first call of each step) and θ_s (the trial the step accepted), so calls there are left
+    out, and so are non-finite points: what remains is where the line search looked beyond the steps taken.
     """
     empty = (np.zeros((0, 2)), np.zeros((0, 2)), np.zeros(0, dtype=np.int64))
     points = getattr(tr, "closure_points", None)
@@ -172,7 +173,8 @@ def trial_evaluations(tr: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     path = np.asarray(tr.points, dtype=np.float64)
     keep = (steps >= 1) & (steps <= len(path) - 1) & np.isfinite(points).all(axis=1)
     origins = path[np.clip(steps - 1, 0, len(path) - 1)]
-    keep &= ~(points == origins).all(axis=1)
+    accepted = path[np.clip(steps, 0, len(path) - 1)]
+    keep &= ~(points == origins).all(axis=1) & ~(points == accepted).all(axis=1)
     return origins[keep], points[keep], steps[keep]
 
 

@@ -417,7 +417,7 @@ function legend(root, data) {
   if (data.runs.some((r) => r.ema)) note(text.ema || "dotted: EMA of the weights");
   const shown = data.runs[data.inspected];
   if (shown && shown.average) note(text.average || "dashed: the averaged point x, where eval() puts the weights");
-  if (shown && shown.evals) note(text.evals || "small circles: the line search's evaluations of f");
+  if (shown && shown.evals) note(text.evals || "small circles: where the line search evaluated f beyond the steps taken");
 }
 
 export default function (component) {

@@ -475,3 +475,31 @@ def test_schedule_free_shows_its_averaged_sequence_as_a_dashed_line_of_its_colou
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     app.page.screenshot(path=str(SCREENSHOTS / "live_figure_schedule_free.png"))
     assert app.exceptions() == [] and app.console_errors == []
+
+
+def test_lbfgs_shows_where_its_line_search_looked_joined_to_the_steps(app):
+    from optlab.plots.surface import trial_evaluations
+    from optlab.presets import preset_lr
+    from optlab.trace import RunConfig, run_trace
+
+    app.goto("Surface_Lab?r1=lbfgs&r2=adam")
+    app.wait_live_ready()
+    assert app.selected("sl_r1_opt") == "L-BFGS"
+    surface = get_surface("rosenbrock")
+    trace = run_trace(surface, RunConfig.of("lbfgs", lr=preset_lr("rosenbrock", "lbfgs")), surface.start, 500)
+    origins, trials, _ = trial_evaluations(trace)
+    circles = app.live("circle.olf-eval")
+    assert circles.count() == len(trials) > 0
+    links = app.live("path.olf-eval-link").get_attribute("d")
+    assert links.count("M") == len(trials)
+    run_colour = app.live(".olf-legend .olf-item i").first.evaluate("i => getComputedStyle(i).backgroundColor")
+    assert circles.first.evaluate("c => getComputedStyle(c).stroke") == run_colour
+    geometry = app.live_geometry(ROSENBROCK)
+    drawn = circles.evaluate_all("cs => cs.map(c => [+c.getAttribute('cx'), +c.getAttribute('cy')])")
+    for (u, v), (x, y) in zip(drawn, trials, strict=True):
+        if ROSENBROCK[0][0] <= x <= ROSENBROCK[0][1] and ROSENBROCK[1][0] <= y <= ROSENBROCK[1][1]:
+            assert near((u, v), geometry.user(x, y)) <= 1.0
+    assert "line search" in app.live(".olf-legend").inner_text()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    app.page.screenshot(path=str(SCREENSHOTS / "live_figure_lbfgs.png"))
+    assert app.exceptions() == [] and app.console_errors == []
