@@ -55,6 +55,7 @@ class Trace:
     closure_steps: np.ndarray | None = None  # (E,) the step t (from 1) that made evaluation e
     average_points: np.ndarray | None = None  # (n+1, 2) schedule-free's x_t (its eval() parameters)
     average_losses: np.ndarray | None = None  # (n+1,) f at x_t
+    full: bool = True  # state and explained terms recorded (False: points, losses, gradients, hyper only)
 
     @property
     def n_steps(self) -> int:

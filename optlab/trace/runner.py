@@ -17,7 +17,7 @@ An optimizer with schedule-free's ``train()``/``eval()`` protocol is stepped in 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -49,8 +49,9 @@ def _recordable(value: Any) -> torch.Tensor | None:
 class _Run:
     """One optimizer walking the surface, and the lists that record what it did."""
 
-    def __init__(self, config: RunConfig, start: torch.Tensor, total_steps: int) -> None:
+    def __init__(self, config: RunConfig, start: torch.Tensor, total_steps: int, full: bool = True) -> None:
         self.config = config
+        self.full = full  # False: points, losses, gradients and hyperparameters only (no state, no terms)
         if config.axis_hparams is None:
             self.params = [start.clone().requires_grad_(True)]
         else:
@@ -61,7 +62,7 @@ class _Run:
         if self.averages:
             self.optimizer.train()  # steps are taken in train mode (the reference starts in eval mode)
         self.scheduler = make_scheduler(self.optimizer, config.schedule, total_steps, **dict(config.schedule_params))
-        self.explains = hasattr(self.optimizer, "explanations")
+        self.explains = full and hasattr(self.optimizer, "explanations")
         if self.explains:
             self.optimizer.explain = True
         self.groups = printable_groups(self.optimizer)
@@ -137,9 +138,10 @@ class _Run:
         else:
             self._set_grad(grad)
             walk.advance(self.optimizer, self.scheduler)
-        state = self.optimizer.state
-        self.state.append([{key: v for key, value in state.get(p, {}).items() if (v := _recordable(value)) is not None}
-                           for p in self.params])
+        if self.full:
+            state = self.optimizer.state
+            self.state.append([{key: v for key, value in state.get(p, {}).items()
+                                if (v := _recordable(value)) is not None} for p in self.params])
         if self.explains:
             self.explain.append(self.optimizer.explanations())
         with torch.no_grad():  # a copy of θ_{k+1} (no graph)
@@ -198,6 +200,7 @@ class _Run:
                             if self.closure else None),
             closure_steps=np.array([e[2] for e in evaluations], dtype=np.int64) if self.closure else None,
             average_points=torch.stack(self.average).numpy() if self.average is not None else None,
+            full=self.full,
         )
 
 
@@ -237,17 +240,22 @@ def run_traces(
     steps: int,
     noise_sigma: float = 0.0,
     seed: int = 0,
+    full: Collection[int] | None = None,
 ) -> list[Trace]:
     """Run every configuration from the same start for the same budget under the same gradient noise.
 
     ``surface`` is an ``optlab.surfaces.Surface`` (anything with ``fn`` on (..., 2) tensors and ``bounds``).
     A run that diverges stops there and says so; the others go on.
+
+    ``full`` lists the runs (indices into ``configs``) whose optimizer state and explained terms are recorded;
+    None records them for every run. The other runs record points, losses, gradients and hyperparameters only
+    (``Trace.full`` is False): the same numbers, cheaper, since the optimizer then explains nothing.
     """
     walk = Walk(surface, steps, noise_sigma, seed)
     start_t = torch.as_tensor(np.asarray(start, dtype=np.float64)).reshape(2)
     if not torch.isfinite(start_t).all():
         raise ValueError(t("the start point must be finite, got {start}", start=tuple(start_t.tolist())))
-    runs = [_Run(c, start_t, walk.steps) for c in configs]
+    runs = [_Run(c, start_t, walk.steps, full is None or i in full) for i, c in enumerate(configs)]
 
     for k in range(walk.steps + 1):
         live = [r for r in runs if r.alive]

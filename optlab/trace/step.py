@@ -9,6 +9,7 @@ where it runs).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,8 @@ from optlab.i18n import t
 
 #: A point farther than this many plot-widths from the plot's centre counts as diverged.
 FAR_AWAY = 1e3
+#: Up to this many points, ``Walk.probe`` checks them on Python floats (the runs of a comparison).
+FEW_POINTS = 16
 #: The longest run any runner takes.
 MAX_STEPS = 100_000
 
@@ -68,6 +71,7 @@ class Walk:
         self.steps = check_steps(steps)
         self.noise = gradient_noise(self.steps, noise_sigma, seed)
         self.centre, self.limit = far_limit(surface.bounds)
+        self.centre_xy = tuple(self.centre.tolist())
 
     def evaluate(self, x: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         """f at the points ``x`` (R, 2) and the gradient step k + 1 uses there (zero at k = steps), detached."""
@@ -86,6 +90,11 @@ class Walk:
         """``evaluate`` plus the verdict on each point: usable when f and ∇f are finite and it is not far away."""
         loss, grad = self.evaluate(x, k)
         # One check for every point: loss + Σ grad is finite only if all of them are.
+        if len(x) <= FEW_POINTS:  # the same test on Python floats: cheaper than six tensor operations
+            cx, cy = self.centre_xy
+            healthy = [math.isfinite(f + (gx + gy)) and abs(px - cx) <= self.limit and abs(py - cy) <= self.limit
+                       for f, (gx, gy), (px, py) in zip(loss.tolist(), grad.tolist(), x.tolist(), strict=True)]
+            return Probe(loss, grad, healthy)
         near = (x.detach() - self.centre).abs().amax(-1) <= self.limit
         healthy = torch.isfinite(loss + grad.sum(-1)) & near
         return Probe(loss, grad, healthy.tolist())
