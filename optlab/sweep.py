@@ -143,47 +143,45 @@ def run_members(surface: Any, configs: Sequence[RunConfig], start: Sequence[floa
         raise ValueError(t("the members of a sweep must share their optimizer class and schedule"))
     if needs_closure(configs[0]):
         return _separate_runs(surface, configs, starts.numpy(), steps, noise_sigma, seed)
-    members = []  # each member's parameters: [xy] or [x, y]
+    # Every member's parameters are views of one (N, 2) tensor, and their gradients views of another: the
+    # optimizer steps each member's own parameter in place, the surface sees all points at once, and one copy
+    # hands every member its gradient row.
+    point = starts.clone()  # row m: member m's θ
+    grad = torch.zeros_like(point)  # row m: member m's gradient
+    members, grads = [], []  # each member's parameters and their gradients: [xy] or [x, y]
     groups: list[dict[str, Any]] = []
-    for config, start_t in zip(configs, starts, strict=True):
+    for m, config in enumerate(configs):
         per_axis = config.axis_hparams is not None
-        params = ([start_t[0:1].clone().requires_grad_(True), start_t[1:2].clone().requires_grad_(True)]
-                  if per_axis else [start_t.clone().requires_grad_(True)])
-        members.append(params)
-        groups += _member_groups(config, params)
+        members.append([point[m, 0:1], point[m, 1:2]] if per_axis else [point[m]])
+        grads.append([grad[m, 0:1], grad[m, 1:2]] if per_axis else [grad[m]])
+        groups += _member_groups(config, members[-1])
     cls, kwargs = constructor_kwargs(configs[0])
     optimizer = cls(groups, **kwargs)
     walk = Walk(surface, steps, noise_sigma, seed)
     scheduler = make_scheduler(optimizer, configs[0].schedule, walk.steps, **dict(configs[0].schedule_params))
+    for params, g in zip(members, grads, strict=True):
+        for p, row in zip(params, g, strict=True):
+            p.grad = row
 
     n = len(configs)
-    points = np.full((n, walk.steps + 1, 2), np.nan)
+    visited = torch.full((walk.steps + 1, n, 2), torch.nan, dtype=torch.float64)  # θ_k of every member
     diverged = np.full(n, -1, dtype=np.int64)
-    alive = list(range(n))
+    alive = np.ones(n, dtype=bool)
     for k in range(walk.steps + 1):
-        x = torch.stack([torch.cat(members[m]) for m in alive]).detach()
+        x = point.clone()
         probe = walk.probe(x, k)
-        final = k == walk.steps
-        still = []
-        for row, m in enumerate(alive):
-            if not probe.healthy[row]:
-                diverged[m] = k
-                if k == 0:
-                    points[m, 0] = x[row].numpy()  # the start is always drawn
-                for p in members[m]:
-                    p.grad = None  # the optimizer skips it from now on
-                continue
-            points[m, k] = x[row].numpy()
-            still.append(m)
-            if not final:
-                if len(members[m]) == 2:
-                    members[m][0].grad, members[m][1].grad = probe.grad[row, 0:1], probe.grad[row, 1:2]
-                else:
-                    members[m][0].grad = probe.grad[row]
-        alive = still
-        if final or not alive:
+        visited[k] = x
+        for m in np.flatnonzero(alive & ~np.asarray(probe.healthy)):  # stops here (its start is still drawn)
+            diverged[m], alive[m] = k, False
+            for p in members[m]:
+                p.grad = None  # the optimizer skips it from now on
+        if k == walk.steps or not alive.any():
             break
+        grad.copy_(probe.grad)
         walk.advance(optimizer, scheduler)
+    points = np.transpose(visited.numpy(), (1, 0, 2)).copy()  # (N, steps + 1, 2)
+    for m in np.flatnonzero(diverged >= 0):
+        points[m, max(int(diverged[m]), 1):] = np.nan
     return points, diverged
 
 
