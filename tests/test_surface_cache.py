@@ -98,10 +98,10 @@ def test_the_run_store_computes_missing_runs_together_once_and_waits_for_running
     gate = threading.Event()
     real = cache.compute_runs
 
-    def counting(keys):
+    def counting(keys, full=None):
         calls.append(list(keys))
         gate.wait(10)
-        return real(keys)
+        return real(keys, full)
 
     monkeypatch.setattr(cache, "compute_runs", counting)
     keys = [run_json(CFG, i) for i in range(3)]
@@ -124,3 +124,55 @@ def test_the_run_store_computes_missing_runs_together_once_and_waits_for_running
     calls.clear()
     store.get(keys)
     assert calls == [keys[:2]]  # only the evicted ones are computed again
+
+
+# --- light records: the runs nobody inspects record what the figures draw, the inspected one everything -------
+
+LIGHT = LabConfig(surface="rosenbrock", steps=60, noise=0.1, seed=3,
+                  runs=(SurfaceRun.of("adam", lr=0.05), SurfaceRun.of("momentum", lr=0.001, momentum=0.9),
+                        replace(SurfaceRun.of("rmsprop", lr=0.01), lr_y_factor=3.0),
+                        SurfaceRun.of("sgd", lr=0.3)))  # the last one diverges
+
+
+@pytest.mark.parametrize("inspected", [0, 2])
+def test_light_runs_computed_together_equal_full_single_runs(inspected):
+    from optlab.ui.cache import compute_runs
+
+    keys = [run_json(LIGHT, i) for i in range(len(LIGHT.runs))]
+    together = compute_runs(keys, full={keys[inspected]})
+    assert [tr.full for tr in together] == [i == inspected for i in range(len(keys))]
+    for i, tr in enumerate(together):
+        alone = compute_run(keys[i])  # fully recorded, on its own
+        assert alone.full and alone.diverged_at == tr.diverged_at and alone.reason == tr.reason
+        for name in ("points", "losses", "grads", "updates", "lrs"):
+            np.testing.assert_allclose(getattr(tr, name), getattr(alone, name), rtol=1e-12, atol=1e-12)
+        assert tr.hyper.keys() == alone.hyper.keys()
+        if i == inspected:
+            assert tr.state.keys() == alone.state.keys() and tr.explain.keys() == alone.explain.keys()
+            for key in tr.explain:
+                np.testing.assert_allclose(tr.explain[key], alone.explain[key], rtol=1e-12, atol=1e-12)
+        else:
+            assert tr.state == {} and tr.explain == {}
+    assert together[3].diverged_at is not None
+
+
+def test_the_store_computes_an_inspected_run_in_full_once_and_keeps_the_others_light(monkeypatch):
+    from optlab.ui import cache
+
+    calls = []
+    real = cache.compute_runs
+
+    def counting(keys, full=None):
+        calls.append((len(keys), None if full is None else len(set(full) & set(keys))))
+        return real(keys, full)
+
+    monkeypatch.setattr(cache, "compute_runs", counting)
+    store = cache.RunStore()
+    keys = [run_json(LIGHT, i) for i in range(len(LIGHT.runs))]
+    first = store.get(keys, full=keys[:1])
+    assert calls == [(4, 1)] and [tr.full for tr in first] == [True, False, False, False]
+    assert store.get(keys) == first and calls == [(4, 1)]  # a light request: everything is there
+    second = store.get(keys, full=keys[2:3])  # the student inspects run 3: that run alone, in full
+    assert calls == [(4, 1), (1, 1)] and second[2].full and second[0] is first[0]
+    np.testing.assert_allclose(second[2].points, first[2].points, rtol=1e-12, atol=1e-12)
+    assert store.get(keys, full=keys[2:3])[2] is second[2] and len(calls) == 2  # once

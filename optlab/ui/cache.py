@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
+from collections.abc import Collection
 from dataclasses import replace
 
 import numpy as np
@@ -124,9 +125,14 @@ def run_json(cfg: LabConfig, i: int) -> str:
     return json.dumps([i, replace(cfg, runs=(cfg.runs[i],)).to_json()], separators=(",", ":"))
 
 
-def compute_runs(keys: list[str]) -> list[Trace]:
+def compute_runs(keys: list[str], full: Collection[str] | None = None) -> list[Trace]:
     """The runs that ``run_json`` keys describe, uncached. Runs of one page (same surface, start, budget and
-    noise) are computed together: one forward and one backward pass per step serves them all."""
+    noise) are computed together: one forward and one backward pass per step serves them all.
+
+    The runs whose keys are in ``full`` (all of them when None) also record their optimizer state and explained
+    terms, which only the step inspector shows; the others record what the figures draw (points, losses,
+    gradients, learning rates), with the same numbers and at a fraction of the cost (``run_traces``' ``full``).
+    """
     groups: dict[str, list[tuple[int, int, LabConfig]]] = {}
     for k, key in enumerate(keys):
         i, config_json = json.loads(key)
@@ -137,7 +143,8 @@ def compute_runs(keys: list[str]) -> list[Trace]:
         cfg = members[0][2]
         surface = build_surface(cfg)
         configs = [replace(run_configs(c)[0], label=run_label(i + 1, c.runs[0])) for _, i, c in members]
-        traces = run_traces(surface, configs, start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed)
+        recorded = None if full is None else [j for j, (k, _, _) in enumerate(members) if keys[k] in full]
+        traces = run_traces(surface, configs, start_of(cfg, surface), cfg.steps, cfg.noise, cfg.seed, recorded)
         for (k, _, _), tr in zip(members, traces, strict=True):
             out[k] = tr
     return out
@@ -153,6 +160,9 @@ class RunStore:
 
     A page that asks for several runs nobody has computed computes them together (``compute_runs``); a page
     that asks for a run another session is computing waits for that computation instead of repeating it.
+    A run is first recorded without its optimizer state and terms unless the page asks for them (``full``: the
+    inspected run); asked for them later, that run alone is computed again in full, once, and replaces the
+    lighter record (a full record answers both kinds of request).
     """
 
     def __init__(self, max_entries: int = 512) -> None:
@@ -161,18 +171,24 @@ class RunStore:
         self._done: OrderedDict[str, Trace] = OrderedDict()
         self._running: dict[str, threading.Event] = {}
 
-    def get(self, keys: list[str]) -> list[Trace]:
+    def _usable(self, key: str, full: Collection[str]) -> bool:
+        tr = self._done.get(key)
+        return tr is not None and (tr.full or key not in full)
+
+    def get(self, keys: list[str], full: Collection[str] = ()) -> list[Trace]:
+        """The traces of ``keys``; those whose keys are in ``full`` with their state and explained terms."""
+        full = frozenset(full)
         with self._lock:
             for k in keys:
                 if k in self._done:
                     self._done.move_to_end(k)
-            mine = [k for k in dict.fromkeys(keys) if k not in self._done and k not in self._running]
+            mine = [k for k in dict.fromkeys(keys) if not self._usable(k, full) and k not in self._running]
             theirs = [self._running[k] for k in dict.fromkeys(keys) if k in self._running]
             for k in mine:
                 self._running[k] = threading.Event()
         if mine:
             try:
-                traces = compute_runs(mine)
+                traces = compute_runs(mine, full)
             finally:
                 with self._lock:
                     for k in mine:
@@ -186,9 +202,13 @@ class RunStore:
             event.wait()
         with self._lock:
             found = {k: self._done.get(k) for k in keys}
-        lost = [k for k, tr in found.items() if tr is None]  # another session's computation failed or was evicted
+        # another session's computation failed or was evicted, or it recorded less than this page needs
+        lost = [k for k, tr in found.items() if tr is None or (k in full and not tr.full)]
         if lost:
-            found.update(zip(lost, compute_runs(lost), strict=True))
+            again = dict(zip(lost, compute_runs(lost, full), strict=True))
+            found.update(again)
+            with self._lock:
+                self._done.update(again)
         return [found[k] for k in keys]
 
     def clear(self) -> None:
@@ -199,11 +219,13 @@ class RunStore:
 RUNS = RunStore()
 
 
-def cached_traces(config_json: str) -> list[Trace]:
+def cached_traces(config_json: str, full: Collection[int] | None = None) -> list[Trace]:
     """Every run of the configuration from the server's run store: a run is computed once, runs that are
-    missing together in one pass."""
+    missing together in one pass. The runs listed in ``full`` (indices; all when None) come with their
+    optimizer state and explained terms; the others may come without (``Trace.full``)."""
     cfg = LabConfig.from_json(config_json)
-    return RUNS.get([run_json(cfg, i) for i in range(len(cfg.runs))])
+    keys = [run_json(cfg, i) for i in range(len(cfg.runs))]
+    return RUNS.get(keys, keys if full is None else [keys[i] for i in full if i in range(len(keys))])
 
 
 def sweep_json(cfg: LabConfig, i: int, knob: str) -> str:
@@ -301,8 +323,10 @@ def cached_basins(key: str, n: int = BASINS_N) -> Basins:
 
 
 class FigureStore:
-    """Built figures as plain dicts (``Figure.to_dict()``), for every session on the server, the newest
-    ``max_entries``: a figure is built once per configuration and language, not on every rerun of every page.
+    """Built figures (a Plotly ``Figure``, or the live figure's JSON-ready payload), for every session on the
+    server, the newest ``max_entries``: a figure is built once per configuration and language, not on every
+    rerun of every page. A stored figure is shared: readers must not change it (``st.plotly_chart`` copies a
+    ``Figure`` without validating it again, which it does for a dict).
 
     The key must decide the figure completely (a kind, the cache key of the configuration, the language).
     """
@@ -312,16 +336,18 @@ class FigureStore:
         self._lock = threading.Lock()
         self._done: OrderedDict[tuple, dict] = OrderedDict()
         self.built = 0  # how many figures were built (tests and benchmarks read it)
+        self.kinds: Counter[str] = Counter()  # ... and of which kind ("loss", "distance", "live")
 
-    def get(self, key: tuple, build) -> dict:
+    def get(self, key: tuple, build):
         with self._lock:
             fig = self._done.get(key)
             if fig is not None:
                 self._done.move_to_end(key)
                 return fig
-        fig = build().to_dict()  # two sessions may build the same figure at once: both get equal dicts
+        fig = build()  # two sessions may build the same figure at once: both get equal figures
         with self._lock:
             self.built += 1
+            self.kinds[key[0] if isinstance(key[0], str) else key[0][0]] += 1
             self._done[key] = fig
             while len(self._done) > self.max_entries:
                 self._done.popitem(last=False)
@@ -335,6 +361,6 @@ class FigureStore:
 FIGURES = FigureStore()
 
 
-def cached_figure(kind: str, config_json: str, build) -> dict:
+def cached_figure(kind: str, config_json: str, build):
     """The figure ``build()`` makes for this configuration, from the server's figure store."""
     return FIGURES.get((kind, config_json, current_language()), build)

@@ -127,19 +127,26 @@ def _hyper_key(prefix: str, opt: str, name: str) -> str:
     return f"{prefix}_{opt}_{name}"
 
 
-def _kept(key: str) -> str:
+KEPT = "_kept"  # one session key: widget key -> its last value
+
+
+def _kept() -> dict[str, Any]:
     # Streamlit forgets a widget's value when the widget is not drawn in a run (another optimizer was picked);
-    # this plain session key keeps it so switching back restores it
-    return f"_kept_{key}"
+    # this plain dict keeps it so switching back restores it. One dict, not a session key per widget: every
+    # widget Streamlit draws walks all session keys once (its session-state checks), so each key costs them all.
+    kept = st.session_state.get(KEPT)
+    if kept is None:
+        kept = st.session_state[KEPT] = {}
+    return kept
 
 
 def _init(key: str, default: Any) -> None:
     if key not in st.session_state:
-        st.session_state[key] = st.session_state.get(_kept(key), default)
+        st.session_state[key] = _kept().get(key, default)
 
 
 def _keep(key: str, value: Any) -> Any:
-    st.session_state[_kept(key)] = value
+    _kept()[key] = value
     return value
 
 
@@ -163,7 +170,7 @@ def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None
         if h.kind == "float" and h.log and h.max is not None:
             set_log_float(h, key, values[h.name])
         else:
-            st.session_state[key] = st.session_state[_kept(key)] = _coerce(h, values[h.name])
+            st.session_state[key] = _keep(key, _coerce(h, values[h.name]))
             if h.kind == "float":
                 st.session_state[key + "_typed"] = st.session_state[key]
 
@@ -171,7 +178,7 @@ def set_optimizer_values(prefix: str, opt: str, values: Mapping[str, Any] | None
 def set_log_float(h: Hyper, key: str, value: float) -> None:
     """Put ``value`` (clamped into the knob's range) into a log-scale knob: its number input and its slider."""
     v = _coerce(h, value)
-    st.session_state[key] = st.session_state[_kept(key)] = v
+    st.session_state[key] = _keep(key, v)
     lo, hi = _log_bounds(h)
     st.session_state[key + "_log"] = clamp(math.log10(v), lo, hi) if v > 0 else lo
 
@@ -184,7 +191,7 @@ def set_schedule_values(prefix: str, sched: str, values: Mapping[str, float] | N
         if values is not None and p.name in values:
             v = clamp(float(values[p.name]), float(p.min), float(p.max))
             key = f"{prefix}_sched_{sched}_{p.name}"
-            st.session_state[key] = st.session_state[_kept(key)] = int(round(v)) if p.integer else v
+            st.session_state[key] = _keep(key, int(round(v)) if p.integer else v)
 
 
 def _log_slider_moved(key: str) -> None:
@@ -323,27 +330,29 @@ def optimizer_controls(
     return opt, flat
 
 
-def _schedule_widget(p: ScheduleParam, key: str) -> float:
+def _schedule_widget(p: ScheduleParam, key: str, disabled: bool = False) -> float:
     _init(key, int(p.default) if p.integer else float(p.default))
     if p.integer:
-        v = int(bounded_number(t(p.label), key, int(p.min), int(p.max), integer=True, step=1))
+        v = int(bounded_number(t(p.label), key, int(p.min), int(p.max), integer=True, step=1, disabled=disabled))
     elif p.log:
-        v = float(bounded_number(t(p.label), key, float(p.min), float(p.max), format="%g"))
+        v = float(bounded_number(t(p.label), key, float(p.min), float(p.max), format="%g", disabled=disabled))
     else:
         lo, hi = float(p.min), float(p.max)
         v = float(st.slider(t(p.label), min_value=lo, max_value=hi, step=_linear_step(lo, hi), format="%.4g",
-                            key=key))
+                            key=key, disabled=disabled))
     return _keep(key, v)
 
 
-def schedule_controls(key_prefix: str) -> tuple[str, dict[str, float]]:
-    """Draw an LR-schedule picker and its parameters; return (schedule key, parameters)."""
+def schedule_controls(key_prefix: str, disabled: bool = False) -> tuple[str, dict[str, float]]:
+    """Draw an LR-schedule picker and its parameters; return (schedule key, parameters). ``disabled``: drawn
+    greyed with their values (a lesson locks them)."""
     sel_key = f"{key_prefix}_sched"
     keys = list(SCHEDULES)
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = "constant" if "constant" in keys else keys[0]
     name = translator()
-    sched = st.selectbox(t("LR schedule"), keys, format_func=lambda k: name(SCHEDULES[k].label), key=sel_key)
+    sched = st.selectbox(t("LR schedule"), keys, format_func=lambda k: name(SCHEDULES[k].label), key=sel_key,
+                         disabled=disabled)
     spec = SCHEDULES[sched]
-    params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}") for p in spec.params}
+    params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}", disabled) for p in spec.params}
     return sched, params

@@ -10,6 +10,7 @@ from optlab.config.surface_lab import LabConfig, export_header
 from optlab.i18n import t
 from optlab.surfaces import Surface
 from optlab.trace import Trace, traces_to_csv, traces_to_json
+from optlab.ui.surface_lab.state import full_runs
 
 
 def export_text(cfg: LabConfig, surface: Surface, traces: Sequence[Trace], kind: str) -> str:
@@ -18,7 +19,9 @@ def export_text(cfg: LabConfig, surface: Surface, traces: Sequence[Trace], kind:
     reproduces it: ``optlab.ui.urlstate.read_export`` reads the experiment back."""
     start = cfg.start if cfg.start is not None else surface.start
     header = {"surface_name": surface.name, **export_header(cfg, start)}
-    return traces_to_csv(traces, header) if kind == "csv" else traces_to_json(traces, header)
+    if kind == "csv":
+        return traces_to_csv(traces, header)
+    return traces_to_json(full_runs(cfg, list(traces)), header)  # with every run's optimizer state
 
 
 def export_buttons(cfg: LabConfig, surface: Surface, traces: Sequence[Trace]) -> None:

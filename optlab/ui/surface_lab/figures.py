@@ -18,7 +18,7 @@ from optlab.plots.live import arrows_entry, live_payload, starts_entry, sweep_en
 from optlab.plots.surface import color, image_config, surface3d_figure
 from optlab.registry import REGISTRY
 from optlab.surfaces import Surface
-from optlab.sweep import SWEEP_KNOBS
+from optlab.sweep import SWEEP_KNOBS, Sweep
 from optlab.trace import Trace
 from optlab.ui import ahead
 from optlab.ui.cache import (
@@ -37,7 +37,7 @@ from optlab.ui.cache import (
 )
 from optlab.ui.live_figure import live_figure, reported
 from optlab.ui.surface_lab.inspector import inspector_arrows, inspector_controls, inspector_panel
-from optlab.ui.surface_lab.state import current_view, remember_view, tab_label
+from optlab.ui.surface_lab.state import current_view, full_run, remember_view, tab_label
 from optlab.ui.widgets import set_optimizer_values
 
 SS = st.session_state
@@ -93,7 +93,8 @@ def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tr
     with right:
         st.subheader(t("Step inspector"), anchor=False)
         picked = inspector_controls(traces)
-        if picked is not None:
+        if picked is not None:  # the inspected run with its state and terms (computed now if it had none)
+            picked = full_run(cfg, traces, int(SS.sl_insp_run)), picked[1]
             inspector_panel(*picked)
     with left:
         figure_tabs(surface, cfg, traces, inspector_arrows(*picked) if picked is not None else None)
@@ -140,9 +141,24 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     value, and the exact runs are computed.
     """
     run, knob, sweep_key, starts_key = _live_keys(cfg)
-    h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
     sweep = ahead.get_or_start(sweep_key, compute_sweep)  # None while it is computed in the background
     grid = ahead.get_or_start(starts_key, compute_starts)
+    # built once per configuration, inspected run, knob and what the background has finished; the arrows of
+    # the inspected step are added to a copy
+    payload = cached_figure(("live", run, knob, sweep is not None, grid is not None), cfg.to_json(),
+                            lambda: _live_data(surface, cfg, traces, run, knob, sweep, grid))
+    if arrows is not None:
+        payload = {**payload, "arrows": arrows_entry(arrows["point"], arrows["vectors"], color(run))}
+    live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
+                max_height=LIVE_HEIGHT, hint="" if sweep is not None else t("Computing the neighbouring runs…"))
+    st.caption(t("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
+                 "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence."))
+
+
+def _live_data(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], run: int, knob: str,
+               sweep: Sweep | None, grid: Sweep | None) -> dict:
+    """The live figure's payload without arrows: every path, the inspected run's sweep and start grid."""
+    h = REGISTRY[cfg.runs[run].optimizer].hyper(knob)
     current = float(dict(cfg.runs[run].hparams)[knob])
     starts = {run: grid} if grid is not None else {}  # dragging the start shows the inspected run's path
     start = cfg.start if cfg.start is not None else surface.start
@@ -151,16 +167,10 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
         entry = sweep_entry(sweep, run, f"run {run + 1}", knob if knob == "lr" else
                             t(KNOB_LABELS[knob]).split()[-1], current, h.log, surface.bounds)
         entry["knobs"] = [{"key": k, "label": t(KNOB_LABELS[k])} for k in knobs_of(cfg.runs[run])]
-    payload = live_payload(
+    return live_payload(
         image=cached_picture(surface_json(cfg)), bounds=surface.bounds, traces=traces, minima=surface.minima,
-        start=start, starts=starts_entry(starts, surface.bounds),
-        sweep=entry,
-        arrows=None if arrows is None else arrows_entry(arrows["point"], arrows["vectors"], color(run)),
+        start=start, starts=starts_entry(starts, surface.bounds), sweep=entry,
     )
-    live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
-                max_height=LIVE_HEIGHT, hint="" if sweep is not None else t("Computing the neighbouring runs…"))
-    st.caption(t("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
-                 "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence."))
 
 
 def divergence_notices(traces: Sequence[Trace]) -> None:

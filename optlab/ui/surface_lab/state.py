@@ -174,10 +174,29 @@ def write_link(cfg: LabConfig) -> None:
     ui_fields.write_link(encode(cfg, current_view()))
 
 
+def inspected_run(cfg: LabConfig) -> int:
+    """The run the step inspector shows (0-based): its widget's value, else the view's, else the first."""
+    for run in (SS.get("sl_insp_run"), current_view().insp_run):
+        if isinstance(run, int) and run in range(len(cfg.runs)):
+            return run
+    return 0
+
+
 def compute(cfg: LabConfig) -> list[Trace]:
-    """The runs of ``cfg`` from the shared cache."""
-    return cached_traces(cfg.to_json())
+    """The runs of ``cfg`` from the shared cache; the inspected run with its optimizer state and terms."""
+    return cached_traces(cfg.to_json(), full=(inspected_run(cfg),))
 
 
-__all__ = ["VIEWS", "compute", "current_view", "load_config", "load_view", "read_link_once", "remember_view",
+def full_run(cfg: LabConfig, traces: list[Trace], i: int) -> Trace:
+    """Run ``i`` with its optimizer state and explained terms: ``traces[i]`` if it has them, else computed
+    (once per server) from the shared cache."""
+    return traces[i] if traces[i].full else cached_traces(cfg.to_json(), full=(i,))[i]
+
+
+def full_runs(cfg: LabConfig, traces: list[Trace]) -> list[Trace]:
+    """Every run with its optimizer state and terms (the JSON export holds them)."""
+    return list(traces) if all(tr.full for tr in traces) else cached_traces(cfg.to_json())
+
+
+__all__ = ["VIEWS", "compute", "current_view", "full_run", "full_runs", "inspected_run", "load_config", "load_view", "read_link_once", "remember_view",
            "write_link", "link_notes", "constraints", "default_start"]
