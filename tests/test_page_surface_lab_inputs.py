@@ -430,3 +430,28 @@ def test_the_inspector_survives_a_run_that_stopped_before_drawing_it():
     widget(at, "sl_xmin").set_value(-3.0).run()
     assert_clean(at)
     assert widget(at, "sl_insp_t").value == 12 and at.query_params["t"] == "1:12"
+
+
+# --- a lesson that locks a run: its widgets are greyed, with the lesson's values -----------------------------
+
+@pytest.mark.parametrize("locked, greyed, free", [
+    (("r1",), ["sl_r1_opt", "sl_r1_sgd_lr", "sl_r1_sgd_lr_log", "sl_r1_sgd_weight_decay", "sl_r1_sgd_maximize"], ["sl_r1_sched", "sl_r2_opt"]),
+    (("r1s",), ["sl_r1_sched"], ["sl_r1_opt", "sl_r1_sgd_lr", "sl_r1_ema_on"]),
+    (("r1e", "r1g"), ["sl_r1_ema_on", "sl_r1_groups"], ["sl_r1_opt", "sl_r1_sched"]),
+])
+def test_a_lesson_that_locks_a_run_greys_that_runs_widgets(monkeypatch, locked, greyed, free):
+    from optlab.config.surface_lab import CONFIG_FIELDS
+    from optlab.fields import Constraints
+    from optlab.ui.surface_lab import state
+
+    link = {"r1": "sgd,lr:0.02", "r2": "adam"}
+    values, _ = CONFIG_FIELDS.decode(link)
+    monkeypatch.setattr(state, "active_constraints",
+                        lambda page: Constraints(locked={k: values[k] for k in locked}))
+    at = open_page(link)
+    assert not at.exception, [e.message for e in at.exception]
+    for key in greyed:
+        assert widget(at, key).disabled, key
+    for key in free:
+        assert not widget(at, key).disabled, key
+    assert widget(at, "sl_r1_sgd_lr").value == pytest.approx(0.02)

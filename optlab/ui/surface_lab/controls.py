@@ -22,6 +22,7 @@ from optlab.config.surface_lab import (
     lr_y_capped,
 )
 from optlab.expr import FormulaError, PlotWindowError
+from optlab.fields import NO_CONSTRAINTS, Constraints
 from optlab.i18n import N_, t
 from optlab.presets import preset_lr, run_optimizer
 from optlab.registry import REGISTRY
@@ -133,39 +134,43 @@ def surface_controls() -> tuple[LabConfig, str | None]:
     return cfg, error
 
 
-def group_controls(prefix: str, lr: float) -> float | None:
+def group_controls(prefix: str, lr: float, disabled: bool = False) -> float | None:
     """The "two param groups" checkbox and the y group's lr factor; returns the factor, or None when off."""
-    if not st.checkbox(t("x and y as two param groups"), key=f"{prefix}_groups",
+    if not st.checkbox(t("x and y as two param groups"), key=f"{prefix}_groups", disabled=disabled,
                        help=t("x and y become two parameters in two param groups, as the layers of a network "
                               "can be: then each group can have its own learning rate")):
         return None
-    factor = log_float_control(LR_Y, f"{prefix}_lr_y")
+    factor = log_float_control(LR_Y, f"{prefix}_lr_y", disabled=disabled)
     st.caption(t("group 0 (x): lr = {lr} · group 1 (y): lr = {factor} × {lr} = {lr_y}", lr=f"{lr:.3g}",
                  factor=f"{factor:.3g}", lr_y=f"{lr * factor:.3g}"))
     return factor
 
 
-def run_controls(i: int, surface_key: str) -> SurfaceRun:
+def run_controls(i: int, surface_key: str, locks: Constraints = NO_CONSTRAINTS) -> SurfaceRun:
     """One run's optimizer, schedule, EMA shadow and param groups (keys ``sl_r<i>_...``).
 
     A new run starts with the next optimizer of ``presets.RUN_ORDER`` (so it differs from the runs before it)
     at the learning rate tuned for the surface; picking another optimizer gives it that one's tuned rate.
+    A part a lesson fixes (``locks``: link keys ``r<i>`` the optimizer and its settings, ``r<i>s`` the schedule,
+    ``r<i>e`` the EMA shadow, ``r<i>g`` the param groups) is drawn greyed with the lesson's values.
     """
+    locked = {part: locks.is_locked(f"r{i}{part}") for part in ("", "s", "e", "g")}
     prefix = f"sl_r{i}"
     if f"{prefix}_opt" not in SS:
         first = run_optimizer(i)
         set_optimizer_values(prefix, first, surface_presets(surface_key)(first))
-    opt, flat = optimizer_controls(prefix, default=run_optimizer(i), on_pick=surface_presets(surface_key))
-    sched, sched_params = schedule_controls(prefix)
+    opt, flat = optimizer_controls(prefix, default=run_optimizer(i), on_pick=surface_presets(surface_key),
+                                   how=lambda key: "locked" if locked[""] else "")
+    sched, sched_params = schedule_controls(prefix, disabled=locked["s"])
     ema = None
-    if st.checkbox(t("EMA shadow of the weights"), key=f"{prefix}_ema_on",
+    if st.checkbox(t("EMA shadow of the weights"), key=f"{prefix}_ema_on", disabled=locked["e"],
                    help=t("A dotted path: the exponential moving average of the points, W ← d·W + (1 − d)·θ")):
         c1, c2 = st.columns(2)
         ema = bounded_number(t(EMA_DECAY.label), f"{prefix}_ema", EMA_DECAY.min, EMA_DECAY.max, container=c1,
-                             format="%g", step=EMA_DECAY.step)
+                             format="%g", step=EMA_DECAY.step, disabled=locked["e"])
         bounded_number(t(EMA_TAU.label), f"{prefix}_tau", EMA_TAU.min, EMA_TAU.max, container=c2, format="%g",
-                       step=EMA_TAU.step)
-    factor = group_controls(prefix, float(flat["lr"]))
+                       step=EMA_TAU.step, disabled=locked["e"])
+    factor = group_controls(prefix, float(flat["lr"]), disabled=locked["g"])
     run = SurfaceRun(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
                      ema_decay=None if ema is None else float(ema),
                      ema_tau=float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0, lr_y_factor=factor)
@@ -200,7 +205,7 @@ def sidebar_controls() -> tuple[LabConfig, str | None]:
         runs = []
         for i in range(1, n + 1):
             with st.expander(t("Run {i}", i=i), expanded=(i == 1)):
-                runs.append(run_controls(i, surf.surface))
+                runs.append(run_controls(i, surf.surface, locks))
     start = (float(SS.sl_x0), float(SS.sl_y0))  # inside the window: bounded_number saw to it, and said so
     cfg = LabConfig(surface=surf.surface, formula=surf.formula, window=surf.window, params=surf.params,
                     start=None if np.allclose(start, default, rtol=0, atol=1e-12) else start,
