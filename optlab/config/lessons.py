@@ -136,8 +136,8 @@ SCHEDULE_FREE = lesson_fields(pick("lr", "sf_lr", 0.2, (0.02, 0.05, 0.1, 0.2, 0.
 URL_PATHS: dict[int, str] = {
     3: "Anatomy_of_an_optimizer", 4: "zero_grad_backward_step", 5: "Learning_rate_during_training",
     6: "Weight_decay", 7: "Per_layer_learning_rates", 8: "Momentum_and_Nesterov", 9: "EMA_of_weights",
-    10: "Failure_gallery", 11: "Why_momentum_works", 12: "Narrated_step", 13: "Lion_sign_update",
-    14: "Adafactor_factored_moment", 15: "Schedule_free_averaging",
+    10: "Failure_gallery", 11: "Why_momentum_works", 12: "Narrated_step", 13: "Lions_sign_update",
+    14: "Adafactors_factored_second_moment", 15: "Schedule_free_averaging",
 }
 _FIELDS: dict[int, Fields] = {
     3: ANATOMY, 4: ZERO_GRAD, 5: LR_SCHEDULE, 6: WEIGHT_DECAY, 7: PER_LAYER, 8: MOMENTUM, 9: EMA,

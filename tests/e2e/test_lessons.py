@@ -16,7 +16,7 @@ from .conftest import RUN_TIMEOUT_MS, AppPage
 pytestmark = pytest.mark.e2e
 
 SCREEN = {"width": 1280, "height": 720}
-PAGES = ["Narrated_step", "Lion_sign_update", "Adafactor_factored_moment", "Schedule_free_averaging"]
+PAGES = ["Narrated_step", "Lions_sign_update", "Adafactors_factored_second_moment", "Schedule_free_averaging"]
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def test_next_advances_the_narrated_step_and_its_numbers(lesson_app):
 
 
 @pytest.mark.parametrize(("path", "key", "value"), [
-    ("Lion_sign_update?steps=200&b1=0.5", "lion_steps", "200"),
+    ("Lions_sign_update?steps=200&b1=0.5", "lion_steps", "200"),
     ("Schedule_free_averaging?noise=0.3", "sf_noise", "0.3"),
     ("Narrated_step?opt=muon&t=7&n=20", "nar_t", "7"),
 ])
