@@ -7,7 +7,7 @@ import streamlit as st
 import torch
 
 from optlab.config.lessons import NARRATED_KAPPAS
-from optlab.i18n import N_, t
+from optlab.i18n import N_, t, translator
 from optlab.lessons import narrated_step as lesson
 from optlab.optim.explain import format_value
 from optlab.plots.narration import fit_window, step_figure, step_size_figure
@@ -58,9 +58,10 @@ st.markdown(t(
 ))
 
 settings, c3 = st.columns([1.3, 3])
+tr = translator()  # format_func may run after this script run, outside the session's language
 with settings:
     surface = controls.widget(st.selectbox,
-                              t("surface"), list(SURFACES), format_func=lambda k: t(SURFACES[k].name),
+                              t("surface"), list(SURFACES), format_func=lambda k: tr(SURFACES[k].name),
                               index=list(SURFACES).index("quadratic"), key="nar_surface")
     params = ()
     if surface == "quadratic":
@@ -85,7 +86,7 @@ with c3:
     s1, s2, s3 = st.columns([2, 2, 1])
     controls.widget(s1.slider, t("step t"), 1, max(run.n_steps, 2), key="nar_t", disabled=run.n_steps < 2)
     controls.widget(s2.radio,
-                    t("show up to"), range(len(roles)), format_func=lambda i: t(lesson.ROLE_LABELS[roles[i]]),
+                    t("show up to"), range(len(roles)), format_func=lambda i: tr(lesson.ROLE_LABELS[roles[i]]),
                     key="nar_stage", horizontal=True)
     s3.button(t("◀ Back"), key="nar_back", on_click=move, args=(-1, len(roles), run.n_steps),
               use_container_width=True)

@@ -16,7 +16,7 @@ import streamlit as st
 
 from optlab.classroom import lessons as lessons_mod
 from optlab.classroom.store import Board
-from optlab.i18n import t
+from optlab.i18n import t, translator
 from optlab.plots.board import board_figure, contour
 from optlab.surfaces import SURFACES, quadratic
 
@@ -36,9 +36,10 @@ def open_class_form() -> None:
         builtin = [""] + list(lessons_mod.BUILTIN)
         given = st.query_params.get(links.LESSON, "")
         options = builtin if given in builtin else [*builtin, given]
+        tr = translator()  # format_func may run after this script run, outside the session's language
         lesson = st.selectbox(t("Lesson for the class (optional)"), options, index=options.index(given),
-                              format_func=lambda k: t("none") if not k else (
-                                  t(lessons_mod.BUILTIN[k].title) if k in lessons_mod.BUILTIN else k),
+                              format_func=lambda k: tr("none") if not k else (
+                                  tr(lessons_mod.BUILTIN[k].title) if k in lessons_mod.BUILTIN else k),
                               key="classroom_open_lesson")
         if st.form_submit_button(t("Open the class"), type="primary"):
             opened = attempt(lambda: store().open_class(title, lesson or None, session=tab_id()))

@@ -19,7 +19,7 @@ from optlab.classroom import lessons as lessons_mod
 from optlab.classroom.challenges import Challenge
 from optlab.classroom.lessons import Lesson
 from optlab.classroom.submission import parse as parse_submission
-from optlab.i18n import DEFAULT_LANGUAGE, N_, current_language, t
+from optlab.i18n import DEFAULT_LANGUAGE, N_, current_language, t, translator
 
 from . import links
 from .access import STUDENT_KEY, attempt, store, student, tab_id
@@ -169,8 +169,9 @@ def _field_labels(page: str) -> dict[str, str]:
 
 def _challenge_form(page: str) -> dict | None:
     kinds = [k for k in CHALLENGE_CHOICES if not k or challenges.KINDS[k].page == page]
+    tr = translator()  # format_func may run after this script run, outside the session's language
     kind = st.selectbox(t("Challenge (checked on each student's own result)"), kinds, key="classroom_challenge",
-                        format_func=lambda k: t("none") if not k else t(challenges.KINDS[k].title))
+                        format_func=lambda k: tr("none") if not k else tr(challenges.KINDS[k].title))
     if not kind:
         return None
     data: dict = {"kind": kind}

@@ -10,7 +10,7 @@ import math
 
 import streamlit as st
 
-from optlab.i18n import N_, current_language, t
+from optlab.i18n import N_, current_language, t, translator
 from optlab.mnist.checkpoint import CheckpointError, read_checkpoint
 from optlab.mnist.config import SETTINGS, TrainConfig
 from optlab.mnist.diagnostics import HEALTHY_RATIO, confusion_matrix
@@ -154,13 +154,13 @@ def lr_change_controls(n_runs: int) -> tuple[int, float, list[str]]:
             st.session_state["mnist_lr_change_factor"] = f.default
         factor = st.select_slider(t(f.label), f.options, key="mnist_lr_change_factor")
         cols = st.columns(n_runs)
-        how = []
+        how, tr = [], translator()  # format_func may run after this script run, outside the session's language
         for i, col in enumerate(cols):
             key = f"mnist_run{i}_lr_change"
             if key not in st.session_state:
                 st.session_state[key] = "edit"
             how.append(col.radio(t("Optimizer {n}", n=i + 1), tuple(LR_CHANGES), key=key,
-                                 format_func=lambda k: t(LR_CHANGES[k])))
+                                 format_func=lambda k: tr(LR_CHANGES[k])))
     return step, float(factor), how
 
 

