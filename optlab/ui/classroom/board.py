@@ -23,6 +23,7 @@ from optlab.surfaces import SURFACES, quadratic
 from . import links
 from .access import STUDENT_KEY, attempt, store, student, tab_id
 from .present import apply_presenter_style, join_card
+from .table import MISSING, submissions_frame
 
 REFRESH_S = 3
 HIDE_KEY = "classroom_hide_names"
@@ -142,16 +143,9 @@ def board_view(code: str, key: str) -> None:
                       m=len(board.submissions), state=state))
         if present:  # the figure first, large: what the room looks at
             _figures(board, names, present)
-        rows = []
-        for s in reversed(board.submissions):
-            rows.append({t("name"): names.get(s.name, s.name), t("run"): s.label,
-                         t("final loss"): s.final_loss, t("steps to converge"): s.steps_to_converge,
-                         t("accuracy"): None if s.accuracy is None else 100 * s.accuracy,
-                         t("challenge"): "" if s.challenge_passed is None else ("✅" if s.challenge_passed else "—"),
-                         t("note"): s.challenge_note, t("sent"): s.created_at.strftime("%H:%M:%S"),
-                         t("open"): links.page_url(s.page) + "?" + s.link})
-        if rows:
-            st.dataframe(rows, hide_index=True, key="classroom_table", column_config={
+        if board.submissions:
+            frame = submissions_frame(board.submissions, names, lambda s: links.page_url(s.page) + "?" + s.link)
+            st.dataframe(frame, hide_index=True, key="classroom_table", placeholder=MISSING, column_config={
                 t("open"): st.column_config.LinkColumn(t("open"), display_text=t("open as it was")),
                 t("accuracy"): st.column_config.NumberColumn(format="%.2f%%"),
                 t("final loss"): st.column_config.NumberColumn(format="%.3g")})
