@@ -25,7 +25,7 @@ from typing import Any
 from optlab.config.app import APP_KEYS
 from optlab.fields import NO_CONSTRAINTS, Constraints, Field, Fields, number_text, shown
 from optlab.i18n import N_, t
-from optlab.mnist.config import MAX_RUNS, MNIST_LR, MNIST_OPTIMIZERS, SETTINGS
+from optlab.mnist.config import MNIST_LR, MNIST_MAX_RUNS, MNIST_OPTIMIZERS, SETTINGS
 from optlab.mnist.muon_recipe import RECIPE_HYPERS
 from optlab.registry import REGISTRY
 from optlab.schedules import SCHEDULES
@@ -194,10 +194,10 @@ FIELDS = Fields(
               state="ema_decay", applies=lambda v: bool(v.get("ema"))),
         _setting("lrs", "lr_change_step", "lr_change_step"),
         _setting("lrf", "lr_change_factor", "lr_change_factor", applies=lambda v: bool(v.get("lrs"))),
-        Field("n", "int", 2, min=1, max=MAX_RUNS, what=N_("Optimizers side by side"), state="n_runs"),
+        Field("n", "int", 2, min=1, max=MNIST_MAX_RUNS, what=N_("Optimizers side by side"), state="n_runs"),
         *(Field(f"o{i + 1}", "custom", default_run(i), what=f"o{i + 1}", codec=RunCodec(),
                 applies=lambda v, i=i: v.get("n", 2) > i, doc=("adam:lr=0.001", "optimizer i and its settings"))
-          for i in range(MAX_RUNS)),
+          for i in range(MNIST_MAX_RUNS)),
         Field("v", "choice", "curves", choices=VIEWS, view=True, what=N_("view"), state="view",
               doc=("layers", "the open view: curves, layers, confusion, range, landscape")),
         Field("lp", "choice", "pca", choices=("pca", "random"), what=N_("landscape plane"), state="land_plane",

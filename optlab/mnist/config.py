@@ -15,7 +15,7 @@ from optlab.mnist.muon_recipe import check_recipe_hparams, split_recipe_hparams
 from optlab.registry import get_spec
 from optlab.schedules import SCHEDULES
 
-MAX_RUNS = 4
+MNIST_MAX_RUNS = 4
 MAX_LABEL = 100  # characters of a run's label
 
 # Learning rates that train the MNIST networks well in a few epochs (the registry's defaults suit 2D surfaces),
@@ -183,9 +183,9 @@ class TrainConfig:
         The ranges are SETTINGS (this file), the registry's knobs (optimizer hyperparameters) and the schedule's
         knobs (optlab.schedules.SCHEDULES): the same declarations the page builds its widgets from.
         """
-        if not isinstance(self.runs, tuple | list) or not 1 <= len(self.runs) <= MAX_RUNS:
+        if not isinstance(self.runs, tuple | list) or not 1 <= len(self.runs) <= MNIST_MAX_RUNS:
             n = len(self.runs) if isinstance(self.runs, tuple | list) else _shown(self.runs)
-            raise ValueError(f"Between 1 and {MAX_RUNS} optimizer configurations, got {n}")
+            raise ValueError(f"Between 1 and {MNIST_MAX_RUNS} optimizer configurations, got {n}")
         for setting in SETTINGS.values():
             setting.check(getattr(self, setting.name))
         for i, r in enumerate(self.runs):

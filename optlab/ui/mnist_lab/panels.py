@@ -17,7 +17,7 @@ from optlab.i18n import N_, current_language, t, tn, translator
 from optlab.jobs import training_service
 from optlab.mnist.accumulation import accumulation_gap
 from optlab.mnist.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from optlab.mnist.config import MAX_RUNS, MNIST_LR, MNIST_OPTIMIZERS, SETTINGS, RunSpec, TrainConfig
+from optlab.mnist.config import MNIST_LR, MNIST_MAX_RUNS, MNIST_OPTIMIZERS, SETTINGS, RunSpec, TrainConfig
 from optlab.mnist.data import Digits, MnistDataError, default_folder
 from optlab.mnist.groups import WD_MODES, param_groups_text
 from optlab.mnist.history import History
@@ -206,7 +206,7 @@ def config_controls() -> TrainConfig | None:
         use_ema = st.checkbox(t("EMA of the weights"), key="mnist_ema")
         ema_decay = _choice("ema_decay", "mnist_ema_decay", value=0.99, disabled=not use_ema)
     _start_at("mnist_n_runs", 2)
-    n_runs = st.slider(t("Optimizers side by side"), 1, MAX_RUNS, key="mnist_n_runs")
+    n_runs = st.slider(t("Optimizers side by side"), 1, MNIST_MAX_RUNS, key="mnist_n_runs")
     cols = st.columns(n_runs)
     runs = []
     for i, col in enumerate(cols):
