@@ -50,7 +50,7 @@ LR_LABEL = "learning rate (type a value)"  # the first run's learning rate on th
 TEACHER_LRS = [0.002, 0.005, 0.01, 0.02, 0.05]  # the five values the class types, in order
 EPOCHS_LABEL, START_LABEL = "Epochs", "Start training"
 STEP_RE = re.compile(r"step (\d+) of (\d+)")
-KINDS = ["open_surface", "set_lr", "open_mnist", "set_epochs", "start", "poll"]
+KINDS = ["open_home", "open_surface", "set_lr", "open_mnist", "set_epochs", "start", "poll"]
 
 
 def free_port() -> int:
@@ -187,7 +187,12 @@ async def student(i: int, base: str, delay: float, rec: Record, odd_every: int, 
     s = StreamlitSession(base)
     try:
         await s.connect()
+        # The class's link opens the home page first: a sub page opened as a session's first run reloads the tab
+        # into the app's navigation (optlab.ui.pages.use_app_navigation), which a browser follows and this client
+        # does not.
+        rec.add("open_home", await s.open(""), i)
         if surface:
+            await rec.pause()
             rec.add("open_surface", await s.open("Surface_Lab"), i)
             rec.surface_configs.add(("default",))
             for lr in lrs:
