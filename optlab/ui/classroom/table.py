@@ -21,7 +21,7 @@ PASSED, FAILED = "✅", "❌"
 def submissions_frame(submissions: Sequence[SubmissionOut], names: Mapping[str, str], url) -> pd.DataFrame:
     """The newest submission first; ``names`` maps a student's name to the one shown, ``url(s)`` opens ``s``."""
     rows = list(reversed(submissions))
-    challenge = [MISSING if s.challenge_passed is None else PASSED if s.challenge_passed else FAILED for s in rows]
+    challenge = [None if s.challenge_passed is None else PASSED if s.challenge_passed else FAILED for s in rows]
     return pd.DataFrame({
         t("name"): [names.get(s.name, s.name) for s in rows],
         t("run"): [s.label for s in rows],
