@@ -48,9 +48,9 @@ if predict_then_reveal(
     min(options, key=lambda o: abs(options[o] - ams["adam"][-1])),
     t(r"With $\beta_2 = 1/(1 + C^2)$ Adam's $v$ forgets the rare large gradient within a step or two, so the two "
       r"small gradients the other way push harder. AMSGrad keeps the largest $v$ seen so far, so the large "
-      "gradient keeps its weight and it heads for $-1$ (it ends at {end}).", end=f"{ams['amsgrad'][-1]:.2f}"),
+      "gradient keeps its weight and it heads for $-1$ (it ends at {end}).", end=f"{ams['amsgrad'][-1]:.4f}"),
 ):
-    st.plotly_chart(curves({"Adam": ams["adam"], "AMSGrad": ams["amsgrad"]}, t("xₜ (dashed: the best point)"),
+    st.plotly_chart(curves({"Adam": ams["adam"], "AMSGrad": ams["amsgrad"]}, t("x after each step (dashed: the best point)"),
                            y_title="x", hline=ams["best"]), key="fail_ams_plot")
     a1, a2, a3 = st.columns(3)
     a1.metric(t("best point"), f"{ams['best']:g}")

@@ -266,7 +266,7 @@ def test_failure_gallery_hides_where_adam_ends_until_revealed():
     assert metric(at, "Adam ends at") == f"{ams['adam'][-1]:.4f}" and float(metric(at, "Adam ends at")) > 0.99
     assert metric(at, "AMSGrad ends at") == f"{ams['amsgrad'][-1]:.4f}"
     assert float(metric(at, "AMSGrad ends at")) < -0.99
-    assert chart_titles(at) == ["xₜ (dashed: the best point)"]
+    assert chart_titles(at) == ["x after each step (dashed: the best point)"]
     at.select_slider(key="fail_y0").set_value(0.1).run()
     assert "Adam ends at" in labels(at)  # the answer stays shown across reruns
 
