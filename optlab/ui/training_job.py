@@ -24,6 +24,7 @@ from optlab.jobs import (
 )
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.train import Trainer
+from optlab.ui.text import literal
 
 TICKET_KEY = "mnist_ticket"
 REFUSED_KEY = "mnist_refused"
@@ -164,3 +165,22 @@ def compute_result(kind: str):
 
 def compute_refused(kind: str) -> str | None:
     return st.session_state.get(_compute_key(kind) + "_refused")
+
+
+def compute_shown(kind: str, key, progress: str, unfinished: str):
+    """Show where computation `kind` for `key` stands (its refusal, its progress bar, its failure) and return its
+    result once it is done; None while there is nothing to draw. `progress` is a message with {k} and {n} (the
+    step and the total), `unfinished` what to say when it ended without a result."""
+    refused = compute_refused(kind)
+    if refused:
+        st.warning(refused)
+    view = compute_view(kind)
+    if view is None or compute_key(kind) != key:
+        return None
+    if view.running:
+        st.progress(min(1.0, view.fraction), text=t(progress, k=view.step, n=view.total_steps))
+        return None
+    result = compute_result(kind)
+    if result is None:
+        st.error(literal(view.error) if view.error else t(unfinished))
+    return result

@@ -112,18 +112,9 @@ def range_view(config: TrainConfig | None, digits, data_key) -> None:
     st.caption(t("From the initial weights, the learning rate grows geometrically from 1e-5 to 10 over {n} steps "
                  "while the loss is watched (Smith, 2017); it stops once the smoothed loss passes 4 times its "
                  "lowest; {rule}.", n=RANGE_STEPS, rule=t(RULE)))
-    refused = jobs_ui.compute_refused("range")
-    if refused:
-        st.warning(refused)
-    view = jobs_ui.compute_view("range")
-    if view is None or jobs_ui.compute_key("range") != key:
-        return
-    if view.running:
-        st.progress(min(1.0, view.fraction), text=t("Range test… step {k} of {n}", k=view.step, n=view.total_steps))
-        return
-    res = jobs_ui.compute_result("range")
+    res = jobs_ui.compute_shown("range", key, N_("Range test… step {k} of {n}"),
+                                N_("The range test did not finish; run it again."))
     if res is None:
-        st.error(literal(view.error) if view.error else t("The range test did not finish; run it again."))
         return
     st.plotly_chart(range_test_figure(res.lrs, res.losses, res.smoothed, res.proposal), key="mnist_range_fig")
     if res.proposal is None:

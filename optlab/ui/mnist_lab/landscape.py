@@ -7,13 +7,12 @@ import json
 
 import streamlit as st
 
-from optlab.i18n import current_language, t, translator
+from optlab.i18n import N_, current_language, t, translator
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.landscape import GRID, N_EVAL, PLANES, LandscapeComputation
 from optlab.mnist.train import default_device
 from optlab.plots.landscape import landscape_figure
 from optlab.ui import training_job as jobs_ui
-from optlab.ui.text import literal
 
 
 def _key(config: TrainConfig, plane: str, centre: int, data_key) -> str:
@@ -56,18 +55,9 @@ def landscape_view(config: TrainConfig | None, digits, data_key) -> None:
                  "the runs' weights around the centre; a path lies off the plane, so the loss under it is the "
                  "plane's, not the path's. Random plane: two filter-normalised Gaussian directions, with no path "
                  "(it would be about a point).", n=N_EVAL, g=GRID))
-    refused = jobs_ui.compute_refused("landscape")
-    if refused:
-        st.warning(refused)
-    view = jobs_ui.compute_view("landscape")
-    if view is None or jobs_ui.compute_key("landscape") != key:
-        return
-    if view.running:
-        st.progress(min(1.0, view.fraction), text=t("Landscape… {k} of {n}", k=view.step, n=view.total_steps))
-        return
-    land = jobs_ui.compute_result("landscape")
+    land = jobs_ui.compute_shown("landscape", key, N_("Landscape… {k} of {n}"),
+                                 N_("The landscape did not finish; compute it again."))
     if land is None:
-        st.error(literal(view.error) if view.error else t("The landscape did not finish; compute it again."))
         return
     st.plotly_chart(_figure(key, current_language(), land), key="mnist_landscape")
     st.caption(t("Loss of the trained weights at the centre: {loss} (the grid's middle point: {mid}).",
