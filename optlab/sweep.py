@@ -196,7 +196,7 @@ def _separate_runs(surface: Any, configs: Sequence[RunConfig], starts: np.ndarra
     for m, s in enumerate(starts):
         by_start.setdefault((float(s[0]), float(s[1])), []).append(m)
     for start, members in by_start.items():
-        traces = run_traces(surface, [configs[m] for m in members], start, steps, noise_sigma, seed)
+        traces = run_traces(surface, [configs[m] for m in members], start, steps, noise_sigma, seed, full=())
         for m, tr in zip(members, traces, strict=True):
             points[m, : len(tr.points)] = tr.points
             if tr.diverged_at is not None:

@@ -483,7 +483,9 @@ def test_lbfgs_shows_where_its_line_search_looked_joined_to_the_steps(app):
     from optlab.trace import RunConfig, run_trace
 
     app.goto("Surface_Lab?r1=lbfgs&r2=adam")
-    app.wait_live_ready()
+    # L-BFGS measures one loss for all its parameters, so each of its 49 sweep members and 81 starts is a run of
+    # its own, computed in the background (about 30 s of CPU on a quiet machine): wait for them longer
+    app.wait_live_ready(timeout_ms=240_000)
     assert app.selected("sl_r1_opt") == "L-BFGS"
     surface = get_surface("rosenbrock")
     trace = run_trace(surface, RunConfig.of("lbfgs", lr=preset_lr("rosenbrock", "lbfgs")), surface.start, 500)
