@@ -27,6 +27,7 @@ import zipfile
 
 import torch
 
+from optlab.i18n import N_, t
 from optlab.mnist.config import TrainConfig
 from optlab.mnist.data import Digits
 from optlab.mnist.history import History
@@ -45,7 +46,7 @@ MAX_RATIO = 20  # uncompressed / compressed size of one entry; torch.save stores
 _KEYS = {"format", "version", "config", "n_train", "step", "history", "runs"}
 _RUN_KEYS = {"model", "optimizer", "scheduler", "ema"}
 
-GET_ONE = "Download a checkpoint with this page's 'Download checkpoint' button and upload that file."
+GET_ONE = N_("Download a checkpoint with this page's 'Download checkpoint' button and upload that file.")
 
 
 class CheckpointError(ValueError):
@@ -53,11 +54,12 @@ class CheckpointError(ValueError):
 
 
 def _not_a_checkpoint(what: str) -> CheckpointError:
-    return CheckpointError(f"This file is not an optlab checkpoint: {what}. {GET_ONE}")
+    return CheckpointError(t("This file is not an optlab checkpoint: {what}. {advice}", what=what, advice=t(GET_ONE)))
 
 
-def _cannot_resume(what: str, advice: str = GET_ONE) -> CheckpointError:
-    return CheckpointError(f"This checkpoint cannot be resumed: {what}. {advice}")
+def _cannot_resume(what: str, advice: str | None = None) -> CheckpointError:
+    advice = t(GET_ONE) if advice is None else advice
+    return CheckpointError(t("This checkpoint cannot be resumed: {what}. {advice}", what=what, advice=advice))
 
 
 def _shown(text: str, limit: int = 60) -> str:
@@ -82,7 +84,7 @@ def _size(n: int) -> str:
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    return t("{n} bytes", n=n)
 
 
 # -- saving -------------------------------------------------------------------------------------------------------
@@ -135,16 +137,16 @@ def _entry_count(data: bytes) -> int:
     before zipfile builds one object per entry; 0xFFFF means the count is in the ZIP64 record (4.3.14)."""
     end = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65_535))
     if end < 0 or len(data) < end + 22:
-        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+        raise _not_a_checkpoint(t("it is not a complete zip archive (its table of contents is missing)"))
     (count,) = struct.unpack_from("<H", data, end + 10)  # total number of entries in the central directory
     if count != 0xFFFF:
         return count
     locator = end - 20  # ZIP64 end of central directory locator, just before the end record (4.3.15)
     if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
-        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+        raise _not_a_checkpoint(t("it is not a complete zip archive (its table of contents is missing)"))
     (offset,) = struct.unpack_from("<Q", data, locator + 8)
     if offset > len(data) - 56 or data[offset : offset + 4] != b"PK\x06\x06":
-        raise _not_a_checkpoint("it is not a complete zip archive (its table of contents is missing)")
+        raise _not_a_checkpoint(t("it is not a complete zip archive (its table of contents is missing)"))
     (count,) = struct.unpack_from("<Q", data, offset + 32)
     return count
 
@@ -154,19 +156,20 @@ def inspect_archive(data: bytes) -> None:
     is decompressed: only the central directory is read (names, sizes, methods), in milliseconds."""
     count = _entry_count(data)
     if count > MAX_ENTRIES:
-        raise _not_a_checkpoint(f"it is an archive of {count:,} entries; a checkpoint has at most {MAX_ENTRIES:,}")
+        raise _not_a_checkpoint(t("it is an archive of {count} entries; a checkpoint has at most {most}",
+                                   count=f"{count:,}", most=f"{MAX_ENTRIES:,}"))
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error):
-        raise _not_a_checkpoint("it is not a zip archive written by torch.save (it is damaged or of another "
-                                "kind)") from None
+        raise _not_a_checkpoint(t("it is not a zip archive written by torch.save (it is damaged or of another "
+                                  "kind)")) from None
     if len(infos) > MAX_ENTRIES:
-        raise _not_a_checkpoint(f"it is an archive of {len(infos):,} entries; a checkpoint has at most "
-                                f"{MAX_ENTRIES:,}")
+        raise _not_a_checkpoint(t("it is an archive of {count} entries; a checkpoint has at most {most}",
+                                  count=f"{len(infos):,}", most=f"{MAX_ENTRIES:,}"))
     prefixes = {i.filename.split("/", 1)[0] for i in infos}
     if len(prefixes) != 1 or not _PREFIX.fullmatch(next(iter(prefixes), "")):
-        raise _not_a_checkpoint("its entries are not in the one folder torch.save puts them in")
+        raise _not_a_checkpoint(t("its entries are not in the one folder torch.save puts them in"))
     prefix = prefixes.pop()
     total = 0
     seen = set()
@@ -174,27 +177,28 @@ def inspect_archive(data: bytes) -> None:
         name = info.filename
         inner = name[len(prefix) + 1 :]
         if len(name) > MAX_NAME or name in seen or not (inner in _RECORDS or _STORAGE.fullmatch(inner)):
-            raise _not_a_checkpoint(f"it holds an entry {_shown(name)}, which torch.save never writes "
-                                    "(a TorchScript program or another kind of archive?)")
+            raise _not_a_checkpoint(t("it holds an entry {name}, which torch.save never writes "
+                                      "(a TorchScript program or another kind of archive?)", name=_shown(name)))
         seen.add(name)
         if info.flag_bits & 0x1:
-            raise _not_a_checkpoint(f"its entry {_shown(name)} is encrypted")
+            raise _not_a_checkpoint(t("its entry {name} is encrypted", name=_shown(name)))
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _not_a_checkpoint(f"its entry {_shown(name)} is compressed in a way torch.save never uses")
+            raise _not_a_checkpoint(t("its entry {name} is compressed in a way torch.save never uses",
+                                      name=_shown(name)))
         if info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size:
-            raise _not_a_checkpoint(f"its entry {_shown(name)} is damaged (its two recorded sizes differ)")
+            raise _not_a_checkpoint(t("its entry {name} is damaged (its two recorded sizes differ)", name=_shown(name)))
         if info.file_size > MAX_RATIO * max(info.compress_size, 1) and info.file_size > 1_000_000:
-            raise _not_a_checkpoint(
-                f"its entry {_shown(name)} would unpack from {_size(info.compress_size)} to "
-                f"{_size(info.file_size)}, {info.file_size // max(info.compress_size, 1):,} times its size; "
-                "torch.save stores entries uncompressed"
-            )
+            raise _not_a_checkpoint(t(
+                "its entry {name} would unpack from {packed} to {unpacked}, {ratio} times its size; "
+                "torch.save stores entries uncompressed", name=_shown(name), packed=_size(info.compress_size),
+                unpacked=_size(info.file_size), ratio=f"{info.file_size // max(info.compress_size, 1):,}",
+            ))
         total += info.file_size
         if total > MAX_BYTES:
-            raise _not_a_checkpoint(f"it would unpack to more than {_size(MAX_BYTES)}, the most a checkpoint "
-                                    "may hold")
+            raise _not_a_checkpoint(t("it would unpack to more than {most}, the most a checkpoint may hold",
+                                      most=_size(MAX_BYTES)))
     if f"{prefix}/data.pkl" not in seen:
-        raise _not_a_checkpoint("it has no data.pkl entry, which every file saved by torch.save has")
+        raise _not_a_checkpoint(t("it has no data.pkl entry, which every file saved by torch.save has"))
 
 
 # -- round 2: the pickle, by torch's safe loader ----------------------------------------------------------------
@@ -203,35 +207,37 @@ def inspect_archive(data: bytes) -> None:
 def read_checkpoint(data: bytes) -> dict:
     """Check the archive, then load it with weights_only=True; CheckpointError with a plain message otherwise."""
     if not isinstance(data, bytes | bytearray):
-        raise CheckpointError(f"A checkpoint must be a file's bytes. {GET_ONE}")
+        raise CheckpointError(t("A checkpoint must be a file's bytes. {advice}", advice=t(GET_ONE)))
     data = bytes(data)
     if len(data) > MAX_BYTES:
-        raise _not_a_checkpoint(f"it is {_size(len(data))}, and a checkpoint is at most {_size(MAX_BYTES)}")
+        raise _not_a_checkpoint(t("it is {size}, and a checkpoint is at most {most}", size=_size(len(data)),
+                                  most=_size(MAX_BYTES)))
     if data[:4] != b"PK\x03\x04":
-        raise _not_a_checkpoint("it is not a zip archive saved by torch.save")
+        raise _not_a_checkpoint(t("it is not a zip archive saved by torch.save"))
     inspect_archive(data)
     try:
         blob = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         if "GLOBAL" not in str(e) and "global" not in str(e):  # not a refused object: a damaged pickle
-            raise _not_a_checkpoint("it is damaged or incomplete, so torch.load cannot read it") from None
-        raise _not_a_checkpoint(
+            raise _not_a_checkpoint(t("it is damaged or incomplete, so torch.load cannot read it")) from None
+        raise _not_a_checkpoint(t(
             "it holds Python objects other than tensors, numbers and text, and such objects are never loaded "
             "here, because loading them can run any code"
-        ) from None
+        )) from None
     except Exception:  # noqa: BLE001 - torch's reader fails in many ways on a damaged file; the answer is one
-        raise _not_a_checkpoint("it is damaged or incomplete, so torch.load cannot read it") from None
+        raise _not_a_checkpoint(t("it is damaged or incomplete, so torch.load cannot read it")) from None
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise _not_a_checkpoint("it was saved by torch.save, but not by this page (its format marker is missing)")
+        raise _not_a_checkpoint(t("it was saved by torch.save, but not by this page (its format marker is missing)"))
     version = blob.get("version")
     if type(version) is not int or version != VERSION:
-        raise _not_a_checkpoint(f"it is of format version {_value(version, 20)}, and this page reads "
-                                f"version {VERSION}")
+        raise _not_a_checkpoint(t("it is of format version {version}, and this page reads version {known}",
+                                  version=_value(version, 20), known=VERSION))
     missing, extra = sorted(_KEYS - set(blob)), sorted(map(str, set(blob) - _KEYS))
     if missing:
-        raise _cannot_resume(f"it lacks the entries {', '.join(missing)}")
+        raise _cannot_resume(t("it lacks the entries {names}", names=", ".join(missing)))
     if extra:
-        raise _cannot_resume(f"it has entries a checkpoint never has: {', '.join(_shown(k, 30) for k in extra)}")
+        raise _cannot_resume(t("it has entries a checkpoint never has: {names}",
+                               names=", ".join(_shown(k, 30) for k in extra)))
     return blob
 
 
@@ -245,14 +251,15 @@ def _is_int(v: object) -> bool:
 def _check_tensors(saved: object, want: dict[str, torch.Tensor], what: str, finite: bool) -> None:
     """saved must hold exactly want's keys, each a tensor of the same shape and dtype (finite unless told)."""
     if not isinstance(saved, dict) or set(saved) != set(want):
-        raise _cannot_resume(f"{what} do not match the configured network (different entries)")
+        raise _cannot_resume(t("{what} do not match the configured network (different entries)", what=what))
     for k, v in want.items():
-        t = saved[k]
-        if not isinstance(t, torch.Tensor) or t.shape != v.shape or t.dtype != v.dtype:
-            shape = tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__
-            raise _cannot_resume(f"{what}: {k} has shape {shape}, and the network needs {tuple(v.shape)}")
-        if finite and t.is_floating_point() and not torch.isfinite(t).all():
-            raise _cannot_resume(f"{what}: {k} holds NaN or infinite values")
+        tensor = saved[k]
+        if not isinstance(tensor, torch.Tensor) or tensor.shape != v.shape or tensor.dtype != v.dtype:
+            shape = tuple(tensor.shape) if isinstance(tensor, torch.Tensor) else type(tensor).__name__
+            raise _cannot_resume(t("{what}: {key} has shape {shape}, and the network needs {needed}", what=what, key=k,
+                                   shape=shape, needed=tuple(v.shape)))
+        if finite and tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise _cannot_resume(t("{what}: {key} holds NaN or infinite values", what=what, key=k))
 
 
 # Optimizer state entries that are sums or averages of squared gradients (torch.optim docs, each algorithm's
@@ -274,7 +281,7 @@ def _probe_state(run, config: TrainConfig, step: int) -> dict:
 
 def _check_group_value(i: int, g: int, key: str, saved: object, built: object, spec) -> None:
     """One param_group entry: in the registry's range when it is a knob, then equal to what the config builds."""
-    where = f"run {i + 1}, param group {g}"
+    where = t("run {n}, param group {g}", n=i + 1, g=g)
     if key == "betas" and isinstance(saved, list | tuple) and len(saved) == 2:
         knobs = list(zip(("beta1", "beta2"), saved, strict=True))
     else:
@@ -284,7 +291,7 @@ def _check_group_value(i: int, g: int, key: str, saved: object, built: object, s
             try:
                 spec.hyper(name).check(value)
             except ValueError as e:
-                raise _cannot_resume(f"{where}: {e}") from None
+                raise _cannot_resume(t("{where}: {problem}", where=where, problem=e)) from None
     same_type = type(saved) is type(built) or (
         isinstance(saved, int | float) and isinstance(built, int | float)
         and not isinstance(saved, bool) and not isinstance(built, bool)
@@ -292,28 +299,30 @@ def _check_group_value(i: int, g: int, key: str, saved: object, built: object, s
     if isinstance(saved, list | tuple) and isinstance(built, list | tuple):
         same_type = len(saved) == len(built)
     if not same_type or saved != built:
-        raise _cannot_resume(f"{where}: {key} is {_value(saved, 30)}, but its configuration gives "
-                             f"{_value(built, 30)}")
+        raise _cannot_resume(t("{where}: {key} is {saved}, but its configuration gives {built}", where=where, key=key,
+                               saved=_value(saved, 30), built=_value(built, 30)))
 
 
 def _check_optimizer(state: object, run, config: TrainConfig, i: int, step: int, diverged: bool) -> None:
     optimizer = run.optimizer
     spec = get_spec(run.spec.optimizer)
     if not isinstance(state, dict) or set(state) != {"state", "param_groups"}:
-        raise _cannot_resume(f"run {i + 1}: its optimizer state must have 'state' and 'param_groups'")
+        raise _cannot_resume(t("run {n}: its optimizer state must have 'state' and 'param_groups'", n=i + 1))
     built = optimizer.state_dict()
     groups = state["param_groups"]
     if not isinstance(groups, list) or len(groups) != len(built["param_groups"]):
-        raise _cannot_resume(f"run {i + 1}: its optimizer has a different number of param groups")
+        raise _cannot_resume(t("run {n}: its optimizer has a different number of param groups", n=i + 1))
     for g, (saved, now) in enumerate(zip(groups, built["param_groups"], strict=True)):
         if not isinstance(saved, dict) or set(saved) != set(now):
-            raise _cannot_resume(f"run {i + 1}, param group {g}: its settings are not the ones {spec.label} has")
+            raise _cannot_resume(t("run {n}, param group {g}: its settings are not the ones {optimizer} has",
+                                   n=i + 1, g=g, optimizer=spec.label))
         if saved["params"] != now["params"]:
-            raise _cannot_resume(f"run {i + 1}, param group {g}: it does not hold the network's parameters")
+            raise _cannot_resume(t("run {n}, param group {g}: it does not hold the network's parameters", n=i + 1, g=g))
         lr = saved["lr"]
         if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) or lr < 0:
-            raise _cannot_resume(f"run {i + 1}, param group {g}: its learning rate is {_value(lr, 30)}; "
-                                 "a learning rate is a finite number of at least 0")
+            raise _cannot_resume(t("run {n}, param group {g}: its learning rate is {lr}; "
+                                   "a learning rate is a finite number of at least 0", n=i + 1, g=g,
+                                   lr=_value(lr, 30)))
         for key, value in saved.items():
             if key not in ("params", "lr"):  # lr moves with the schedule: checked against the scheduler
                 _check_group_value(i, g, key, value, now[key], spec)
@@ -321,41 +330,44 @@ def _check_optimizer(state: object, run, config: TrainConfig, i: int, step: int,
             _check_group_value(i, g, "lr", lr, now["lr"], spec)
     per_param = state["state"]
     if not isinstance(per_param, dict):
-        raise _cannot_resume(f"run {i + 1}: its optimizer 'state' must be a dict")
+        raise _cannot_resume(t("run {n}: its optimizer 'state' must be a dict", n=i + 1))
     probe = _probe_state(run, config, step)
     for idx, entry in per_param.items():
         if not _is_int(idx) or idx not in probe or not isinstance(entry, dict):
-            raise _cannot_resume(f"run {i + 1}: its optimizer state refers to an unknown parameter "
-                                 f"{_value(idx, 20)}")
+            raise _cannot_resume(t("run {n}: its optimizer state refers to an unknown parameter {index}", n=i + 1,
+                                   index=_value(idx, 20)))
     if not diverged and set(per_param) != set(probe):
-        raise _cannot_resume(f"run {i + 1}: its optimizer state does not cover the network's parameters")
+        raise _cannot_resume(t("run {n}: its optimizer state does not cover the network's parameters", n=i + 1))
     for idx, entry in per_param.items():
         want = probe[idx]
         if set(entry) != set(want):
-            raise _cannot_resume(f"run {i + 1}: the optimizer state of parameter {idx} has entries "
-                                 f"{sorted(map(str, entry))[:6]}; {spec.label} keeps {sorted(want)}")
+            raise _cannot_resume(t("run {n}: the optimizer state of parameter {index} has entries {entries}; "
+                                   "{optimizer} keeps {kept}", n=i + 1, index=idx,
+                                   entries=sorted(map(str, entry))[:6], optimizer=spec.label, kept=sorted(want)))
         for key, value in entry.items():
             model = want[key]
             if not isinstance(model, torch.Tensor):
                 if type(value) is not type(model):
-                    raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} is of the "
-                                         "wrong kind")
+                    raise _cannot_resume(t("run {n}: optimizer state {key} of parameter {index} is of the wrong kind",
+                                           n=i + 1, key=repr(key), index=idx))
                 continue
             if not isinstance(value, torch.Tensor) or value.dtype != model.dtype or value.shape != model.shape:
                 shape = tuple(value.shape) if isinstance(value, torch.Tensor) else type(value).__name__
-                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} has shape {shape}, "
-                                     f"expected {tuple(model.shape)}")
+                raise _cannot_resume(t("run {n}: optimizer state {key} of parameter {index} has shape {shape}, "
+                                       "expected {needed}", n=i + 1, key=repr(key), index=idx, shape=shape,
+                                       needed=tuple(model.shape)))
             if diverged:
                 continue  # a diverged run stays stopped: its state may hold NaN and is only shown
             if not torch.isfinite(value).all():
-                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} holds NaN or "
-                                     "infinite values")
+                raise _cannot_resume(t("run {n}: optimizer state {key} of parameter {index} holds NaN or infinite values",
+                                       n=i + 1, key=repr(key), index=idx))
             if key in _NONNEGATIVE and (value < 0).any():
-                raise _cannot_resume(f"run {i + 1}: optimizer state {key!r} of parameter {idx} holds negative "
-                                     "values, and it is an average of squares")
+                raise _cannot_resume(t("run {n}: optimizer state {key} of parameter {index} holds negative values, "
+                                       "and it is an average of squares", n=i + 1, key=repr(key), index=idx))
             if key == "step" and value.item() != step:
-                raise _cannot_resume(f"run {i + 1}: optimizer state 'step' of parameter {idx} is "
-                                     f"{value.item():g}, and the checkpoint is at step {step}")
+                raise _cannot_resume(t("run {n}: optimizer state 'step' of parameter {index} is {value}, and the "
+                                       "checkpoint is at step {step}", n=i + 1, index=idx,
+                                       value=f"{value.item():g}", step=step))
 
 
 # Scheduler entries that change as it steps (torch.optim.lr_scheduler.LRScheduler and SequentialLR state_dict);
@@ -367,7 +379,7 @@ def _same_structure(saved: object, built: object, where: str, n_groups: int, tot
     """saved has built's keys and types all the way down, equal fixed values and plausible moving ones."""
     if isinstance(built, dict):
         if not isinstance(saved, dict) or set(saved) != set(built):
-            raise _cannot_resume(f"{where}: its scheduler state is not the one its schedule has")
+            raise _cannot_resume(t("{where}: its scheduler state is not the one its schedule has", where=where))
         for k, b in built.items():
             if k in _MOVING_SCHEDULER:
                 _check_moving(k, saved[k], where, n_groups, total)
@@ -375,12 +387,12 @@ def _same_structure(saved: object, built: object, where: str, n_groups: int, tot
                 _same_structure(saved[k], b, where, n_groups, total)
     elif isinstance(built, list | tuple):
         if not isinstance(saved, list | tuple) or len(saved) != len(built):
-            raise _cannot_resume(f"{where}: its scheduler state is not the one its schedule has")
+            raise _cannot_resume(t("{where}: its scheduler state is not the one its schedule has", where=where))
         for s, b in zip(saved, built, strict=True):
             _same_structure(s, b, where, n_groups, total)
     elif type(saved) is not type(built) or saved != built:
-        raise _cannot_resume(f"{where}: its scheduler has {_value(saved, 30)} where its configuration gives "
-                             f"{_value(built, 30)}")
+        raise _cannot_resume(t("{where}: its scheduler has {saved} where its configuration gives {built}",
+                               where=where, saved=_value(saved, 30), built=_value(built, 30)))
 
 
 def _check_moving(key: str, value: object, where: str, n_groups: int, total: int) -> None:
@@ -392,21 +404,21 @@ def _check_moving(key: str, value: object, where: str, n_groups: int, total: int
     else:  # last_epoch, _step_count: whole numbers within the run
         ok = _is_int(value) and 0 <= value <= total + 1
     if not ok:
-        raise _cannot_resume(f"{where}: its scheduler's {key} is {_value(value, 30)}, which no run of its "
-                             "schedule reaches")
+        raise _cannot_resume(t("{where}: its scheduler's {key} is {value}, which no run of its schedule reaches",
+                               where=where, key=key, value=_value(value, 30)))
 
 
 def _check_scheduler(saved: object, run, i: int, step: int, total: int, diverged: bool) -> None:
     if run.scheduler is None:
         if saved is not None:
-            raise _cannot_resume(f"run {i + 1}: it has a scheduler state, and its configuration has no schedule")
+            raise _cannot_resume(t("run {n}: it has a scheduler state, and its configuration has no schedule", n=i + 1))
         return
-    where = f"run {i + 1}"
+    where = t("run {n}", n=i + 1)
     groups = run.optimizer.param_groups
     _same_structure(saved, run.scheduler.state_dict(), where, len(groups), total)
     if not (saved["last_epoch"] == step or (diverged and saved["last_epoch"] <= step)):  # a diverged run stopped
-        raise _cannot_resume(f"{where}: its scheduler has taken {saved['last_epoch']} steps, and the checkpoint is "
-                             f"at step {step}")
+        raise _cannot_resume(t("{where}: its scheduler has taken {taken} steps, and the checkpoint is at step {step}",
+                               where=where, taken=saved["last_epoch"], step=step))
 
 
 def _check_lrs(state: dict, scheduler_state: dict | None, i: int) -> None:
@@ -416,40 +428,42 @@ def _check_lrs(state: dict, scheduler_state: dict | None, i: int) -> None:
     for g, (group, last) in enumerate(zip(state["param_groups"], scheduler_state["_last_lr"], strict=True)):
         peak = max(group.get("initial_lr", 0.0), group.get("max_lr", 0.0))
         if group["lr"] != last or group["lr"] > peak * (1 + 1e-9):
-            raise _cannot_resume(f"run {i + 1}, param group {g}: its learning rate {group['lr']:g} is not the one "
-                                 f"its schedule gives (at most {peak:g})")
+            raise _cannot_resume(t("run {n}, param group {g}: its learning rate {lr} is not the one its schedule "
+                                   "gives (at most {peak})", n=i + 1, g=g, lr=f"{group['lr']:g}",
+                                   peak=f"{peak:g}"))
 
 
 def _check_ema(saved: object, run, config: TrainConfig, i: int, step: int, diverged: bool) -> None:
     if run.ema is None:
         if saved is not None:
-            raise _cannot_resume(f"run {i + 1}: it has an EMA of the weights, and its configuration has none")
+            raise _cannot_resume(t("run {n}: it has an EMA of the weights, and its configuration has none", n=i + 1))
         return
     if not isinstance(saved, dict) or set(saved) != {"module", "updates", "decay", "tau"}:
-        raise _cannot_resume(f"run {i + 1}: its EMA state must have module, updates, decay and tau")
-    _check_tensors(saved["module"], run.ema.module.state_dict(), f"run {i + 1}: the EMA weights", not diverged)
+        raise _cannot_resume(t("run {n}: its EMA state must have module, updates, decay and tau", n=i + 1))
+    _check_tensors(saved["module"], run.ema.module.state_dict(), t("run {n}: the EMA weights", n=i + 1), not diverged)
     updates = saved["updates"]
     if not _is_int(updates) or not (updates == step or (diverged and 0 <= updates <= step)):
-        raise _cannot_resume(f"run {i + 1}: its EMA has {_value(updates, 20)} updates, and the checkpoint "
-                             f"is at step {step}")
+        raise _cannot_resume(t("run {n}: its EMA has {updates} updates, and the checkpoint is at step {step}",
+                               n=i + 1, updates=_value(updates, 20), step=step))
     for key, want in (("decay", config.ema_decay), ("tau", config.ema_tau)):
         v = saved[key]
         if isinstance(v, bool) or not isinstance(v, int | float) or v != want:
-            raise _cannot_resume(f"run {i + 1}: its EMA {key} is {_value(v, 20)}, and its configuration "
-                                 f"says {want:g}")
+            raise _cannot_resume(t("run {n}: its EMA {key} is {value}, and its configuration says {want}", n=i + 1,
+                                   key=key, value=_value(v, 20), want=f"{want:g}"))
 
 
 def _check_history(history: History, trainer: Trainer, step: int) -> None:
     n_groups = [len(r.optimizer.param_groups) for r in trainer.runs]
     problems = [
-        (history.labels == trainer.labels, "its curves belong to other runs than its configuration's"),
+        (history.labels == trainer.labels, t("its curves belong to other runs than its configuration's")),
         (history.total_steps == trainer.total_steps and history.steps_per_epoch == trainer.steps_per_epoch,
-         "its curves are of a run of another length"),
-        (history.steps_done == step, f"its curves stop at step {history.steps_done}, and it is at step {step}"),
+         t("its curves are of a run of another length")),
+        (history.steps_done == step,
+         t("its curves stop at step {done}, and it is at step {step}", done=history.steps_done, step=step)),
         (all(all(len(s) == k for s in lrs) for lrs, k in zip(history.lr, n_groups, strict=True)),
-         "its learning-rate curves are for another number of param groups"),
+         t("its learning-rate curves are for another number of param groups")),
         (all(bool(e) == (trainer.config.ema_decay is not None) for e in history.ema_acc) or not history.eval_step,
-         "its EMA curves do not match its configuration"),
+         t("its EMA curves do not match its configuration")),
     ]
     for ok, what in problems:
         if not ok:
@@ -466,21 +480,22 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
     try:
         config = TrainConfig.from_json(blob["config"])
     except ValueError as e:
-        raise _cannot_resume(f"its configuration is not valid: {_clause(e)}") from None
+        raise _cannot_resume(t("its configuration is not valid: {problem}", problem=_clause(e))) from None
     n_train = blob["n_train"]
     if not _is_int(n_train) or not 0 < n_train <= 10_000_000:
-        raise _cannot_resume(f"its number of training digits, {_value(n_train, 20)}, is not a count")
+        raise _cannot_resume(t("its number of training digits, {value}, is not a count", value=_value(n_train, 20)))
     if n_train != digits.n_train:
-        raise _cannot_resume(f"it was trained on {n_train} digits, and the data loaded now has {digits.n_train}",
-                             "Pick the data it was trained on in the sidebar, then upload it again.")
+        raise _cannot_resume(t("it was trained on {saved} digits, and the data loaded now has {loaded}",
+                               saved=n_train, loaded=digits.n_train),
+                             t("Pick the data it was trained on in the sidebar, then upload it again."))
     try:
         trainer = Trainer(digits, config, device)
     except (ValueError, KeyError) as e:
-        raise _cannot_resume(f"its configuration cannot be built: {_clause(e)}") from None
+        raise _cannot_resume(t("its configuration cannot be built: {problem}", problem=_clause(e))) from None
     step = blob["step"]
     if not _is_int(step) or not 0 <= step <= trainer.total_steps:
-        raise _cannot_resume(f"its step {_value(step, 20)} is not a whole number between 0 and "
-                             f"{trainer.total_steps}")
+        raise _cannot_resume(t("its step {value} is not a whole number between 0 and {most}",
+                               value=_value(step, 20), most=trainer.total_steps))
     try:
         history = History.from_json(blob["history"])
     except ValueError as e:
@@ -490,12 +505,12 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
         trainer.change_lr()  # the saved optimizers are past the mid-run change: compare with changed ones
     runs = blob["runs"]
     if not isinstance(runs, list) or len(runs) != len(trainer.runs):
-        raise _cannot_resume("it has a different number of runs than its configuration")
+        raise _cannot_resume(t("it has a different number of runs than its configuration"))
     for i, (saved, run) in enumerate(zip(runs, trainer.runs, strict=True)):
         if not isinstance(saved, dict) or set(saved) != _RUN_KEYS:
-            raise _cannot_resume(f"run {i + 1} must have exactly {', '.join(sorted(_RUN_KEYS))}")
+            raise _cannot_resume(t("run {n} must have exactly {keys}", n=i + 1, keys=", ".join(sorted(_RUN_KEYS))))
         diverged = history.diverged[i] is not None
-        _check_tensors(saved["model"], run.model.state_dict(), f"run {i + 1}: the model weights", not diverged)
+        _check_tensors(saved["model"], run.model.state_dict(), t("run {n}: the model weights", n=i + 1), not diverged)
         _check_optimizer(saved["optimizer"], run, config, i, trainer.optimizer_steps(i, step), diverged)
         _check_scheduler(saved["scheduler"], run, i, step, trainer.total_steps, diverged)
         _check_lrs(saved["optimizer"], saved["scheduler"], i)
@@ -509,7 +524,7 @@ def load_checkpoint(data: bytes, digits: Digits, device: torch.device | str | No
             if run.ema is not None:
                 run.ema.load_state_dict(saved["ema"])
         except (RuntimeError, KeyError, ValueError, TypeError, IndexError):  # all was checked: a safety net
-            raise _cannot_resume(f"the state of run {i + 1} does not fit its configuration") from None
+            raise _cannot_resume(t("the state of run {n} does not fit its configuration", n=i + 1)) from None
     trainer.history = history
     trainer.diverged = [None if d is None else (d["step"], d["reason"]) for d in history.diverged]
     trainer.step = step

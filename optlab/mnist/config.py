@@ -80,16 +80,17 @@ class Setting:
             ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
         else:
             ok = isinstance(value, self.kind)
-        kinds = {bool: "true or false", int: "a whole number", float: "a finite number", str: "text"}
+        kinds = {bool: N_("true or false"), int: N_("a whole number"), float: N_("a finite number"), str: N_("text")}
         if not ok:
-            raise ValueError(f"{self.label} must be {kinds[self.kind]}, got {_shown(value)}")
+            raise ValueError(t("{label} must be {kind}, got {value}", label=t(self.label), kind=t(kinds[self.kind]),
+                               value=_shown(value)))
         if self.options and value not in self.options:
             allowed = ", ".join(_number(o) if not isinstance(o, str) else o for o in self.options)
-            raise ValueError(f"{self.label} must be one of {allowed}; got {_shown(value)}")
+            raise ValueError(t("{label} must be one of {allowed}; got {value}", label=t(self.label), allowed=allowed,
+                               value=_shown(value)))
         if (self.min is not None and value < self.min) or (self.max is not None and value > self.max):
-            raise ValueError(
-                f"{self.label} must be between {_number(self.min)} and {_number(self.max)}; got {_shown(value)}"
-            )
+            raise ValueError(t("{label} must be between {low} and {high}; got {value}", label=t(self.label),
+                               low=_number(self.min), high=_number(self.max), value=_shown(value)))
 
 
 SETTINGS: dict[str, Setting] = {
@@ -185,7 +186,7 @@ class TrainConfig:
         """
         if not isinstance(self.runs, tuple | list) or not 1 <= len(self.runs) <= MNIST_MAX_RUNS:
             n = len(self.runs) if isinstance(self.runs, tuple | list) else _shown(self.runs)
-            raise ValueError(f"Between 1 and {MNIST_MAX_RUNS} optimizer configurations, got {n}")
+            raise ValueError(t("Between 1 and {most} optimizer configurations, got {n}", most=MNIST_MAX_RUNS, n=n))
         for setting in SETTINGS.values():
             setting.check(getattr(self, setting.name))
         for i, r in enumerate(self.runs):
@@ -216,20 +217,21 @@ class TrainConfig:
 
         Values keep the type they have in the text: nothing is converted, so a `true` is never read as 1.
         """
-        d = jsontext.loads(text, "The training configuration", MAX_CONFIG_CHARS, MAX_CONFIG_DEPTH)
+        d = jsontext.loads(text, t("The training configuration"), MAX_CONFIG_CHARS, MAX_CONFIG_DEPTH)
         if not isinstance(d, dict):
-            raise ValueError("The training configuration is not a JSON object of settings")
+            raise ValueError(t("The training configuration is not a JSON object of settings"))
         names = [f.name for f in fields(cls)]
         missing, unknown = sorted(set(names) - set(d)), sorted(set(d) - set(names))
         if missing:
-            raise ValueError(f"The training configuration lacks: {', '.join(missing)}")
+            raise ValueError(t("The training configuration lacks: {names}", names=", ".join(missing)))
         if unknown:
-            raise ValueError(f"The training configuration has unknown settings: {', '.join(map(_shown, unknown))}")
+            raise ValueError(t("The training configuration has unknown settings: {names}",
+                               names=", ".join(map(_shown, unknown))))
         runs = d.pop("runs")
         if not isinstance(runs, list):
-            raise ValueError("The training configuration's runs must be a list")
+            raise ValueError(t("The training configuration's runs must be a list"))
         d["runs"] = tuple(_run_from_json(i, r) for i, r in enumerate(runs))
-        d["schedule_params"] = _pairs(d["schedule_params"], "The schedule's parameters")
+        d["schedule_params"] = _pairs(d["schedule_params"], t("The schedule's parameters"))
         return cls(**d).validate()
 
 
@@ -244,7 +246,7 @@ def _pairs(value: object, what: str) -> tuple[tuple[str, Any], ...]:
     if not isinstance(value, list) or not all(
         isinstance(p, list) and len(p) == 2 and isinstance(p[0], str) for p in value
     ):
-        raise ValueError(f"{what} must be a list of [name, value] pairs")
+        raise ValueError(t("{what} must be a list of [name, value] pairs", what=what))
     return tuple((k, v) for k, v in value)
 
 
@@ -252,22 +254,25 @@ def _run_from_json(i: int, r: object) -> RunSpec:
     if isinstance(r, dict) and "lr_change" not in r:
         r = {**r, "lr_change": "edit"}  # written before runs could change their lr mid-run
     if not isinstance(r, dict) or set(r) != set(_RUN_FIELDS):
-        raise ValueError(f"Optimizer {i + 1} of the training configuration must have exactly: {', '.join(_RUN_FIELDS)}")
+        raise ValueError(t("Optimizer {n} of the training configuration must have exactly: {fields}", n=i + 1,
+                           fields=", ".join(_RUN_FIELDS)))
     for key in ("optimizer", "label", "impl", "lr_change"):
         if not isinstance(r[key], str):
-            raise ValueError(f"Optimizer {i + 1}: {key} must be text, got {_shown(r[key])}")
-    return RunSpec(r["optimizer"], _pairs(r["hparams"], f"Optimizer {i + 1}'s settings"), r["label"], r["impl"],
+            raise ValueError(t("Optimizer {n}: {key} must be text, got {value}", n=i + 1, key=key, value=_shown(r[key])))
+    return RunSpec(r["optimizer"], _pairs(r["hparams"], t("Optimizer {n}'s settings", n=i + 1)), r["label"], r["impl"],
                    r["lr_change"])
 
 
 def _check_run(i: int, r: object) -> None:
     """A run's optimizer and hyperparameters, checked against the registry's knobs (types and ranges)."""
     if not isinstance(r, RunSpec):
-        raise ValueError(f"Optimizer {i + 1} must be a RunSpec, got {_shown(r)}")
+        raise ValueError(t("Optimizer {n} must be a RunSpec, got {value}", n=i + 1, value=_shown(r)))
     if not isinstance(r.label, str) or len(r.label) > MAX_LABEL:
-        raise ValueError(f"Optimizer {i + 1}: its label must be text of at most {MAX_LABEL} characters")
+        raise ValueError(t("Optimizer {n}: its label must be text of at most {most} characters", n=i + 1,
+                           most=MAX_LABEL))
     if r.impl not in ("optlab", "torch"):
-        raise ValueError(f"Optimizer {i + 1}: unknown implementation {_shown(r.impl)} (optlab or torch)")
+        raise ValueError(t("Optimizer {n}: unknown implementation {value} (optlab or torch)", n=i + 1,
+                           value=_shown(r.impl)))
     if r.lr_change not in LR_CHANGES:
         raise ValueError(t("Optimizer {n}: the lr change is made by edit or rebuild, got {value}", n=i + 1,
                            value=_shown(r.lr_change)))
@@ -278,7 +283,7 @@ def _check_run(i: int, r: object) -> None:
                            label=spec.label, known=", ".join(MNIST_OPTIMIZERS)))
     names = [k for k, _ in r.hparams]
     if len(set(names)) != len(names):
-        raise ValueError(f"Optimizer {i + 1} ({spec.label}): a setting is given twice")
+        raise ValueError(t("Optimizer {n} ({optimizer}): a setting is given twice", n=i + 1, optimizer=spec.label))
     try:
         if r.optimizer == "muon":  # the MNIST recipe's AdamW knobs beside Muon's (see muon_recipe)
             flat, recipe = split_recipe_hparams(dict(r.hparams))
@@ -287,7 +292,7 @@ def _check_run(i: int, r: object) -> None:
         else:
             spec.kwargs(**dict(r.hparams))
     except ValueError as e:
-        raise ValueError(f"Optimizer {i + 1} ({spec.label}): {e}") from None
+        raise ValueError(t("Optimizer {n} ({optimizer}): {problem}", n=i + 1, optimizer=spec.label, problem=e)) from None
 
 
 def _check_schedule(key: object, params: object) -> None:
@@ -295,17 +300,18 @@ def _check_schedule(key: object, params: object) -> None:
     spec = SCHEDULES[key]  # the key itself was checked against SETTINGS["schedule"]
     known = {p.name: p for p in spec.params}
     if not isinstance(params, tuple | list):
-        raise ValueError("The schedule's parameters must be (name, value) pairs")
+        raise ValueError(t("The schedule's parameters must be (name, value) pairs"))
     seen = set()
     for pair in params:
         if not isinstance(pair, tuple | list) or len(pair) != 2 or not isinstance(pair[0], str):
-            raise ValueError("The schedule's parameters must be (name, value) pairs")
+            raise ValueError(t("The schedule's parameters must be (name, value) pairs"))
         name, v = pair
         if name not in known or name in seen:
-            allowed = ", ".join(known) or "none"
-            raise ValueError(f"Schedule {spec.label} has no parameter {_shown(name)} (or it is given twice); "
-                             f"its parameters: {allowed}")
+            allowed = ", ".join(known) or t("none")
+            raise ValueError(t("Schedule {schedule} has no parameter {name} (or it is given twice); its "
+                               "parameters: {allowed}", schedule=t(spec.label), name=_shown(name), allowed=allowed))
         seen.add(name)
         p = known[name]
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or not p.min <= v <= p.max:
-            raise ValueError(f"{p.label} must be a number between {p.min:g} and {p.max:g}; got {_shown(v)}")
+            raise ValueError(t("{label} must be a number between {low} and {high}; got {value}", label=t(p.label),
+                               low=f"{p.min:g}", high=f"{p.max:g}", value=_shown(v)))

@@ -124,9 +124,9 @@ class History:
     @classmethod
     def from_json(cls, text: object) -> History:
         """Inverse of to_json; ValueError with a plain message for text that is not a consistent history."""
-        d = jsontext.loads(text, "The training history", MAX_HISTORY_CHARS, MAX_HISTORY_DEPTH)
+        d = jsontext.loads(text, t("The training history"), MAX_HISTORY_CHARS, MAX_HISTORY_DEPTH)
         if not isinstance(d, dict):
-            raise ValueError("The training history is not a JSON object")
+            raise ValueError(t("The training history is not a JSON object"))
         names = {f.name for f in fields(cls)}
         if isinstance(d.get("labels"), list):
             d.setdefault("diverged", [None] * len(d["labels"]))  # files written before runs could diverge
@@ -137,9 +137,10 @@ class History:
                 d.setdefault(name, empty)
         missing, unknown = sorted(names - set(d)), sorted(set(d) - names)
         if missing:
-            raise ValueError(f"The training history lacks: {', '.join(missing)}")
+            raise ValueError(t("The training history lacks: {names}", names=", ".join(missing)))
         if unknown:
-            raise ValueError(f"The training history has unknown entries: {', '.join(map(repr, unknown))[:200]}")
+            raise ValueError(t("The training history has unknown entries: {names}",
+                               names=", ".join(map(repr, unknown))[:200]))
         h = cls(**d)
         h.check()
         return h
@@ -147,22 +148,23 @@ class History:
     def check(self) -> None:
         """ValueError naming the first entry of the wrong type or length; nothing for a consistent history."""
         if not _is_list(self.labels, str):
-            raise ValueError("The training history's labels must be a list of names")
+            raise ValueError(t("The training history's labels must be a list of names"))
         n = len(self.labels)
         for name in ("total_steps", "steps_per_epoch"):
             if not _is_int(getattr(self, name)) or getattr(self, name) < (name == "steps_per_epoch"):
-                raise ValueError(f"The training history's {name} must be a whole number")
+                raise ValueError(t("The training history's {name} must be a whole number", name=name))
         for name in ("done", "stopped"):
             if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"The training history's {name} must be true or false")
+                raise ValueError(t("The training history's {name} must be true or false", name=name))
         if not _is_list(self.step, int) or self.step != list(range(1, len(self.step) + 1)):
-            raise ValueError("The training history's steps must be numbered 1, 2, 3, ...")
+            raise ValueError(t("The training history's steps must be numbered 1, 2, 3, ..."))
         if len(self.step) > self.total_steps:
-            raise ValueError("The training history has more steps than its run")
+            raise ValueError(t("The training history has more steps than its run"))
         for name, first in (("norm_step", 1), ("eval_step", 0)):
             steps = getattr(self, name)
             if not _is_list(steps, int) or steps != sorted(steps) or (steps and not first <= steps[0] <= steps[-1] <= len(self.step)):
-                raise ValueError(f"The training history's {name} must be increasing step numbers up to {len(self.step)}")
+                raise ValueError(t("The training history's {name} must be increasing step numbers up to {n}", name=name,
+                                   n=len(self.step)))
         per_run = {
             "loss": len(self.step), "weight_norm": len(self.norm_step), "test_acc": len(self.eval_step),
             "test_loss": len(self.eval_step),
@@ -170,16 +172,17 @@ class History:
         for name, length in per_run.items():
             runs = getattr(self, name)
             if not (isinstance(runs, list) and len(runs) == n and all(_is_numbers(v, length) for v in runs)):
-                raise ValueError(f"The training history's {name} must hold {length} numbers for each of {n} runs")
+                raise ValueError(t("The training history's {name} must hold {length} numbers for each of {n} runs",
+                                   name=name, length=length, n=n))
         if not (isinstance(self.ema_acc, list) and len(self.ema_acc) == n
                 and all(_is_numbers(v, 0) or _is_numbers(v, len(self.eval_step)) for v in self.ema_acc)):
-            raise ValueError("The training history's ema_acc must be empty or hold one number per evaluation")
+            raise ValueError(t("The training history's ema_acc must be empty or hold one number per evaluation"))
         if not (isinstance(self.lr, list) and len(self.lr) == n and all(
                 isinstance(run, list) and len(run) == len(self.step)
                 and all(isinstance(g, list) and g and _is_numbers(g, len(run[0])) for g in run) for run in self.lr)):
-            raise ValueError("The training history's lr must hold each step's learning rates for each run")
+            raise ValueError(t("The training history's lr must hold each step's learning rates for each run"))
         if not (isinstance(self.diverged, list) and len(self.diverged) == n):
-            raise ValueError("The training history's diverged must have one entry per run")
+            raise ValueError(t("The training history's diverged must have one entry per run"))
         self._check_diagnostics(n)
         for d in self.diverged:
             if d is None:
@@ -187,7 +190,7 @@ class History:
             if not (isinstance(d, dict) and set(d) == {"step", "reason"} and _is_int(d["step"])
                     and 1 <= d["step"] <= max(1, len(self.step)) and isinstance(d["reason"], str)
                     and len(d["reason"]) <= MAX_REASON):
-                raise ValueError("The training history's diverged entries must be a step and a reason")
+                raise ValueError(t("The training history's diverged entries must be a step and a reason"))
 
 
     def _check_diagnostics(self, n: int) -> None:

@@ -11,6 +11,8 @@ import json
 
 import numpy as np
 
+from optlab.i18n import t
+
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
 _OPEN, _CLOSE = (ord("["), ord("{")), (ord("]"), ord("}"))
 
@@ -47,16 +49,18 @@ def nesting_depth(text: str) -> int:
 def loads(text: object, what: str, max_chars: int, max_depth: int):
     """json.loads(text) after checking it is a str of at most max_chars characters nested at most max_depth deep.
 
-    `what` names the text in messages ("the training configuration"). ValueError with a plain message otherwise.
+    `what` names the text in messages, already translated (t("The training configuration")). ValueError with a plain message otherwise.
     """
     if not isinstance(text, str):
-        raise ValueError(f"{what} is not text")
+        raise ValueError(t("{what} is not text", what=what))
     if len(text) > max_chars:
-        raise ValueError(f"{what} is {len(text):,} characters long; at most {max_chars:,} are read")
+        raise ValueError(t("{what} is {n} characters long; at most {most} are read", what=what, n=f"{len(text):,}",
+                            most=f"{max_chars:,}"))
     depth = nesting_depth(text)
     if depth > max_depth:
-        raise ValueError(f"{what} is nested {depth:,} levels deep; a valid one is at most {max_depth} deep")
+        raise ValueError(t("{what} is nested {depth} levels deep; a valid one is at most {most} deep", what=what,
+                            depth=f"{depth:,}", most=max_depth))
     try:
         return json.loads(text)
     except (ValueError, RecursionError):  # JSONDecodeError, over-long integers
-        raise ValueError(f"{what} is not valid JSON text") from None
+        raise ValueError(t("{what} is not valid JSON text", what=what)) from None
