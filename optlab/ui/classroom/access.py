@@ -15,6 +15,9 @@ import streamlit as st
 from optlab.classroom import ClassroomError, ClassroomUnavailable
 from optlab.classroom.engine import get_engine
 from optlab.classroom.store import ClassStore, Joined
+from optlab.i18n import t
+
+from . import links
 
 T = TypeVar("T")
 STUDENT_KEY = "classroom_student"  # session state: the Joined of this tab
@@ -50,3 +53,18 @@ def attempt(action: Callable[[], T], where=st) -> T | None:
     except ClassroomError as e:
         where.error(str(e), icon=":material/warning:")
     return None
+
+
+def join_form(key: str, **button) -> None:
+    """The class code (prefilled from the link) and a display name; joining keeps the student in this tab's
+    session. Widget keys are ``<key>_code`` and ``<key>_name``; ``button`` styles the Join button."""
+    with st.form(f"{key}_form", border=False):
+        code = st.text_input(t("Class code"), value=st.query_params.get(links.CLASS, ""), max_chars=12,
+                             key=f"{key}_code")
+        name = st.text_input(t("Your display name"), max_chars=40, key=f"{key}_name",
+                             help=t("Only this name is stored; no other personal data."))
+        if st.form_submit_button(t("Join"), **button):
+            joined = attempt(lambda: store().join(code, name, session=tab_id()))
+            if joined is not None:
+                st.session_state[STUDENT_KEY] = joined
+                st.rerun()

@@ -21,7 +21,8 @@ from optlab.plots.board import board_figure, contour
 from optlab.surfaces import SURFACES, quadratic
 
 from . import links
-from .access import STUDENT_KEY, attempt, store, student, tab_id
+from .access import attempt, store, student, tab_id
+from .access import join_form as join_fields
 from .present import apply_presenter_style, join_card
 from .table import MISSING, submissions_frame
 
@@ -67,16 +68,7 @@ def join_form() -> None:
             st.markdown(t("Open the Surface Lab or the MNIST Lab and send your result from the Class panel in its "
                       "sidebar."))
         return
-    with st.form("classroom_join", border=False):
-        code = st.text_input(t("Class code"), value=st.query_params.get(links.CLASS, ""), max_chars=12,
-                             key="classroom_join_code")
-        name = st.text_input(t("Your display name"), max_chars=40, key="classroom_join_name",
-                             help=t("Only this name is stored; no other personal data."))
-        if st.form_submit_button(t("Join"), type="primary"):
-            got = attempt(lambda: store().join(code, name, session=tab_id()))
-            if got is not None:
-                st.session_state[STUDENT_KEY] = got
-                st.rerun()
+    join_fields("classroom_join", type="primary")
 
 
 def _background(board: Board):

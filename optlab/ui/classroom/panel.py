@@ -22,7 +22,7 @@ from optlab.classroom.submission import parse as parse_submission
 from optlab.i18n import DEFAULT_LANGUAGE, N_, current_language, t, translator
 
 from . import links
-from .access import STUDENT_KEY, attempt, store, student, tab_id
+from .access import attempt, join_form, store, student, tab_id
 from .lesson import lesson_problem, open_lesson, page_fields
 from .present import apply_presenter_style, join_card
 
@@ -76,19 +76,6 @@ def _banner(page: str, opened: tuple[str, Lesson] | None) -> Lesson | None:
 # --- students ------------------------------------------------------------------------------------------------
 
 
-def _join_form(key: str) -> None:
-    code_given = st.query_params.get(links.CLASS, "")
-    with st.form(f"{key}_join", border=False):
-        code = st.text_input(t("Class code"), value=code_given, max_chars=12, key=f"{key}_code")
-        name = st.text_input(t("Your display name"), max_chars=40, key=f"{key}_name",
-                             help=t("Only this name is stored; no other personal data."))
-        if st.form_submit_button(t("Join"), width="stretch"):
-            joined = attempt(lambda: store().join(code, name, session=tab_id()))
-            if joined is not None:
-                st.session_state[STUDENT_KEY] = joined
-                st.rerun()
-
-
 def _surface_choices(surface: Any, traces: Sequence[Any], config: Any, challenge: Challenge | None):
     kappa = _kappa(surface)
     link = _submission_link()
@@ -118,7 +105,7 @@ def _send(page: str, lesson: Lesson | None, surface: Any, traces: Sequence[Any] 
     joined = student()
     if joined is None:
         st.caption(t("Join your class to send your result to the teacher's board."))
-        _join_form("classroom_panel")
+        join_form("classroom_panel", width="stretch")
         return
     st.markdown(t("You are in class **{code}** as **{name}**.", code=joined.code, name=joined.name))
     challenge = lesson.challenge if lesson is not None else None
