@@ -53,3 +53,52 @@ def test_only_the_newest_results_are_kept(monkeypatch):
     assert ahead.get_or_start("k0", lambda k: calls.append(k) or k) is None  # evicted: started again
     ahead.wait(10)
     assert calls == ["k0"]
+
+
+def test_the_jobs_someone_waits_for_run_first_longest_waiting_first(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(ahead, "clock", lambda: now[0])
+    order, running, gate = [], threading.Event(), threading.Event()
+
+    def compute(key):
+        order.append(key)
+        if key == "busy":
+            running.set()
+            gate.wait(10)
+        return key
+
+    ahead.get_or_start("busy", compute)  # holds the thread while the others queue
+    assert running.wait(10)
+    for t, key in enumerate(["left", "a", "b"], start=1):
+        now[0] = float(t)
+        ahead.get_or_start(key, compute)
+    now[0] = 50.0  # "b" and "a" are still asked for by their pages; nobody asks for "left" any more
+    ahead.get_or_start("b", compute)
+    ahead.get_or_start("a", compute)
+    gate.set()
+    assert ahead.wait(10)
+    assert order == ["busy", "a", "b", "left"]  # "a" has waited since t=1, "b" since t=2; "left" last
+
+
+def test_a_job_nobody_asks_for_any_more_is_dropped_and_queued_again_if_wanted(monkeypatch):
+    now = [0.0]
+    monkeypatch.setattr(ahead, "clock", lambda: now[0])
+    calls, running, gate = [], threading.Event(), threading.Event()
+
+    def compute(key):
+        calls.append(key)
+        if key == "busy":
+            running.set()
+            gate.wait(10)
+        return key
+
+    ahead.get_or_start("busy", compute)
+    assert running.wait(10)
+    ahead.get_or_start("abandoned", compute)
+    now[0] = ahead.STALE_S + 1
+    dropped = ahead.dropped()
+    gate.set()
+    assert ahead.wait(10)
+    assert calls == ["busy"] and ahead.dropped() == dropped + 1
+    assert ahead.get_or_start("abandoned", compute) is None  # wanted again: queued again
+    assert ahead.wait(10) and ahead.get_or_start("abandoned", compute) == "abandoned"
