@@ -54,6 +54,15 @@ IGNORED_CONSOLE = [
 ]
 
 
+def pytest_collection_modifyitems(config, items):
+    """Every browser test runs in the same pytest-xdist worker (scripts/test.sh runs ``-n 2 --dist loadgroup``):
+    they share one app server and one Chromium, started once, while the other worker takes the rest of the suite."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
 def require_or_skip(reason: str) -> None:
     """Skip with the reason shown, or fail when the environment says a browser is required."""
     if os.environ.get("OPTLAB_REQUIRE_BROWSER") == "1":
