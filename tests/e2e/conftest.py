@@ -226,7 +226,15 @@ class AppPage:
         """Open base_url/path (a page, with an optional ?query) and wait for the first script run to finish."""
         self.page.goto(f"{self.base_url}/{path.lstrip('/')}", wait_until="domcontentloaded")
         self.page.wait_for_selector('[data-testid="stApp"]', timeout=RUN_TIMEOUT_MS)
-        self.wait_idle(expect_run=True)
+        # The first run has drawn something: on a busy machine it can start later than wait_idle's 5 s grace,
+        # and a connected page with no run yet also reads as idle.
+        self.page.wait_for_function(
+            """() => { const m = document.querySelector('[data-testid="stMain"]');
+                       return m && m.innerText.trim().length > 0; }""",
+            timeout=RUN_TIMEOUT_MS,
+            polling=100,
+        )
+        self.wait_idle(expect_run=False)
         if self.live().count():
             self.wait_live_ready()
 
