@@ -26,14 +26,13 @@ opens the same step, t = k + 1), ``b=<run>:<side>`` the Basins tab's run and sta
 ``sl_basins_n``). The view never enters the trace cache key.
 """
 
-import inspect
-
 import streamlit as st
 
 from optlab.i18n import t
 from optlab.ui import surface_lab as lab
 from optlab.ui.cache import build_surface
 from optlab.ui.classroom.panel import class_panel
+from optlab.ui.lesson import show_code
 from optlab.ui.pages import use_app_navigation
 from optlab.ui.text import literal
 
@@ -79,7 +78,4 @@ lab.export_buttons(cfg, surface, traces)
 st.caption(t("Each figure has a camera button in its toolbar for a PNG. The address bar holds the whole setup: "
              "copy it to share this experiment."))
 
-with st.expander(t("The code behind the figures")):
-    st.code(inspect.getsource(lab.figure_tabs), language="python")
-    st.code(inspect.getsource(lab.basins_panel), language="python")
-    st.code(inspect.getsource(lab.compute), language="python")
+show_code(lab.figure_tabs, lab.basins_panel, lab.compute, label=t("The code behind the figures"))

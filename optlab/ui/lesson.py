@@ -5,6 +5,7 @@ The formatting functions are plain (no Streamlit) so they can be tested alone; t
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -64,11 +65,17 @@ def format_state_dict(state_dict: dict) -> str:
     return "\n".join(lines)
 
 
+@functools.cache
+def source_of(fn: Callable) -> str:
+    """``inspect.getsource(fn)``, read once per process: tokenizing the file again cost every rerun a few ms."""
+    return inspect.getsource(fn)
+
+
 def show_code(*functions: Callable, label: str | None = None) -> None:
     """An expander with the source of the functions that produced what the page shows."""
     with st.expander(label or t("Show the code")):
         for fn in functions:
-            st.code(inspect.getsource(fn), language="python")
+            st.code(source_of(fn), language="python")
 
 
 def predict_then_reveal(key: str, question: str, options: Sequence[str], answer: str, explanation: str) -> bool:

@@ -14,7 +14,9 @@ Then the garbage collector's view of everything imported so far is frozen (`gc.f
 https://docs.python.org/3/library/gc.html#gc.freeze). Streamlit runs a full `gc.collect(2)` after every script run
 (option runner.postScriptGC); with torch, pandas, Plotly and Streamlit loaded that walked some 250,000 objects and
 took 150-220 ms of CPU per click. Frozen, those module-level objects are never walked again, and a collection only
-looks at what sessions created since, while the collection itself still runs.
+looks at what sessions created since. That was still a third of a click's CPU once the shared caches held a class's
+traces and figures, so .streamlit/config.toml also turns the forced collection off (``runner.postScriptGC``) and
+leaves collecting to Python's own thresholds.
 """
 
 import gc
