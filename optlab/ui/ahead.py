@@ -101,9 +101,9 @@ def get_or_start(key: str, compute: Callable[[str], Any]) -> Any | None:
         elif key not in _RUNNING:
             _QUEUED[key] = _Job(compute, now, now)
             _COUNTS["started"] += 1
-            if not _WORKER:
+            if not _WORKER or not _WORKER[-1].is_alive():
                 _WORKER.append(threading.Thread(target=_work, name="optlab-ahead", daemon=True))
-                _WORKER[0].start()
+                _WORKER[-1].start()
             _COND.notify_all()
     return None if done is None else done.result()
 

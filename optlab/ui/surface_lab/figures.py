@@ -54,6 +54,7 @@ RERUN_APP = "_sl_rerun_app"  # a callback inside the figure's fragment changed t
 
 
 AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the background, look again this often
+POLLING = "_sl_ahead_polling"  # this page run left a fragment looking for them
 
 
 def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
@@ -79,15 +80,25 @@ def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tra
     """The figure tabs beside the step inspector, as a fragment: a new step, tab, knob choice or basins grid
     reruns only this part, with the traces it was given, and the curves below are not rebuilt.
 
-    While the live figure's sweeps are still computed in the background, the fragment looks again every
-    ``AHEAD_POLL_S`` seconds, and stops once they are in.
+    While the live figure's sweeps are still computed in the background, a second, empty fragment looks every
+    ``AHEAD_POLL_S`` seconds whether they are in, and reruns the page once when they are: a look costs a
+    dictionary lookup, where redrawing the figures and the inspector each time cost a busy server a core's share.
     """
-    polling = not _live_ready(cfg)
-    st.fragment(run_every=AHEAD_POLL_S if polling else None)(_figures_and_inspector)(surface, cfg, traces, polling)
+    polling = SS[POLLING] = not _live_ready(cfg)
+    st.fragment(_figures_and_inspector)(surface, cfg, traces)
+    if polling:
+        st.fragment(run_every=AHEAD_POLL_S)(_rerun_when_ready)(cfg)
 
 
-def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], polling: bool) -> None:
-    if SS.pop(RERUN_APP, False) or polling == _live_ready(cfg):  # sidebar changed, or polling must start/stop
+def _rerun_when_ready(cfg: LabConfig) -> None:
+    if _live_ready(cfg):
+        st.rerun(scope="app")
+
+
+def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
+    # a callback in here changed the sidebar, or the inspected run or knob changed to one whose sweeps are not in
+    # yet, and nothing looks for them
+    if SS.pop(RERUN_APP, False) or (not SS.get(POLLING) and not _live_ready(cfg)):
         st.rerun(scope="app")
     left, right = st.columns([3, 2])
     with right:
