@@ -42,6 +42,9 @@ CHROMIUM_ARGS = [
 VIEWPORT = {"width": 1400, "height": 1000}
 SERVER_START_S = 90  # streamlit imports torch on the first page: slow on a busy 2-core machine
 RUN_TIMEOUT_MS = 60_000  # one script run, from a click to the page settling
+# The live figure's sweeps and start grid, computed on the server's one background thread: with the other test
+# worker on the second core, the CI machine took over 60 s behind the runs an earlier test left queued.
+SWEEPS_TIMEOUT_MS = 180_000
 # While the live figure's sweeps are computed in the background, the Surface Lab reruns a fragment every
 # AHEAD_POLL_S = 0.4 s (optlab/ui/surface_lab.py): no run for three of those periods means they are in.
 QUIET_MS = 1_200
@@ -472,7 +475,7 @@ class AppPage:
                 f"{self.exceptions()}; console {self.console_errors})"
             )
 
-    def wait_live_ready(self, timeout_ms: int = RUN_TIMEOUT_MS) -> None:
+    def wait_live_ready(self, timeout_ms: int = SWEEPS_TIMEOUT_MS) -> None:
         """Wait until the live figure can be dragged: its knob is drawn (the sweep is in) and the page has
         stopped polling for the sweep and the start grid, which are computed in the background."""
         try:
