@@ -23,10 +23,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from streamlit.logger import get_logger
+
 MAX_ENTRIES = 128  # a sweep and a start grid of 500 steps are about 1 MB together
 ACTIVE_S = 2.0  # asked for this recently: a page is waiting for it (pages ask again every 0.4 s)
 STALE_S = 120.0  # not asked for this long: dropped unstarted
+SLOW_S = 10.0  # a job that takes longer is logged as slow
 clock = time.monotonic  # seconds; a test may put its own clock here
+_LOG = get_logger(__name__)  # Streamlit's: its level and format, in the server's log
 
 
 @dataclass
@@ -34,6 +38,7 @@ class _Job:
     compute: Callable[[str], Any]
     first: float  # when it was first asked for (clock())
     last: float  # when it was last asked for
+    said: bool = False  # its long wait was logged
 
 
 _COND = threading.Condition()
@@ -49,6 +54,7 @@ def _next_job(now: float) -> tuple[str, _Job] | None:
     for key in [k for k, job in _QUEUED.items() if now - job.last > STALE_S]:
         del _QUEUED[key]
         _COUNTS["dropped"] += 1
+        _LOG.info("dropped unstarted, nobody asked for it in %.0f s: %.200s", STALE_S, key)
     if not _QUEUED:
         return None
 
@@ -73,10 +79,15 @@ def _work() -> None:
                 picked = _next_job(clock())
         key, job = picked
         future: Future = Future()
+        began = clock()
         try:
             future.set_result(job.compute(key))
         except BaseException as e:  # noqa: BLE001 - kept, and raised to whoever asks for it
+            _LOG.warning("failed after %.2f s: %.200s", clock() - began, key, exc_info=True)
             future.set_exception(e)
+        took = clock() - began
+        if took > SLOW_S:
+            _LOG.warning("slow: %.1f s (%.1f s after it was first asked for): %.200s", took, clock() - job.first, key)
         with _COND:
             _RUNNING.discard(key)
             _DONE[key] = future
@@ -97,14 +108,21 @@ def get_or_start(key: str, compute: Callable[[str], Any]) -> Any | None:
         if done is not None:
             _DONE.move_to_end(key)
         elif key in _QUEUED:
-            _QUEUED[key].last = now
+            job = _QUEUED[key]
+            job.last = now
+            if now - job.first > SLOW_S and not job.said:
+                job.said = True
+                _LOG.warning("queued for %.0f s behind %d running and %d queued: %.200s", now - job.first,
+                             len(_RUNNING), len(_QUEUED) - 1, key)
         elif key not in _RUNNING:
             _QUEUED[key] = _Job(compute, now, now)
             _COUNTS["started"] += 1
-            if not _WORKER or not _WORKER[-1].is_alive():
-                _WORKER.append(threading.Thread(target=_work, name="optlab-ahead", daemon=True))
-                _WORKER[-1].start()
             _COND.notify_all()
+        if _QUEUED and (not _WORKER or not _WORKER[-1].is_alive()):
+            if _WORKER:
+                _LOG.error("the background worker had died; starting another")
+            _WORKER.append(threading.Thread(target=_work, name="optlab-ahead", daemon=True))
+            _WORKER[-1].start()
     return None if done is None else done.result()
 
 

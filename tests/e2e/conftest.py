@@ -92,6 +92,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_log_tail(lines: int = 40) -> str:
+    """The last lines of the app server's log (a failure message carries them: CI keeps no artifacts)."""
+    try:
+        return "\n".join((ARTIFACTS / "streamlit-e2e.log").read_text(errors="replace").splitlines()[-lines:])
+    except OSError as e:
+        return f"(no log: {e})"
+
+
 def healthy(base_url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
@@ -481,10 +489,14 @@ class AppPage:
         try:
             self.live(".olf-knob").wait_for(state="attached", timeout=timeout_ms)
         except PlaywrightTimeout:
+            self.count_runs()  # is the page still looking for the sweeps?
+            self.page.wait_for_timeout(3000)
+            hint = self.live(".olf-hint").all_inner_texts() if self.live().count() else "no live figure"
             pytest.fail(
                 f"the live figure drew no knob within {timeout_ms} ms (script state {self.script_state()}; "
-                f"exceptions {self.exceptions()}; errors {self.errors()}; console {self.console_errors}; the server's "
-                f"log is {ARTIFACTS / 'streamlit-e2e.log'})"
+                f"{self.runs_counted()} run(s) started in the next 3 s; the figure's hint {hint}; "
+                f"exceptions {self.exceptions()}; errors {self.errors()}; console {self.console_errors}); the end "
+                f"of the server's log:\n{server_log_tail()}"
             )
         self.wait_quiet(timeout_ms=timeout_ms)
 

@@ -131,6 +131,11 @@ def _start_released() -> None:
         SS.sl_x0, SS.sl_y0 = float(v["x"]), float(v["y"])
 
 
+def _still_waiting() -> None:
+    """The figure still lacks its sweeps: rerun the page, which looks for them (and polls again if need be)."""
+    SS[RERUN_APP] = True
+
+
 def _knob_chosen() -> None:
     v = reported(LIVE_KEY, "choose")
     if v and v.get("knob") in SWEEP_KNOBS:
@@ -161,7 +166,8 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     if arrows is not None:
         payload = {**payload, "arrows": arrows_entry(arrows["point"], arrows["vectors"], color(run))}
     live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
-                max_height=LIVE_HEIGHT, hint="" if sweep is not None else t("Computing the neighbouring runs…"))
+                on_wait=_still_waiting, max_height=LIVE_HEIGHT,
+                hint="" if sweep is not None else t("Computing the neighbouring runs…"))
     st.caption(t("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
                  "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence."))
 
