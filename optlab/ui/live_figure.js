@@ -420,8 +420,6 @@ function legend(root, data) {
   if (shown && shown.evals) note(text.evals || "small circles: where the line search evaluated f beyond the steps taken");
 }
 
-const WAIT_ASK_MS = 3000; // while the sweeps are not in, ask the server to look again this often
-
 export default function (component) {
   const { parentElement, data, setStateValue } = component;
   let root = parentElement.querySelector(".olf");
@@ -450,11 +448,6 @@ export default function (component) {
   // ready to drag: the knob's sweep and the start grid are in (both come from the background on a new setting)
   root.dataset.ready = data.sweep && data.starts ? "true" : "false";
   const state = stateOf(root);
-  // While the sweeps are computed the page looks for them itself (a fragment with run_every); should that timer
-  // be lost (Streamlit drops a fragment's timer when a full rerun races its tick), ask the server again from here.
-  clearInterval(state.waiting);
-  state.waiting = root.dataset.ready === "true" ? null
-    : setInterval(() => send("wait", { nonce: Date.now() }), WAIT_ASK_MS);
   state.lastWidth = root.clientWidth;
   state.render = render;
   if (!state.observer) {
@@ -467,7 +460,6 @@ export default function (component) {
     state.observer.observe(root);
   }
   return () => {
-    clearInterval(state.waiting);
     state.observer?.disconnect();
     state.observer = null;
   };

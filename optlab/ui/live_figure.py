@@ -3,7 +3,7 @@
 The browser part (``live_figure.js`` and ``live_figure.css`` beside this file) only draws what it is sent
 (``optlab.plots.live.live_payload``) and reports two things back when the student lets go: the knob value
 (``knob``: run, knob name, value), the start point (``start``: x, y), and which knob the slider should move
-(``choose``), and, while its background data is missing, that it still waits (``wait``). Each report carries a nonce so that
+(``choose``). Each report carries a nonce so that
 letting go twice at the same value still counts.
 """
 
@@ -24,18 +24,15 @@ _COMPONENT = st.components.v2.component(
 
 
 def live_figure(payload: dict, *, key: str, on_knob: Callable[[], None], on_start: Callable[[], None],
-                on_choose: Callable[[], None], on_wait: Callable[[], None], max_height: int = 480,
-                hint: str = "") -> Any:
+                on_choose: Callable[[], None], max_height: int = 480, hint: str = "") -> Any:
     """Mount the figure; the callbacks run (before the page reruns) when a value is reported.
 
     The reported values are then in ``st.session_state[key]["knob"]`` (a knob let go: run, knob, value),
     ``["start"]`` (the start dropped: x, y) and ``["choose"]`` (another knob picked for the slider: knob).
-    While its sweep or start grid is missing, the figure reports ``["wait"]`` every few seconds (``on_wait``).
     """
     data = {**payload, "maxHeight": max_height, "hint": hint}
-    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None, "choose": None, "wait": None},
-                      on_knob_change=on_knob, on_start_change=on_start, on_choose_change=on_choose,
-                      on_wait_change=on_wait)
+    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None, "choose": None},
+                      on_knob_change=on_knob, on_start_change=on_start, on_choose_change=on_choose)
 
 
 def reported(key: str, name: str) -> dict | None:

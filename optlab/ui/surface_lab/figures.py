@@ -36,6 +36,7 @@ from optlab.ui.cache import (
     sweep_json,
 )
 from optlab.ui.live_figure import live_figure, reported
+from optlab.ui.rerun_later import rerun_later
 from optlab.ui.surface_lab.inspector import inspector_arrows, inspector_controls, inspector_panel
 from optlab.ui.surface_lab.state import current_view, full_run, remember_view, tab_label
 from optlab.ui.widgets import set_optimizer_values
@@ -54,6 +55,9 @@ RERUN_APP = "_sl_rerun_app"  # a callback inside the figure's fragment changed t
 
 
 AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the background, look again this often
+# and, should Streamlit drop that fragment's timer (a tick racing a full rerun that removed the fragment ends it
+# for good), rerun the whole page this often from the browser
+AHEAD_FALLBACK_S = 3.0
 POLLING = "_sl_ahead_polling"  # this page run left a fragment looking for them
 
 
@@ -88,6 +92,8 @@ def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tra
     st.fragment(_figures_and_inspector)(surface, cfg, traces)
     if polling:
         st.fragment(run_every=AHEAD_POLL_S)(_rerun_when_ready)(cfg)
+        with st.sidebar:  # outside every fragment: its request is a whole-page rerun, which is never dropped
+            rerun_later(AHEAD_FALLBACK_S, key="sl_ahead_fallback")
 
 
 def _rerun_when_ready(cfg: LabConfig) -> None:
@@ -131,11 +137,6 @@ def _start_released() -> None:
         SS.sl_x0, SS.sl_y0 = float(v["x"]), float(v["y"])
 
 
-def _still_waiting() -> None:
-    """The figure still lacks its sweeps: rerun the page, which looks for them (and polls again if need be)."""
-    SS[RERUN_APP] = True
-
-
 def _knob_chosen() -> None:
     v = reported(LIVE_KEY, "choose")
     if v and v.get("knob") in SWEEP_KNOBS:
@@ -166,8 +167,7 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     if arrows is not None:
         payload = {**payload, "arrows": arrows_entry(arrows["point"], arrows["vectors"], color(run))}
     live_figure(payload, key=LIVE_KEY, on_knob=_knob_released, on_start=_start_released, on_choose=_knob_chosen,
-                on_wait=_still_waiting, max_height=LIVE_HEIGHT,
-                hint="" if sweep is not None else t("Computing the neighbouring runs…"))
+                max_height=LIVE_HEIGHT, hint="" if sweep is not None else t("Computing the neighbouring runs…"))
     st.caption(t("Drag the slider, or press and drag anywhere on the plot to move the start: paths follow while "
                  "you drag, and letting go computes the exact run. Stars are minima; a cross marks a divergence."))
 
