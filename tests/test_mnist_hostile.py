@@ -327,10 +327,11 @@ def test_the_bomb_really_unpacks_to_300_mb():
 
 def test_archive_check_reads_no_entry(monkeypatch):
     """inspect_archive never opens an entry: only the central directory."""
+    bomb = deflate_bomb()  # built first: writing an archive opens its entries
     opened = []
     monkeypatch.setattr(zipfile.ZipFile, "open", lambda self, *a, **k: opened.append(a) or None)
     with pytest.raises(CheckpointError):
-        ckpt.inspect_archive(deflate_bomb())
+        ckpt.inspect_archive(bomb)
     assert opened == []
 
 
