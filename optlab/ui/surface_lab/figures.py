@@ -59,6 +59,7 @@ AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the backgro
 # for good), rerun the whole page this often from the browser
 AHEAD_FALLBACK_S = 3.0
 POLLING = "_sl_ahead_polling"  # this page run left a fragment looking for them
+POLL_ARMED = "_sl_ahead_poll_armed"  # that fragment has had its inline run and now looks on each tick
 
 
 def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
@@ -89,6 +90,7 @@ def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tra
     dictionary lookup, where redrawing the figures and the inspector each time cost a busy server a core's share.
     """
     polling = SS[POLLING] = not _live_ready(cfg)
+    SS[POLL_ARMED] = False
     st.fragment(_figures_and_inspector)(surface, cfg, traces)
     if polling:
         st.fragment(run_every=AHEAD_POLL_S)(_rerun_when_ready)(cfg)
@@ -97,7 +99,11 @@ def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Tra
 
 
 def _rerun_when_ready(cfg: LabConfig) -> None:
-    if _live_ready(cfg):
+    # A fragment also runs once inline, in the page run that defines it, just after that run looked: skip that
+    # look, or sweeps finishing in between would run the whole page twice for one click.
+    if not SS.get(POLL_ARMED):
+        SS[POLL_ARMED] = True
+    elif _live_ready(cfg):
         st.rerun(scope="app")
 
 
