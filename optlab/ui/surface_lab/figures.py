@@ -59,6 +59,7 @@ AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the backgro
 # for good), rerun the whole page this often from the browser
 AHEAD_FALLBACK_S = 3.0
 POLLING = "_sl_ahead_polling"  # this page run left a fragment looking for them
+LOOKED_AGAIN = "_sl_ahead_looked_again"  # the keys the live figure last reran the page for
 POLL_ARMED = "_sl_ahead_poll_armed"  # that fragment has had its inline run and now looks on each tick
 
 
@@ -166,6 +167,11 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     run, knob, sweep_key, starts_key = _live_keys(cfg)
     sweep = ahead.get_or_start(sweep_key, compute_sweep)  # None while it is computed in the background
     grid = ahead.get_or_start(starts_key, compute_starts)
+    if (sweep is None or grid is None) and not SS.get(POLLING) and SS.get(LOOKED_AGAIN) != sweep_key + starts_key:
+        # the page looked for another run's sweeps (the inspector picked this run after it looked): look again,
+        # so that the page polls for these (once per pair of keys, so a disagreement cannot loop)
+        SS[LOOKED_AGAIN] = sweep_key + starts_key
+        st.rerun(scope="app")
     # built once per configuration, inspected run, knob and what the background has finished; the arrows of
     # the inspected step are added to a copy
     payload = cached_figure(("live", run, knob, sweep is not None, grid is not None), cfg.to_json(),
