@@ -58,8 +58,9 @@ AHEAD_POLL_S = 0.4  # while the live figure's sweeps are computed in the backgro
 # and, should Streamlit drop that fragment's timer (a tick racing a full rerun that removed the fragment ends it
 # for good), rerun the whole page this often from the browser
 AHEAD_FALLBACK_S = 3.0
-POLLING = "_sl_ahead_polling"  # this page run left a fragment looking for them
-LOOKED_AGAIN = "_sl_ahead_looked_again"  # the keys the live figure last reran the page for
+WAITING_FOR = "_sl_ahead_waiting_for"  # the background results the live figure just drew without (their keys)
+PAGE_RUN = "_sl_page_run"  # the figures' fragment runs inline, in a whole-page run (not alone)
+POLLING = "_sl_ahead_polling"  # the last page run left a fragment looking for them
 POLL_ARMED = "_sl_ahead_poll_armed"  # that fragment has had its inline run and now looks on each tick
 
 
@@ -72,46 +73,48 @@ def _live_keys(cfg: LabConfig) -> tuple[int, str, str, str]:
     return run, knob, sweep_json(cfg, run, knob), starts_json(cfg, run)
 
 
-def _live_ready(cfg: LabConfig) -> bool:
-    """Whether the live figure's sweep and start grid are computed (starting them if not)."""
-    if current_view().tab != "contour":
-        return True
-    _, _, sweep_key, starts_key = _live_keys(cfg)
-    sweep = ahead.get_or_start(sweep_key, compute_sweep)
-    grid = ahead.get_or_start(starts_key, compute_starts)
-    return sweep is not None and grid is not None
+def _missing() -> bool:
+    """Whether a result the live figure last drew without is still being computed."""
+    sweep_key, starts_key = SS.get(WAITING_FOR) or (None, None)
+    return sweep_key is not None and (ahead.get_or_start(sweep_key, compute_sweep) is None
+                                      or ahead.get_or_start(starts_key, compute_starts) is None)
 
 
 def figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
     """The figure tabs beside the step inspector, as a fragment: a new step, tab, knob choice or basins grid
     reruns only this part, with the traces it was given, and the curves below are not rebuilt.
 
-    While the live figure's sweeps are still computed in the background, a second, empty fragment looks every
-    ``AHEAD_POLL_S`` seconds whether they are in, and reruns the page once when they are: a look costs a
-    dictionary lookup, where redrawing the figures and the inspector each time cost a busy server a core's share.
+    If the live figure was drawn without its sweeps (still computed in the background), a second, empty fragment
+    looks every ``AHEAD_POLL_S`` seconds whether they are in, and reruns the page once when they are: a look
+    costs a dictionary lookup, where redrawing the figures and the inspector each time cost a busy server a
+    core's share. The figure itself says what it waits for (``WAITING_FOR``), as it draws: the page polls for
+    exactly that, decided after the figure, never guessed before it.
     """
-    polling = SS[POLLING] = not _live_ready(cfg)
+    SS[WAITING_FOR] = None
+    SS[PAGE_RUN] = True
+    try:
+        st.fragment(_figures_and_inspector)(surface, cfg, traces)  # runs inline here, in a whole-page run
+    finally:
+        SS[PAGE_RUN] = False  # from now on until the next page run, a run of that fragment is a rerun alone
+    polling = SS[POLLING] = SS.get(WAITING_FOR) is not None
     SS[POLL_ARMED] = False
-    st.fragment(_figures_and_inspector)(surface, cfg, traces)
     if polling:
-        st.fragment(run_every=AHEAD_POLL_S)(_rerun_when_ready)(cfg)
+        st.fragment(run_every=AHEAD_POLL_S)(_rerun_when_ready)()
         with st.sidebar:  # outside every fragment: its request is a whole-page rerun, which is never dropped
             rerun_later(AHEAD_FALLBACK_S, key="sl_ahead_fallback")
 
 
-def _rerun_when_ready(cfg: LabConfig) -> None:
-    # A fragment also runs once inline, in the page run that defines it, just after that run looked: skip that
+def _rerun_when_ready() -> None:
+    # A fragment also runs once inline, in the page run that defines it, just after the figure looked: skip that
     # look, or sweeps finishing in between would run the whole page twice for one click.
     if not SS.get(POLL_ARMED):
         SS[POLL_ARMED] = True
-    elif _live_ready(cfg):
+    elif not _missing():
         st.rerun(scope="app")
 
 
 def _figures_and_inspector(surface: Surface, cfg: LabConfig, traces: Sequence[Trace]) -> None:
-    # a callback in here changed the sidebar, or the inspected run or knob changed to one whose sweeps are not in
-    # yet, and nothing looks for them
-    if SS.pop(RERUN_APP, False) or (not SS.get(POLLING) and not _live_ready(cfg)):
+    if SS.pop(RERUN_APP, False):  # a callback in here changed the sidebar
         st.rerun(scope="app")
     left, right = st.columns([3, 2])
     with right:
@@ -167,11 +170,13 @@ def live_contour(surface: Surface, cfg: LabConfig, traces: Sequence[Trace], arro
     run, knob, sweep_key, starts_key = _live_keys(cfg)
     sweep = ahead.get_or_start(sweep_key, compute_sweep)  # None while it is computed in the background
     grid = ahead.get_or_start(starts_key, compute_starts)
-    if (sweep is None or grid is None) and not SS.get(POLLING) and SS.get(LOOKED_AGAIN) != sweep_key + starts_key:
-        # the page looked for another run's sweeps (the inspector picked this run after it looked): look again,
-        # so that the page polls for these (once per pair of keys, so a disagreement cannot loop)
-        SS[LOOKED_AGAIN] = sweep_key + starts_key
-        st.rerun(scope="app")
+    missing = sweep is None or grid is None
+    SS[WAITING_FOR] = (sweep_key, starts_key) if missing else None  # the page polls for these (see above)
+    if missing:
+        if not SS.get(PAGE_RUN) and not SS.get(POLLING):
+            # this figure reran alone (another run inspected, another knob) into sweeps nobody polls for: the
+            # whole page runs again and polls (it cannot loop: that run decides from what it draws)
+            st.rerun(scope="app")
     # built once per configuration, inspected run, knob and what the background has finished; the arrows of
     # the inspected step are added to a copy
     payload = cached_figure(("live", run, knob, sweep is not None, grid is not None), cfg.to_json(),
