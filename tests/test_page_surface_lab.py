@@ -28,6 +28,12 @@ def open_page(query: dict[str, str] | None = None) -> AppTest:
     return at.run()
 
 
+def open_run(at: AppTest, i: int) -> AppTest:
+    """Open run ``i``'s expander in the sidebar, as a click on it does: its widgets are drawn only while open."""
+    at.session_state[f"sl_open_r{i}"] = True
+    return at.run()
+
+
 def figures(at: AppTest) -> list[dict]:
     return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
 
@@ -135,6 +141,7 @@ def test_the_page_reads_its_configuration_from_the_url():
     assert at.selectbox(key="sl_r1_opt").value == "rmsprop"
     assert at.number_input(key="sl_r1_rmsprop_lr").value == 0.02
     assert at.checkbox(key="sl_r1_rmsprop_centered").value is True
+    open_run(at, 2)
     assert at.slider(key="sl_r2_nesterov_momentum").value == 0.8
     # and writes back the same configuration
     back, notes = decode(dict(at.query_params))
@@ -204,6 +211,7 @@ def test_theory_panel_on_the_kappa_100_quadratic():
     assert_clean(at)
     assert at.selectbox(key="sl_r1_opt").value == "sgd"
     assert at.number_input(key="sl_r1_sgd_lr").value == pytest.approx(1.9802, abs=5e-5)
+    open_run(at, 2)
     assert at.selectbox(key="sl_r2_opt").value == "momentum"
     assert at.slider(key="sl_r2_momentum_momentum").value == pytest.approx(0.6694, abs=1e-4)
     # predicted and measured rates side by side, and they agree
@@ -368,6 +376,7 @@ def test_a_link_with_two_param_groups_fills_the_controls_and_the_state_pairs():
     assert at.checkbox(key="sl_r1_groups").value is True
     assert at.number_input(key="sl_r1_lr_y").value == 4.0
     assert at.slider(key="sl_r1_lr_y_log").value == pytest.approx(math.log10(4))
+    open_run(at, 2)
     assert at.checkbox(key="sl_r2_groups").value is False
     state = next(c.value for c in at.code if c.value.startswith("step:"))
     assert state.splitlines()[0] == "step: (1, 1)"  # one state per parameter
@@ -505,3 +514,31 @@ def test_the_basins_view_is_kept_in_the_link_while_another_tab_is_open():
     at.run()
     assert at.selectbox(key="sl_basins_run").value == 1 and at.select_slider(key="sl_basins_n").value == 21
     assert at.query_params["v"] == "basins"
+
+
+def test_a_closed_run_draws_no_widgets_and_still_runs_with_the_values_it_holds():
+    """A closed run's expander draws none of its widgets (each widget costs a page run a walk over the whole
+    session state), yet the run is computed from its values, and they outlive the runs it stays closed."""
+    at = open_page({"n": "30", "r1": "adam", "r2": "nesterov,momentum:0.8"})
+    assert_clean(at)
+
+    def drawn(prefix: str) -> list[str]:
+        return [w.key for kind in ("slider", "number_input", "selectbox", "checkbox")
+                for w in getattr(at, kind) if (w.key or "").startswith(prefix)]
+
+    assert drawn("sl_r1_") and not drawn("sl_r2_")
+    back, _ = decode(dict(at.query_params))
+    assert back.runs[1].optimizer == "nesterov" and dict(back.runs[1].hparams)["momentum"] == 0.8
+    assert len(live(at)["runs"]) == 2
+    open_run(at, 2)
+    assert drawn("sl_r2_")
+    at.slider(key="sl_r2_nesterov_momentum").set_value(0.5).run()
+    at.session_state["sl_open_r2"] = False
+    for _ in range(3):  # closed for three page runs
+        at.run()
+        assert_clean(at)
+        assert not drawn("sl_r2_")
+        back, _ = decode(dict(at.query_params))
+        assert dict(back.runs[1].hparams)["momentum"] == 0.5
+    open_run(at, 2)
+    assert at.slider(key="sl_r2_nesterov_momentum").value == 0.5

@@ -449,6 +449,8 @@ def test_a_lesson_that_locks_a_run_greys_that_runs_widgets(monkeypatch, locked, 
     monkeypatch.setattr(state, "active_constraints",
                         lambda page: Constraints(locked={k: values[k] for k in locked}))
     at = open_page(link)
+    at.session_state["sl_open_r2"] = True  # run 2's expander opened: its widgets are drawn
+    at.run()
     assert not at.exception, [e.message for e in at.exception]
     for key in greyed:
         assert widget(at, key).disabled, key

@@ -140,6 +140,17 @@ def _kept() -> dict[str, Any]:
     return kept
 
 
+def hold_values(*prefixes: str) -> None:
+    """Keep the values of every widget whose key starts with one of ``prefixes`` + "_" through a run that does
+    not draw them (a closed expander): Streamlit forgets the value of a widget not drawn in a run, but not one
+    the run set itself. Not for buttons, whose value a script may not set."""
+    if not prefixes:
+        return
+    starts = tuple(p + "_" for p in prefixes)
+    for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.startswith(starts)]:
+        st.session_state[key] = st.session_state[key]
+
+
 def _init(key: str, default: Any) -> None:
     if key not in st.session_state:
         st.session_state[key] = _kept().get(key, default)
@@ -323,15 +334,17 @@ def optimizer_controls(
         disabled=how(sel_key) == "locked", on_change=None if on_pick is None else _picked,
         args=(key_prefix, on_pick))
     spec = REGISTRY[opt]
-    if spec.description:
+    if spec.description and how(sel_key) != "hidden":
         st.caption(t(spec.description))
     keys_of = {h.name: _hyper_key(key_prefix, opt, h.name) for h in spec.hypers}
     flat = {h.name: _hyper_widget(h, keys_of[h.name], how(keys_of[h.name])) for h in spec.hypers}
     return opt, flat
 
 
-def _schedule_widget(p: ScheduleParam, key: str, disabled: bool = False) -> float:
+def _schedule_widget(p: ScheduleParam, key: str, disabled: bool = False, hidden: bool = False) -> float:
     _init(key, int(p.default) if p.integer else float(p.default))
+    if hidden:  # not drawn, its value kept
+        return _keep(key, st.session_state[key])
     if p.integer:
         v = int(bounded_number(t(p.label), key, int(p.min), int(p.max), integer=True, step=1, disabled=disabled))
     elif p.log:
@@ -343,16 +356,17 @@ def _schedule_widget(p: ScheduleParam, key: str, disabled: bool = False) -> floa
     return _keep(key, v)
 
 
-def schedule_controls(key_prefix: str, disabled: bool = False) -> tuple[str, dict[str, float]]:
+def schedule_controls(key_prefix: str, disabled: bool = False, hidden: bool = False) -> tuple[str, dict[str, float]]:
     """Draw an LR-schedule picker and its parameters; return (schedule key, parameters). ``disabled``: drawn
-    greyed with their values (a lesson locks them)."""
+    greyed with their values (a lesson locks them); ``hidden``: not drawn, their values kept."""
     sel_key = f"{key_prefix}_sched"
     keys = list(SCHEDULES)
     if st.session_state.get(sel_key) not in keys:
         st.session_state[sel_key] = "constant" if "constant" in keys else keys[0]
     name = translator()
-    sched = st.selectbox(t("LR schedule"), keys, format_func=lambda k: name(SCHEDULES[k].label), key=sel_key,
-                         disabled=disabled)
+    sched = st.session_state[sel_key] if hidden else st.selectbox(
+        t("LR schedule"), keys, format_func=lambda k: name(SCHEDULES[k].label), key=sel_key, disabled=disabled)
     spec = SCHEDULES[sched]
-    params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}", disabled) for p in spec.params}
+    params = {p.name: _schedule_widget(p, f"{key_prefix}_sched_{sched}_{p.name}", disabled, hidden)
+              for p in spec.params}
     return sched, params

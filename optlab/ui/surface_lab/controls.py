@@ -33,6 +33,7 @@ from optlab.ui.surface_lab.state import START_KEYS, constraints, default_start
 from optlab.ui.text import literal
 from optlab.ui.widgets import (
     bounded_number,
+    hold_values,
     log_float_control,
     optimizer_controls,
     schedule_controls,
@@ -134,8 +135,10 @@ def surface_controls() -> tuple[LabConfig, str | None]:
     return cfg, error
 
 
-def group_controls(prefix: str, lr: float, disabled: bool = False) -> float | None:
+def group_controls(prefix: str, lr: float, disabled: bool = False, hidden: bool = False) -> float | None:
     """The "two param groups" checkbox and the y group's lr factor; returns the factor, or None when off."""
+    if hidden:
+        return float(SS.get(f"{prefix}_lr_y", LR_Y.default)) if SS.get(f"{prefix}_groups") else None
     if not st.checkbox(t("x and y as two param groups"), key=f"{prefix}_groups", disabled=disabled,
                        help=t("x and y become two parameters in two param groups, as the layers of a network "
                               "can be: then each group can have its own learning rate")):
@@ -146,8 +149,12 @@ def group_controls(prefix: str, lr: float, disabled: bool = False) -> float | No
     return factor
 
 
-def run_controls(i: int, surface_key: str, locks: Constraints = NO_CONSTRAINTS) -> SurfaceRun:
+def run_controls(i: int, surface_key: str, locks: Constraints = NO_CONSTRAINTS, drawn: bool = True) -> SurfaceRun:
     """One run's optimizer, schedule, EMA shadow and param groups (keys ``sl_r<i>_...``).
+
+    ``drawn=False`` (its expander is closed): the same run from the values its widgets hold, drawing none of
+    them (the caller keeps those values with ``hold_values``). Every widget costs a page run a walk over all
+    session keys (Streamlit's session-state checks), so the closed runs' widgets were most of a page run's cost.
 
     A new run starts with the next optimizer of ``presets.RUN_ORDER`` (so it differs from the runs before it)
     at the learning rate tuned for the surface; picking another optimizer gives it that one's tuned rate.
@@ -160,21 +167,23 @@ def run_controls(i: int, surface_key: str, locks: Constraints = NO_CONSTRAINTS) 
         first = run_optimizer(i)
         set_optimizer_values(prefix, first, surface_presets(surface_key)(first))
     opt, flat = optimizer_controls(prefix, default=run_optimizer(i), on_pick=surface_presets(surface_key),
-                                   how=lambda key: "locked" if locked[""] else "")
-    sched, sched_params = schedule_controls(prefix, disabled=locked["s"])
+                                   how=lambda key: "hidden" if not drawn else "locked" if locked[""] else "")
+    sched, sched_params = schedule_controls(prefix, disabled=locked["s"], hidden=not drawn)
     ema = None
-    if st.checkbox(t("EMA shadow of the weights"), key=f"{prefix}_ema_on", disabled=locked["e"],
-                   help=t("A dotted path: the exponential moving average of the points, W ← d·W + (1 − d)·θ")):
+    if not drawn:
+        ema = float(SS.get(f"{prefix}_ema", EMA_DECAY.default)) if SS.get(f"{prefix}_ema_on") else None
+    elif st.checkbox(t("EMA shadow of the weights"), key=f"{prefix}_ema_on", disabled=locked["e"],
+                     help=t("A dotted path: the exponential moving average of the points, W ← d·W + (1 − d)·θ")):
         c1, c2 = st.columns(2)
         ema = bounded_number(t(EMA_DECAY.label), f"{prefix}_ema", EMA_DECAY.min, EMA_DECAY.max, container=c1,
                              format="%g", step=EMA_DECAY.step, disabled=locked["e"])
         bounded_number(t(EMA_TAU.label), f"{prefix}_tau", EMA_TAU.min, EMA_TAU.max, container=c2, format="%g",
                        step=EMA_TAU.step, disabled=locked["e"])
-    factor = group_controls(prefix, float(flat["lr"]), disabled=locked["g"])
+    factor = group_controls(prefix, float(flat["lr"]), disabled=locked["g"], hidden=not drawn)
     run = SurfaceRun(opt, tuple(sorted(flat.items())), sched, tuple(sorted(sched_params.items())),
                      ema_decay=None if ema is None else float(ema),
                      ema_tau=float(SS.get(f"{prefix}_tau", 0.0)) if ema is not None else 0.0, lr_y_factor=factor)
-    if lr_y_capped(run):
+    if drawn and lr_y_capped(run):
         h = REGISTRY[opt].hyper("lr")
         st.warning(t("{factor} × {lr} is outside the allowed learning rates [{lo}, {hi}]; the y group uses "
                      "lr = {used}.", factor=f"{factor:.3g}", lr=f"{flat['lr']:.3g}", lo=f"{h.min:g}",
@@ -202,10 +211,14 @@ def sidebar_controls() -> tuple[LabConfig, str | None]:
         seed = ui_fields.widget(F, "seed", locks, container=c2)
         st.header(t("Runs"))
         n = int(bounded_number(t(NRUNS.label), "sl_nruns", NRUNS.min, NRUNS.max, integer=True, step=NRUNS.step))
-        runs = []
-        for i in range(1, n + 1):
-            with st.expander(t("Run {i}", i=i), expanded=(i == 1)):
-                runs.append(run_controls(i, surf.surface, locks))
+        runs, closed = [], []
+        for i in range(1, n + 1):  # a closed run's widgets are not drawn: opening it reruns the page with them
+            box = st.expander(t("Run {i}", i=i), expanded=(i == 1), key=f"sl_open_r{i}", on_change="rerun")
+            with box:
+                runs.append(run_controls(i, surf.surface, locks, drawn=bool(box.open)))
+            if not box.open:
+                closed.append(f"sl_r{i}")
+        hold_values(*closed)
     start = (float(SS.sl_x0), float(SS.sl_y0))  # inside the window: bounded_number saw to it, and said so
     cfg = LabConfig(surface=surf.surface, formula=surf.formula, window=surf.window, params=surf.params,
                     start=None if np.allclose(start, default, rtol=0, atol=1e-12) else start,
