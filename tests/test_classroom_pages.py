@@ -184,3 +184,26 @@ def test_with_the_database_down_a_lab_works_and_ready_made_lessons_still_open(da
     at = surface_lab({"lesson": "momentum-kappa-100", "n": "900"})  # a ready-made one needs no database
     assert not at.exception
     assert param(at, "n") == "150" and "Momentum on the κ = 100 quadratic" in texts(at)
+
+
+def test_the_closed_class_panel_draws_nothing_and_keeps_what_was_typed(data_dir):
+    """The sidebar's class panel is drawn only while open (a closed one costs a page run nothing); what a teacher
+    typed into it is there again when it opens."""
+    at = surface_lab({"n": "50"})
+    assert not at.exception
+    keys = {w.key for kind in ("text_input", "text_area", "multiselect", "selectbox") for w in getattr(at, kind)}
+    assert not {k for k in keys if k and k.startswith("classroom_")}, keys
+    at.session_state["classroom_panel_open"] = True
+    at.run()
+    at.text_input(key="classroom_title").input("Valleys")
+    at.text_area(key="classroom_task").input("Reach the minimum in 50 steps.")
+    at.run()
+    at.session_state["classroom_panel_open"] = False
+    for _ in range(2):  # closed for two page runs
+        at.run()
+        assert not at.exception
+        assert not [w for w in at.text_input if w.key == "classroom_title"]
+    at.session_state["classroom_panel_open"] = True
+    at.run()
+    assert at.text_input(key="classroom_title").value == "Valleys"
+    assert at.text_area(key="classroom_task").value == "Reach the minimum in 50 steps."

@@ -140,14 +140,14 @@ def _kept() -> dict[str, Any]:
     return kept
 
 
-def hold_values(*prefixes: str) -> None:
-    """Keep the values of every widget whose key starts with one of ``prefixes`` + "_" through a run that does
-    not draw them (a closed expander): Streamlit forgets the value of a widget not drawn in a run, but not one
-    the run set itself. Not for buttons, whose value a script may not set."""
-    if not prefixes:
+def hold_values(*keys: str) -> None:
+    """Keep the values of the widgets ``keys``, and of every widget whose key starts with one of them + "_",
+    through a run that does not draw them (a closed expander): Streamlit forgets the value of a widget not drawn
+    in a run, but not one the run set itself. Not for buttons, whose value a script may not set."""
+    if not keys:
         return
-    starts = tuple(p + "_" for p in prefixes)
-    for key in [k for k in st.session_state.keys() if isinstance(k, str) and k.startswith(starts)]:
+    starts = tuple(k + "_" for k in keys)
+    for key in [k for k in st.session_state.keys() if isinstance(k, str) and (k in keys or k.startswith(starts))]:
         st.session_state[key] = st.session_state[key]
 
 

@@ -20,6 +20,7 @@ from optlab.classroom.challenges import Challenge
 from optlab.classroom.lessons import Lesson
 from optlab.classroom.submission import parse as parse_submission
 from optlab.i18n import DEFAULT_LANGUAGE, N_, current_language, t, translator
+from optlab.ui.widgets import hold_values
 
 from . import links
 from .access import attempt, join_form, store, student, tab_id
@@ -34,6 +35,11 @@ PARAM_LABELS = {"surface": N_("surface (its link key s)"), "target": N_("target"
 MADE_KEY = "classroom_made_lesson"  # session state: (lesson id, page) of the last lesson made here
 SENT_KEY = "classroom_sent"
 HTML_KEY = "classroom_html_wanted"
+PANEL_OPEN_KEY = "classroom_panel_open"  # the sidebar panel's expander is open
+# What a student or teacher types into the panel (widget keys, and key prefixes of the challenge's fields): kept
+# while the panel is closed. Not the buttons, whose values a page may not set.
+TYPED_KEYS = ("classroom_panel_code", "classroom_panel_name", "classroom_pick", "classroom_lock", "classroom_hide",
+              "classroom_title", "classroom_task", "classroom_challenge", "classroom_ch")
 
 
 def _submission_link() -> str:
@@ -241,8 +247,13 @@ def class_panel(page: str, surface: Any = None, traces: Sequence[Any] | None = N
         return
     lesson = _banner(page, opened)
     # In the sidebar, below the page's own controls: the main column (the figure on a 1280×720 screen) is untouched.
-    box = st.sidebar.expander(t("Class: send my result · prepare for class"),
-                              expanded=bool(st.query_params.get(links.CLASS)))
+    # Drawn only while open (opening it reruns the page): a closed panel costs a page run nothing, and what was
+    # typed into it is kept for when it opens again.
+    box = st.sidebar.expander(t("Class: send my result · prepare for class"), key=PANEL_OPEN_KEY,
+                              expanded=bool(st.query_params.get(links.CLASS)), on_change="rerun")
+    if not box.open:
+        hold_values(*TYPED_KEYS)
+        return
     with box:
         send, prepare = st.tabs([t("Send my result"), t("Prepare for class")])
         with send:
