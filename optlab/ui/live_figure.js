@@ -7,6 +7,9 @@ const MARGIN = { left: 56, right: 12, top: 10, bottom: 40 };
 // Arrow keys on the knob switch the path at once but report the value only once the keys rest this long, so
 // holding or tapping a key does not rerun the server on every press.
 const KEY_PAUSE_MS = 350;
+// A figure that still says it waits for its sweeps, with no new data for this long, asks the server to draw it
+// again: the page polls for the sweeps, but should a poll or its answer be lost, the figure does not wait forever.
+const WAIT_MS = 4000;
 const KNOB_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
 function el(name, attrs, parent) {
@@ -448,6 +451,8 @@ export default function (component) {
   // ready to drag: the knob's sweep and the start grid are in (both come from the background on a new setting)
   root.dataset.ready = data.sweep && data.starts ? "true" : "false";
   const state = stateOf(root);
+  clearTimeout(state.waitTimer);
+  if (data.hint) state.waitTimer = setTimeout(() => setStateValue("wait", { nonce: Date.now() }), WAIT_MS);
   state.lastWidth = root.clientWidth;
   state.render = render;
   if (!state.observer) {
@@ -460,6 +465,7 @@ export default function (component) {
     state.observer.observe(root);
   }
   return () => {
+    clearTimeout(state.waitTimer);
     state.observer?.disconnect();
     state.observer = null;
   };

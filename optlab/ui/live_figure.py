@@ -1,10 +1,12 @@
 """The live surface figure as a Streamlit component: drawn in the browser, redrawn while a knob is dragged.
 
 The browser part (``live_figure.js`` and ``live_figure.css`` beside this file) only draws what it is sent
-(``optlab.plots.live.live_payload``) and reports two things back when the student lets go: the knob value
+(``optlab.plots.live.live_payload``) and reports back what the student did: the knob value let go
 (``knob``: run, knob name, value), the start point (``start``: x, y), and which knob the slider should move
 (``choose``). Each report carries a nonce so that
-letting go twice at the same value still counts.
+letting go twice at the same value still counts. A figure drawn with a ``hint`` (waiting for its sweeps) that
+gets no new data for a few seconds also reports ``wait``, which only reruns the figure's fragment: a lost poll
+cannot leave it waiting (it is not counted in the figure's ``data-reports``, which counts what a student did).
 """
 
 from __future__ import annotations
@@ -31,8 +33,13 @@ def live_figure(payload: dict, *, key: str, on_knob: Callable[[], None], on_star
     ``["start"]`` (the start dropped: x, y) and ``["choose"]`` (another knob picked for the slider: knob).
     """
     data = {**payload, "maxHeight": max_height, "hint": hint}
-    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None, "choose": None},
-                      on_knob_change=on_knob, on_start_change=on_start, on_choose_change=on_choose)
+    return _COMPONENT(data=data, key=key, default={"knob": None, "start": None, "choose": None, "wait": None},
+                      on_knob_change=on_knob, on_start_change=on_start, on_choose_change=on_choose,
+                      on_wait_change=_draw_again)
+
+
+def _draw_again() -> None:
+    """Nothing to do: the rerun of the figure's fragment that the report asks for draws it with what is in now."""
 
 
 def reported(key: str, name: str) -> dict | None:
