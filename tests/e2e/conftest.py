@@ -381,6 +381,13 @@ class AppPage:
             )  # typing (not fill) opens the list, filtered down to a few entries
             options = self.page.locator('[role="option"]')
             options.first.wait_for()
+            # on a busy machine the list filters after the typing: wait until it shows only matching entries
+            self.page.wait_for_function(
+                """(typed) => { const o = [...document.querySelectorAll('[role="option"]')];
+                                return o.length && o.every(e => e.innerText.toLowerCase().includes(typed)); }""",
+                arg=option.lower(),
+                timeout=10_000,
+            )
             texts = [t.strip() for t in options.all_inner_texts()]
             if option not in texts:
                 raise AssertionError(f"{key}: no option {option!r} among {texts}")
@@ -390,6 +397,7 @@ class AppPage:
                 if focused.count() and focused.first.inner_text().strip() == option:
                     break
                 field.press("ArrowDown")
+            assert focused.first.inner_text().strip() == option, f"{key}: the list's focus is not on {option!r}"
             field.press("Enter")
 
         self.act(pick)
@@ -492,6 +500,14 @@ class AppPage:
             self.count_runs()  # is the page still looking for the sweeps?
             self.page.wait_for_timeout(3000)
             hint = self.live(".olf-hint").all_inner_texts() if self.live().count() else "no live figure"
+            diag = self.live().evaluate("r => [r.dataset.render, r.dataset.ready, document.querySelectorAll('.olf').length]")
+            self.page.reload()
+            try:
+                self.live(".olf-knob").wait_for(state="attached", timeout=30_000)
+                after = "knob after a reload"
+            except PlaywrightTimeout:
+                after = "no knob after a reload either"
+            hint = f"{hint} DIAG {diag} {after}"
             pytest.fail(
                 f"the live figure drew no knob within {timeout_ms} ms (script state {self.script_state()}; "
                 f"{self.runs_counted()} run(s) started in the next 3 s; the figure's hint {hint}; "
