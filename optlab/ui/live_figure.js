@@ -7,8 +7,9 @@ const MARGIN = { left: 56, right: 12, top: 10, bottom: 40 };
 // Arrow keys on the knob switch the path at once but report the value only once the keys rest this long, so
 // holding or tapping a key does not rerun the server on every press.
 const KEY_PAUSE_MS = 350;
-// A figure that still says it waits for its sweeps, with no new data for this long, asks the server to draw it
-// again: the page polls for the sweeps, but should a poll or its answer be lost, the figure does not wait forever.
+// A figure that still says it waits for its sweeps asks the server to draw it again each time this long passes
+// with no new data: the page polls for the sweeps, but should a poll or its answer be lost, the figure does not
+// wait forever (and should that request be lost too, the next one comes).
 const WAIT_MS = 4000;
 const KNOB_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "PageUp", "PageDown", "Home", "End"]);
 
@@ -451,8 +452,11 @@ export default function (component) {
   // ready to drag: the knob's sweep and the start grid are in (both come from the background on a new setting)
   root.dataset.ready = data.sweep && data.starts ? "true" : "false";
   const state = stateOf(root);
-  clearTimeout(state.waitTimer);
-  if (data.hint) state.waitTimer = setTimeout(() => setStateValue("wait", { nonce: Date.now() }), WAIT_MS);
+  // Streamlit calls this function again for each new data, on the same element, and runs a call's cleanup only
+  // when the element goes (or when that call was overtaken by a newer one): the newest call owns the timer.
+  const generation = (state.generation = (state.generation || 0) + 1);
+  clearInterval(state.waitTimer);
+  state.waitTimer = data.hint ? setInterval(() => setStateValue("wait", { nonce: Date.now() }), WAIT_MS) : undefined;
   state.lastWidth = root.clientWidth;
   state.render = render;
   if (!state.observer) {
@@ -465,7 +469,8 @@ export default function (component) {
     state.observer.observe(root);
   }
   return () => {
-    clearTimeout(state.waitTimer);
+    if (state.generation !== generation) return; // a newer call drew this element: the timer and observer are its
+    clearInterval(state.waitTimer);
     state.observer?.disconnect();
     state.observer = null;
   };

@@ -4,9 +4,9 @@ The browser part (``live_figure.js`` and ``live_figure.css`` beside this file) o
 (``optlab.plots.live.live_payload``) and reports back what the student did: the knob value let go
 (``knob``: run, knob name, value), the start point (``start``: x, y), and which knob the slider should move
 (``choose``). Each report carries a nonce so that
-letting go twice at the same value still counts. A figure drawn with a ``hint`` (waiting for its sweeps) that
-gets no new data for a few seconds also reports ``wait``, which only reruns the figure's fragment: a lost poll
-cannot leave it waiting (it is not counted in the figure's ``data-reports``, which counts what a student did).
+letting go twice at the same value still counts. A figure drawn with a ``hint`` (waiting for its sweeps) also
+reports ``wait`` every few seconds until new data comes, which only reruns the figure's fragment: a lost poll, or
+a lost answer, cannot leave it waiting (it is not counted in the figure's ``data-reports``, which counts what a student did).
 """
 
 from __future__ import annotations

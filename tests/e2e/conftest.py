@@ -6,6 +6,7 @@ Without a Chromium the browser tests are skipped with the reason shown, or fail 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +216,47 @@ class LiveGeometry:
         return max((x1 - x0) / (self.w * self.sx), (y1 - y0) / (self.h * self.sy))
 
 
+FRAMES_KEPT = 60
+
+
+def describe_frame(way: str, payload: bytes) -> str:
+    """One websocket message of Streamlit's protocol in a line: a run's start and end, a rerun request and its
+    fragment, an element and its delta path (the live figure: whether it still waits for its sweeps)."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    if way == ">":
+        back = BackMsg.FromString(payload)
+        kind = back.WhichOneof("type")
+        if kind != "rerun_script":
+            return "" if kind == "app_heartbeat" else f"> {kind}"
+        rerun = back.rerun_script
+        return f"> rerun fragment={rerun.fragment_id[:8] or '-'} auto={rerun.is_auto_rerun}"
+    msg = ForwardMsg.FromString(payload)
+    kind = msg.WhichOneof("type")
+    if kind == "new_session":
+        return f"< new_session run={msg.new_session.script_run_id[:8]}"
+    if kind == "script_finished":
+        return f"< script_finished {ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)}"
+    if kind in ("auto_rerun", "stop_auto_rerun"):
+        return f"< {kind} {getattr(msg, kind)}".replace("\n", " ")
+    if kind == "ref_hash":
+        return f"< ref_hash {msg.ref_hash[:8]} path={list(msg.metadata.delta_path)}"
+    if kind != "delta":
+        return f"< {kind}"
+    delta = msg.delta
+    what = delta.WhichOneof("type")
+    if what == "new_element":
+        element = delta.new_element.WhichOneof("type")
+        if element == "bidi_component":
+            bidi = delta.new_element.bidi_component
+            element = bidi.component_name.rsplit(".", 1)[-1]
+            if bidi.json.startswith("{") and json.loads(bidi.json).get("hint"):
+                element += " (still waiting for its sweeps)"
+        what = element
+    return f"< {what} path={list(msg.metadata.delta_path)} fragment={delta.fragment_id[:8] or '-'}"
+
+
 class AppPage:
     """A browser tab on the app, with what a test needs to wait for Streamlit and to read its console."""
 
@@ -223,6 +266,23 @@ class AppPage:
         self.console_errors: list[str] = []
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.console_errors.append(f"page error: {error}"))
+        # the last messages between the tab and the server, one line each: a failure to draw says what came
+        self.frames: deque[str] = deque(maxlen=FRAMES_KEPT)
+        self._t0 = time.monotonic()
+        page.on("websocket", self._on_websocket)
+
+    def _on_websocket(self, ws) -> None:
+        ws.on("framereceived", lambda payload: self._on_frame("<", payload))
+        ws.on("framesent", lambda payload: self._on_frame(">", payload))
+
+    def _on_frame(self, way: str, payload) -> None:
+        if isinstance(payload, bytes):
+            try:
+                line = describe_frame(way, payload)
+            except Exception as e:  # a diagnostic: never the reason a test fails
+                line = f"{way} {len(payload)} B, not decoded ({e.__class__.__name__})"
+            if line:
+                self.frames.append(f"{time.monotonic() - self._t0:7.2f}s {line}")
 
     def _on_console(self, message) -> None:
         if message.type != "error":
@@ -501,13 +561,14 @@ class AppPage:
             self.page.wait_for_timeout(3000)
             hint = self.live(".olf-hint").all_inner_texts() if self.live().count() else "no live figure"
             diag = self.live().evaluate("r => [r.dataset.render, r.dataset.ready, document.querySelectorAll('.olf').length]")
+            frames = list(self.frames)
             self.page.reload()
             try:
                 self.live(".olf-knob").wait_for(state="attached", timeout=30_000)
                 after = "knob after a reload"
             except PlaywrightTimeout:
                 after = "no knob after a reload either"
-            hint = f"{hint} DIAG {diag} {after}"
+            hint = f"{hint} DIAG {diag} {after}; the messages before the reload:\n" + "\n".join(frames)
             pytest.fail(
                 f"the live figure drew no knob within {timeout_ms} ms (script state {self.script_state()}; "
                 f"{self.runs_counted()} run(s) started in the next 3 s; the figure's hint {hint}; "
