@@ -235,7 +235,7 @@ def describe_frame(way: str, payload: bytes) -> str:
     msg = ForwardMsg.FromString(payload)
     kind = msg.WhichOneof("type")
     if kind == "new_session":
-        return f"< new_session run={msg.new_session.script_run_id[:8]}"
+        return "< new_session"
     if kind == "script_finished":
         return f"< script_finished {ForwardMsg.ScriptFinishedStatus.Name(msg.script_finished)}"
     if kind in ("auto_rerun", "stop_auto_rerun"):
